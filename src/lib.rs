@@ -1,0 +1,2 @@
+pub mod scenario;
+pub mod metrics;

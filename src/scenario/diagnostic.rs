@@ -1,0 +1,208 @@
+//! Problems found in a scenario, with where they are and what is allowed instead.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use super::tree::Position;
+
+/// How bad a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The scenario cannot run.
+    Error,
+    /// The scenario runs, but probably not as intended.
+    Warning,
+}
+
+/// One problem in a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The file, when the scenario came from one.
+    pub file: Option<PathBuf>,
+    /// Line and column, when known.
+    pub position: Option<Position>,
+    /// The field path, such as `services.payments.operations.charge.steps[1]`; empty for
+    /// the whole document.
+    pub path: String,
+    /// What is wrong: the value found and what is allowed.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// Whether this is an error rather than a warning.
+    #[must_use]
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// Writes `FILE:LINE:COLUMN: error: PATH: MESSAGE`, leaving out what is unknown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}:", file.display())?;
+            if let Some(position) = self.position.filter(|p| p.is_known()) {
+                write!(f, "{position}:")?;
+            }
+            f.write_str(" ")?;
+        }
+        let label = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{label}: ")?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The positions of the fields of a document read from a file, by field path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SourceMap {
+    positions: BTreeMap<String, Position>,
+}
+
+impl SourceMap {
+    /// Records where the field at `path` starts.
+    pub fn insert(&mut self, path: &str, position: Position) {
+        self.positions.entry(path.to_owned()).or_insert(position);
+    }
+
+    /// The position of the field at `path`, or of its nearest enclosing field.
+    #[must_use]
+    pub fn find(&self, path: &str) -> Option<Position> {
+        let mut current = path;
+        loop {
+            if let Some(position) = self.positions.get(current) {
+                return Some(*position);
+            }
+            let cut = current.rfind(['.', '['])?;
+            current = &current[..cut];
+        }
+    }
+}
+
+/// A list of diagnostics being collected, with the file and positions to stamp them with.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    file: Option<PathBuf>,
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// An empty list for problems in `file`.
+    #[must_use]
+    pub fn new(file: Option<PathBuf>) -> Self {
+        Self {
+            file,
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds an error at a known position.
+    pub fn error_at(&mut self, position: Position, path: &str, message: impl Into<String>) {
+        self.push(Severity::Error, Some(position), path, message.into());
+    }
+
+    /// Adds a problem, looking up its position in `sources`.
+    pub fn add(&mut self, severity: Severity, sources: &SourceMap, path: &str, message: impl Into<String>) {
+        self.push(severity, sources.find(path), path, message.into());
+    }
+
+    fn push(&mut self, severity: Severity, position: Option<Position>, path: &str, message: String) {
+        self.items.push(Diagnostic {
+            severity,
+            file: self.file.clone(),
+            position: position.filter(|p| p.is_known()),
+            path: path.to_owned(),
+            message,
+        });
+    }
+
+    /// Whether any error (not counting warnings) was added.
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    /// The diagnostics in file order: by position, then by the order they were found.
+    #[must_use]
+    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+        self.items
+            .sort_by_key(|d| d.position.map_or((u64::MAX, u64::MAX), |p| (p.line, p.column)));
+        self.items
+    }
+}
+
+/// The closest of `candidates` to `word` by edit distance, if it is close enough to be a
+/// likely typo: at most a third of the word's length, and at least one edit allowed.
+#[must_use]
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance between two strings, in characters.
+#[must_use]
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+/// Formats a list of names as `a, b or c`, each quoted.
+#[must_use]
+pub fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| format!("\"{n}\"")).collect();
+    match names.len() {
+        0 => "none".to_owned(),
+        1 => names[0].clone(),
+        n => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("workers", "worker"), 1);
+        assert_eq!(edit_distance("replicas", "replcias"), 2);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn did_you_mean_picks_close_name() {
+        let keys = ["replicas", "workers", "operations"];
+        assert_eq!(did_you_mean("worker", keys), Some("workers"));
+        assert_eq!(did_you_mean("colour", keys), None);
+    }
+
+    #[test]
+    fn source_map_falls_back_to_parent() {
+        let mut sources = SourceMap::default();
+        sources.insert("services.a", Position { line: 3, column: 3 });
+        assert_eq!(sources.find("services.a.steps[2].call"), Some(Position { line: 3, column: 3 }));
+        assert_eq!(sources.find("clients.x"), None);
+    }
+}

@@ -1,0 +1,590 @@
+//! The scenario document: topology, parameters, faults and layout, as saved in a file.
+//!
+//! These types are what the editor changes and what a file is read into. They hold names,
+//! not indices; the engine compiles a validated document into its own indexed model.
+//! Serializing a document writes the same format that [`super::read`] accepts, with
+//! defaults left out so that saved files stay short and diff-friendly.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::distribution::Distribution;
+use super::units::{Duration, Rate};
+
+/// The only format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Format version; must be 1.
+    pub version: u32,
+    /// A short title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Markdown text saying what the scenario shows and what to look at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Settings that apply wherever a node or link does not set its own.
+    #[serde(default, skip_serializing_if = "Defaults::is_default")]
+    pub defaults: Defaults,
+    /// Run settings used when the command line does not override them.
+    #[serde(default, skip_serializing_if = "RunSettings::is_empty")]
+    pub run: RunSettings,
+    /// Load generators, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub clients: IndexMap<String, Client>,
+    /// Services, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub services: IndexMap<String, Service>,
+    /// Message queues, by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub queues: IndexMap<String, Queue>,
+    /// Network settings of individual edges, overriding the defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    /// Scheduled faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
+    /// Node positions on the canvas, by node name, in canvas units.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub layout: IndexMap<String, [f64; 2]>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            version: FORMAT_VERSION,
+            name: None,
+            description: None,
+            defaults: Defaults::default(),
+            run: RunSettings::default(),
+            clients: IndexMap::new(),
+            services: IndexMap::new(),
+            queues: IndexMap::new(),
+            links: Vec::new(),
+            faults: Vec::new(),
+            layout: IndexMap::new(),
+        }
+    }
+}
+
+/// Scenario-wide defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// One-way network latency of every edge without a link of its own. Default: 0.
+    #[serde(default, skip_serializing_if = "Distribution::is_zero")]
+    pub network_latency: Distribution,
+    /// Probability that one message on a call or publish edge is lost. Default: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub loss: f64,
+}
+
+impl Defaults {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Settings of a run that the command line can override.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// Simulated time to run. Default: 60s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Duration>,
+    /// Initial simulated time excluded from the summary. Default: 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<Duration>,
+    /// Seed of all random streams. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Width of a time-series window. Default: 1s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Duration>,
+}
+
+impl RunSettings {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A load generator that sends requests to one operation of one service.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// The operation called, as `service.operation`.
+    pub target: String,
+    /// How requests are generated.
+    #[serde(flatten)]
+    pub workload: Workload,
+    /// Time the client waits for each attempt before giving up on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// What the client does after a failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+}
+
+/// Open or closed workload.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Workload {
+    /// Requests arrive on their own schedule, whatever the responses do.
+    Open {
+        /// The arrival process and its base rate.
+        arrivals: Arrivals,
+        /// Changes of the rate over simulated time, in order of `at`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        profile: Vec<RateChange>,
+    },
+    /// A fixed population of users, each waiting for its response, then thinking.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Time a user waits between a response and its next request. Default: 0.
+        #[serde(default, skip_serializing_if = "Distribution::is_zero")]
+        think_time: Distribution,
+    },
+}
+
+/// An open arrival process.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Arrivals {
+    /// Exponential inter-arrival times at the given rate.
+    Poisson(Rate),
+    /// Evenly spaced arrivals at the given rate.
+    Constant(Rate),
+}
+
+impl Arrivals {
+    /// The base rate.
+    #[must_use]
+    pub fn rate(self) -> Rate {
+        match self {
+            Arrivals::Poisson(rate) | Arrivals::Constant(rate) => rate,
+        }
+    }
+}
+
+/// One change of an open client's rate.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateChange {
+    /// Simulated time at which the change starts.
+    pub at: Duration,
+    /// The rate reached at the end of the change.
+    pub rate: Rate,
+    /// Time over which the rate moves linearly to the new value. Default: 0, a step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Duration>,
+}
+
+/// A service: replicas, each with workers and an inbound queue, serving operations.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Number of replicas. Default: 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub replicas: u32,
+    /// Workers per replica: requests served at once by one replica. Default: 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub workers: u32,
+    /// Requests that may wait per replica while all workers are busy; arrivals past it
+    /// are rejected. Default: unbounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_capacity: Option<u32>,
+    /// How a request picks a replica. Default: round-robin.
+    #[serde(default, skip_serializing_if = "LoadBalancing::is_default")]
+    pub load_balancing: LoadBalancing,
+    /// Operations, by name.
+    pub operations: IndexMap<String, Operation>,
+}
+
+impl Default for Service {
+    fn default() -> Self {
+        Self {
+            replicas: 1,
+            workers: 1,
+            queue_capacity: None,
+            load_balancing: LoadBalancing::default(),
+            operations: IndexMap::new(),
+        }
+    }
+}
+
+/// Replica selection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadBalancing {
+    /// Each replica in turn.
+    #[default]
+    RoundRobin,
+    /// A replica drawn uniformly at random.
+    Random,
+    /// The replica with the fewest requests in service or waiting; ties go to the lowest
+    /// replica number.
+    LeastOutstanding,
+}
+
+impl LoadBalancing {
+    /// Every spelling, for messages.
+    pub const NAMES: [&'static str; 3] = ["round-robin", "random", "least-outstanding"];
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// One operation of a service.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// Time a worker spends on the request before its steps.
+    pub service_time: Distribution,
+    /// Probability that the operation fails at the end of its service time, skipping its
+    /// steps. Default: 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub error_probability: f64,
+    /// Steps run in order after the service time; the worker is held throughout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+}
+
+/// A step of an operation.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Step {
+    /// A synchronous call: the worker waits for the response or the timeout.
+    Call(CallStep),
+    /// A message published to a queue: the worker waits for the broker's acknowledgement.
+    Publish(PublishStep),
+    /// Several calls sent at once; the step ends when all of them have ended.
+    Parallel(ParallelStep),
+    /// More time on the worker, for work between calls.
+    Work(WorkStep),
+}
+
+/// A synchronous call.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallStep {
+    /// The operation called, as `service.operation`.
+    pub call: String,
+    /// Time to wait for each attempt. Default: no timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// What to do after a failed attempt. Default: no retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+}
+
+/// A publish to a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishStep {
+    /// The queue's name.
+    pub publish: String,
+    /// Time to wait for the acknowledgement of each attempt. Default: no timeout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// What to do after a rejected or timed-out publish. Default: no retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryPolicy>,
+}
+
+/// Calls made concurrently.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelStep {
+    /// The calls; the step fails if any of them fails.
+    pub parallel: Vec<CallStep>,
+}
+
+/// Extra time on the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkStep {
+    /// How long the work takes.
+    pub work: Distribution,
+}
+
+/// What a caller does after a failed attempt.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Total attempts, the first one included; at least 1.
+    pub attempts: u32,
+    /// Wait before each retry. Default: no wait.
+    #[serde(default, skip_serializing_if = "Backoff::is_none")]
+    pub backoff: Backoff,
+    /// Randomization of each wait. Default: none.
+    #[serde(default, skip_serializing_if = "Jitter::is_none")]
+    pub jitter: Jitter,
+}
+
+/// The wait before a retry, before jitter.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Backoff {
+    /// The same wait before every retry.
+    Constant(Duration),
+    /// `base × multiplier^(n−1)` before retry n, at most `cap`.
+    Exponential {
+        /// Wait before the first retry.
+        base: Duration,
+        /// Upper bound of any wait.
+        cap: Duration,
+        /// Growth factor per retry, at least 1. Default: 2.
+        #[serde(default = "two", skip_serializing_if = "is_two")]
+        multiplier: f64,
+    },
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::Constant(Duration::ZERO)
+    }
+}
+
+impl Backoff {
+    fn is_none(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry), before jitter.
+    #[must_use]
+    pub fn wait(&self, retry: u32) -> Duration {
+        match *self {
+            Backoff::Constant(wait) => wait,
+            Backoff::Exponential { base, cap, multiplier } => {
+                let exponent = f64::from(retry.saturating_sub(1));
+                let nanos = base.as_nanos() as f64 * multiplier.powf(exponent);
+                Duration::from_nanos(nanos.min(cap.as_nanos() as f64) as u64)
+            }
+        }
+    }
+}
+
+/// Randomization of a backoff wait `w`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Jitter {
+    /// Exactly `w`.
+    #[default]
+    None,
+    /// Uniform between 0 and `w`.
+    Full,
+    /// `w/2` plus a uniform draw between 0 and `w/2`.
+    Equal,
+}
+
+impl Jitter {
+    /// Every spelling, for messages.
+    pub const NAMES: [&'static str; 3] = ["none", "full", "equal"];
+
+    fn is_none(&self) -> bool {
+        *self == Self::None
+    }
+}
+
+/// A message queue with its consumers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Messages the queue can hold, not counting those being handled. Default: unbounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u64>,
+    /// What a publish to a full queue does. Default: reject.
+    #[serde(default, skip_serializing_if = "Overflow::is_default")]
+    pub overflow: Overflow,
+    /// The operation that handles each message. A queue without a consumer only fills.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<Consumer>,
+    /// Deliveries of one message before it is dead-lettered, the first one included.
+    /// Default: 3.
+    #[serde(default = "three", skip_serializing_if = "is_three")]
+    pub max_deliveries: u32,
+    /// The queue that receives messages that failed `max_deliveries` times. Without one
+    /// they are discarded, and still counted as dead-lettered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter: Option<String>,
+}
+
+/// Overflow policy of a full queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    /// The publish fails and the publisher sees a rejection.
+    #[default]
+    Reject,
+    /// The oldest queued message is dropped to make room.
+    DropOldest,
+    /// The publisher waits, holding its worker, until there is room: backpressure.
+    Block,
+}
+
+impl Overflow {
+    /// Every spelling, for messages.
+    pub const NAMES: [&'static str; 3] = ["reject", "drop-oldest", "block"];
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// The consumers of a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    /// The operation that handles a message, as `service.operation`.
+    pub operation: String,
+    /// Messages handled at once per replica of the consuming service, each by a consumer
+    /// of its own, apart from the service's workers. Default: 1.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub concurrency: u32,
+}
+
+/// Network settings of the edge between two nodes, in both directions.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// One end: a client, service or queue name.
+    pub from: String,
+    /// The other end.
+    pub to: String,
+    /// One-way latency of each message. Default: the scenario default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Distribution>,
+    /// Probability that one message is lost. Default: the scenario default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f64>,
+}
+
+/// A fault active during a window of simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Start of the window.
+    pub at: Duration,
+    /// Length of the window.
+    #[serde(rename = "for")]
+    pub duration: Duration,
+    /// What goes wrong.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+}
+
+/// The kinds of fault.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultKind {
+    /// The service does not serve requests that arrive during the window.
+    Outage(OutageFault),
+    /// Service times or network latencies are multiplied.
+    Slow(SlowFault),
+    /// Every operation of the service fails with the given probability.
+    Errors(ErrorFault),
+}
+
+/// A service outage.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutageFault {
+    /// The service.
+    pub service: String,
+    /// How callers see the outage. Default: fail-fast.
+    #[serde(default, skip_serializing_if = "OutageMode::is_default")]
+    pub mode: OutageMode,
+}
+
+/// How a service in an outage treats requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutageMode {
+    /// Each request is answered at once with an error, as by a refused connection.
+    #[default]
+    FailFast,
+    /// Requests get no answer, so callers wait for their timeouts.
+    Timeout,
+}
+
+impl OutageMode {
+    /// Every spelling, for messages.
+    pub const NAMES: [&'static str; 2] = ["fail-fast", "timeout"];
+
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// A slowdown of a service or a link.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowFault {
+    /// The service whose service times are multiplied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The link whose latencies are multiplied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkRef>,
+    /// Factor applied to every time drawn during the window; greater than 0.
+    pub latency_multiplier: f64,
+}
+
+/// The two ends of a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRef {
+    /// One end.
+    pub from: String,
+    /// The other end.
+    pub to: String,
+}
+
+/// Injected errors.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorFault {
+    /// The service.
+    pub service: String,
+    /// Probability that an operation fails, replacing each operation's own during the window.
+    pub probability: f64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn three() -> u32 {
+    3
+}
+
+fn two() -> f64 {
+    2.0
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+fn is_one(value: &u32) -> bool {
+    *value == 1
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+fn is_three(value: &u32) -> bool {
+    *value == 3
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+fn is_two(value: &f64) -> bool {
+    *value == 2.0
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+fn is_zero(value: &f64) -> bool {
+    *value == 0.0
+}

@@ -1,0 +1,15 @@
+//! The scenario document, its file format and its validation.
+
+pub mod diagnostic;
+pub mod distribution;
+pub mod document;
+pub mod read;
+pub mod tree;
+pub mod units;
+pub mod validate;
+
+pub use diagnostic::{Diagnostic, Severity, SourceMap};
+pub use distribution::Distribution;
+pub use document::*;
+pub use read::{Loaded, load_bytes, load_file, load_str};
+pub use units::{Duration, Rate};

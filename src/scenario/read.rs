@@ -1,0 +1,1039 @@
+//! Reading a scenario file into a [`Scenario`], collecting every problem on the way.
+//!
+//! The file is parsed into a located tree first ([`super::tree`]); this module then walks
+//! the tree, converting what it can and recording a [`Diagnostic`] for what it cannot, so
+//! that one run reports all the problems of a file. A value that cannot be read is
+//! replaced by its default, which keeps later checks from reporting consequences of the
+//! same mistake.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use super::diagnostic::{Diagnostic, Diagnostics, SourceMap, did_you_mean, quoted_list};
+use super::distribution::{Distribution, Lognormal};
+use super::document::*;
+use super::tree::{Key, Node, Position, Value};
+use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
+
+/// Largest scenario file accepted, in bytes. Hand-written and editor-saved scenarios are
+/// a few kilobytes; a file past this is almost certainly not a scenario.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Alias references allowed in one file. Each alias may expand to a large subtree, so
+/// this and the event budget below keep "billion laughs" files from exhausting memory.
+const MAX_ALIASES: usize = 1_000;
+
+/// Parser events allowed in one file, aliases expanded.
+const MAX_EVENTS: usize = 500_000;
+
+/// A scenario read from text, with the positions of its fields.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The document.
+    pub scenario: Scenario,
+    /// Where each field was in the file.
+    pub sources: SourceMap,
+    /// Warnings found while reading and validating.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads and validates the scenario file at `path`.
+///
+/// On failure, returns every error and warning found, each naming the file.
+pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let file = Some(path.to_path_buf());
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let mut diagnostics = Diagnostics::new(file);
+            diagnostics.error_at(Position::default(), "", format!("cannot read the file: {error}"));
+            return Err(diagnostics.into_sorted());
+        }
+    };
+    load_bytes(&bytes, file)
+}
+
+/// Reads and validates a scenario from bytes; `file` names it in diagnostics.
+pub fn load_bytes(bytes: &[u8], file: Option<std::path::PathBuf>) -> Result<Loaded, Vec<Diagnostic>> {
+    let mut diagnostics = Diagnostics::new(file);
+    if bytes.len() > MAX_FILE_BYTES {
+        diagnostics.error_at(
+            Position::default(),
+            "",
+            format!(
+                "the file is {} bytes, larger than the limit of {} bytes ({} MiB) for a scenario",
+                bytes.len(),
+                MAX_FILE_BYTES,
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        );
+        return Err(diagnostics.into_sorted());
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
+        let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+        diagnostics.error_at(
+            Position { line, column: 1 },
+            "",
+            format!("the file is not valid UTF-8 text (byte {valid})"),
+        );
+        return Err(diagnostics.into_sorted());
+    };
+    let mut sources = SourceMap::default();
+    let scenario = parse_text(text, &mut diagnostics, &mut sources);
+    if let Some(scenario) = &scenario {
+        super::validate::validate(scenario, &sources, &mut diagnostics);
+    }
+    match scenario {
+        Some(scenario) if !diagnostics.has_errors() => Ok(Loaded {
+            scenario,
+            sources,
+            warnings: diagnostics.into_sorted(),
+        }),
+        _ => Err(diagnostics.into_sorted()),
+    }
+}
+
+/// Reads and validates a scenario from text, as [`load_bytes`] does.
+pub fn load_str(text: &str, file: Option<std::path::PathBuf>) -> Result<Loaded, Vec<Diagnostic>> {
+    load_bytes(text.as_bytes(), file)
+}
+
+fn parse_text(text: &str, diagnostics: &mut Diagnostics, sources: &mut SourceMap) -> Option<Scenario> {
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_aliases: MAX_ALIASES,
+            max_events: MAX_EVENTS,
+        },
+    };
+    let root: Node = match serde_saphyr::from_str_with_options(text, options) {
+        Ok(root) => root,
+        Err(error) => {
+            let position = error.location().map_or(Position::default(), |l| Position {
+                line: l.line(),
+                column: l.column(),
+            });
+            diagnostics.error_at(position, "", yaml_error_message(&error));
+            return None;
+        }
+    };
+    let mut reader = Reader { diagnostics, sources };
+    Some(reader.scenario(&root))
+}
+
+/// The parser's message without its own location prefix, which the diagnostic repeats.
+fn yaml_error_message(error: &serde_saphyr::Error) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    let cleaned = first
+        .strip_prefix("error: ")
+        .unwrap_or(first)
+        .split(" at line ")
+        .next()
+        .unwrap_or(first);
+    let lowered = cleaned.to_lowercase();
+    if lowered.contains("budget") || lowered.contains("alias") && lowered.contains("limit") {
+        format!(
+            "{cleaned}: the file uses more aliases or expands to more YAML events than allowed \
+             ({MAX_ALIASES} aliases, {MAX_EVENTS} events)"
+        )
+    } else {
+        format!("invalid YAML: {cleaned}")
+    }
+}
+
+struct Reader<'a> {
+    diagnostics: &'a mut Diagnostics,
+    sources: &'a mut SourceMap,
+}
+
+/// A mapping being read: the keys taken are remembered so that the rest can be
+/// reported as unknown, with the keys that were expected.
+struct Fields<'n> {
+    path: String,
+    entries: &'n [(Key, Node)],
+    taken: Vec<bool>,
+    expected: Vec<&'static str>,
+}
+
+impl<'n> Fields<'n> {
+    fn take(&mut self, key: &'static str) -> Option<(&'n Node, String)> {
+        self.expected.push(key);
+        let index = self.entries.iter().position(|(k, _)| k.name == key)?;
+        self.taken[index] = true;
+        Some((&self.entries[index].1, join(&self.path, key)))
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.name == key)
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+impl Reader<'_> {
+    fn error(&mut self, node: &Node, path: &str, message: impl Into<String>) {
+        self.diagnostics.error_at(node.position, path, message);
+    }
+
+    fn record(&mut self, node: &Node, path: &str) {
+        self.sources.insert(path, node.position);
+    }
+
+    /// Starts reading a mapping; `null` reads as an empty mapping.
+    fn fields<'n>(&mut self, node: &'n Node, path: &str) -> Option<Fields<'n>> {
+        self.record(node, path);
+        match &node.value {
+            Value::Map(entries) => Some(Fields {
+                path: path.to_owned(),
+                entries,
+                taken: vec![false; entries.len()],
+                expected: Vec::new(),
+            }),
+            Value::Null => Some(Fields {
+                path: path.to_owned(),
+                entries: &[],
+                taken: Vec::new(),
+                expected: Vec::new(),
+            }),
+            other => {
+                self.error(node, path, format!("expected a mapping of keys to values, found {}", other.display()));
+                None
+            }
+        }
+    }
+
+    /// Reports every key of `fields` that was not taken.
+    fn finish(&mut self, fields: &Fields<'_>) {
+        for (i, (key, _)) in fields.entries.iter().enumerate() {
+            if fields.taken[i] {
+                continue;
+            }
+            let path = join(&fields.path, &key.name);
+            let mut message = format!("unknown key \"{}\"", key.name);
+            if let Some(suggestion) = did_you_mean(&key.name, fields.expected.iter().copied()) {
+                message.push_str(&format!("; did you mean \"{suggestion}\"?"));
+            }
+            message.push_str(&format!(" Allowed keys here: {}", fields.expected.join(", ")));
+            self.diagnostics.error_at(key.position, &path, message);
+        }
+    }
+
+    fn required<'n>(&mut self, fields: &mut Fields<'n>, parent: &Node, key: &'static str) -> Option<(&'n Node, String)> {
+        let found = fields.take(key);
+        if found.is_none() {
+            let path = join(&fields.path, key);
+            self.error(parent, &path, format!("missing required key \"{key}\""));
+        }
+        found
+    }
+
+    /// Reads a mapping of names to entries, such as `services`, in file order.
+    fn named<T>(&mut self, node: &Node, path: &str, mut read: impl FnMut(&mut Self, &Node, &str) -> T) -> IndexMap<String, T> {
+        let mut out = IndexMap::new();
+        self.record(node, path);
+        match &node.value {
+            Value::Null => {}
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    let entry_path = join(path, &key.name);
+                    self.sources.insert(&entry_path, key.position);
+                    let item = read(self, value, &entry_path);
+                    out.insert(key.name.clone(), item);
+                }
+            }
+            other => self.error(
+                node,
+                path,
+                format!("expected a mapping from names to entries, found {}", other.display()),
+            ),
+        }
+        out
+    }
+
+    fn list<T>(&mut self, node: &Node, path: &str, mut read: impl FnMut(&mut Self, &Node, &str) -> Option<T>) -> Vec<T> {
+        self.record(node, path);
+        match &node.value {
+            Value::Null => Vec::new(),
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| {
+                    let item_path = index(path, i);
+                    self.record(item, &item_path);
+                    read(self, item, &item_path)
+                })
+                .collect(),
+            other => {
+                self.error(node, path, format!("expected a list, found {}", other.display()));
+                Vec::new()
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+        self.record(node, path);
+        match &node.value {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.error(node, path, format!("expected a string, found {}", other.display()));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+        self.record(node, path);
+        match &node.value {
+            Value::String(text) => match Duration::parse(text) {
+                Ok(duration) => Some(duration),
+                Err(problem) => {
+                    self.error(node, path, format!("invalid duration \"{text}\": {problem}"));
+                    None
+                }
+            },
+            Value::Int(0) => Some(Duration::ZERO),
+            Value::Int(_) | Value::Float(_) => {
+                let shown = node.value.display();
+                self.error(
+                    node,
+                    path,
+                    format!("invalid duration {shown}: a duration needs a unit, such as {shown}ms or {shown}s; expected {DURATION_UNITS_HELP}"),
+                );
+                None
+            }
+            other => {
+                self.error(node, path, format!("invalid duration {}: expected {DURATION_UNITS_HELP}", other.display()));
+                None
+            }
+        }
+    }
+
+    fn positive_duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+        let duration = self.duration(node, path)?;
+        if duration == Duration::ZERO {
+            self.error(node, path, "invalid duration 0: must be greater than zero");
+            return None;
+        }
+        Some(duration)
+    }
+
+    fn rate(&mut self, node: &Node, path: &str) -> Option<Rate> {
+        self.record(node, path);
+        let parsed = match &node.value {
+            Value::String(text) => Rate::parse(text).map_err(|problem| format!("invalid rate \"{text}\": {problem}")),
+            Value::Int(_) | Value::Float(_) => {
+                let shown = node.value.display();
+                Err(format!("invalid rate {shown}: a rate needs a unit, such as {shown}/s; expected {RATE_UNITS_HELP}"))
+            }
+            other => Err(format!("invalid rate {}: expected {RATE_UNITS_HELP}", other.display())),
+        };
+        match parsed {
+            Ok(rate) if rate.as_per_sec() > 0.0 => Some(rate),
+            Ok(rate) => {
+                self.error(node, path, format!("invalid rate {rate}: must be greater than zero"));
+                None
+            }
+            Err(message) => {
+                self.error(node, path, message);
+                None
+            }
+        }
+    }
+
+    /// Reads a whole number between `min` and `max`.
+    fn count(&mut self, node: &Node, path: &str, min: u64, max: u64) -> Option<u64> {
+        self.record(node, path);
+        let range = if max == u64::MAX {
+            format!("a whole number of at least {min}")
+        } else {
+            format!("a whole number from {min} to {max}")
+        };
+        match &node.value {
+            Value::Int(i) if *i >= i128::from(min) && *i <= i128::from(max) => Some(*i as u64),
+            other => {
+                self.error(node, path, format!("invalid value {}: expected {range}", other.display()));
+                None
+            }
+        }
+    }
+
+    fn count_u32(&mut self, node: &Node, path: &str, min: u32) -> Option<u32> {
+        self.count(node, path, u64::from(min), u64::from(u32::MAX)).map(|v| v as u32)
+    }
+
+    fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
+        self.record(node, path);
+        let value = match &node.value {
+            Value::Int(i) => *i as f64,
+            Value::Float(x) => *x,
+            other => {
+                self.error(node, path, format!("expected a number, found {}", other.display()));
+                return None;
+            }
+        };
+        if value.is_finite() {
+            Some(value)
+        } else {
+            self.error(node, path, format!("invalid number {}: must be finite", node.value.display()));
+            None
+        }
+    }
+
+    fn probability(&mut self, node: &Node, path: &str) -> Option<f64> {
+        let value = self.number(node, path)?;
+        if (0.0..=1.0).contains(&value) {
+            Some(value)
+        } else {
+            self.error(node, path, format!("invalid probability {value}: must be from 0 to 1"));
+            None
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, node: &Node, path: &str, names: &[&'static str], values: &[T]) -> Option<T> {
+        let text = self.string(node, path)?;
+        if let Some(i) = names.iter().position(|n| *n == text) {
+            return Some(values[i]);
+        }
+        let mut message = format!("invalid value \"{text}\"");
+        if let Some(suggestion) = did_you_mean(&text, names.iter().copied()) {
+            message.push_str(&format!("; did you mean \"{suggestion}\"?"));
+        }
+        message.push_str(&format!(" Allowed values: {}", quoted_list(names.iter().copied())));
+        self.error(node, path, message);
+        None
+    }
+
+    fn scenario(&mut self, root: &Node) -> Scenario {
+        let mut scenario = Scenario::default();
+        let Some(mut fields) = self.fields(root, "") else {
+            return scenario;
+        };
+        if let Value::Null = root.value {
+            self.error(root, "", "the file is empty: a scenario needs at least \"version: 1\"");
+        }
+        match fields.take("version") {
+            Some((node, path)) => {
+                if let Some(version) = self.count(node, &path, 0, u64::from(u32::MAX)) {
+                    if version != u64::from(FORMAT_VERSION) {
+                        self.error(node, &path, format!("unsupported version {version}: this build reads version {FORMAT_VERSION}"));
+                    }
+                }
+            }
+            None if root.value != Value::Null => {
+                self.error(root, "version", format!("missing required key \"version\": add \"version: {FORMAT_VERSION}\" at the top"));
+            }
+            None => {}
+        }
+        if let Some((node, path)) = fields.take("name") {
+            scenario.name = self.string(node, &path);
+        }
+        if let Some((node, path)) = fields.take("description") {
+            scenario.description = self.string(node, &path);
+        }
+        if let Some((node, path)) = fields.take("defaults") {
+            scenario.defaults = self.defaults(node, &path);
+        }
+        if let Some((node, path)) = fields.take("run") {
+            scenario.run = self.run_settings(node, &path);
+        }
+        if let Some((node, path)) = fields.take("clients") {
+            scenario.clients = self.named(node, &path, Self::client);
+        }
+        if let Some((node, path)) = fields.take("services") {
+            scenario.services = self.named(node, &path, Self::service);
+        }
+        if let Some((node, path)) = fields.take("queues") {
+            scenario.queues = self.named(node, &path, Self::queue);
+        }
+        if let Some((node, path)) = fields.take("links") {
+            scenario.links = self.list(node, &path, Self::link);
+        }
+        if let Some((node, path)) = fields.take("faults") {
+            scenario.faults = self.list(node, &path, Self::fault);
+        }
+        if let Some((node, path)) = fields.take("layout") {
+            scenario.layout = self.named(node, &path, Self::position).into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        }
+        self.finish(&fields);
+        scenario
+    }
+
+    fn defaults(&mut self, node: &Node, path: &str) -> Defaults {
+        let mut defaults = Defaults::default();
+        let Some(mut fields) = self.fields(node, path) else {
+            return defaults;
+        };
+        if let Some((node, path)) = fields.take("network_latency") {
+            defaults.network_latency = self.distribution(node, &path).unwrap_or_default();
+        }
+        if let Some((node, path)) = fields.take("loss") {
+            defaults.loss = self.probability(node, &path).unwrap_or(0.0);
+        }
+        self.finish(&fields);
+        defaults
+    }
+
+    fn run_settings(&mut self, node: &Node, path: &str) -> RunSettings {
+        let mut run = RunSettings::default();
+        let Some(mut fields) = self.fields(node, path) else {
+            return run;
+        };
+        if let Some((node, path)) = fields.take("duration") {
+            run.duration = self.positive_duration(node, &path);
+        }
+        if let Some((node, path)) = fields.take("warmup") {
+            run.warmup = self.duration(node, &path);
+        }
+        if let Some((node, path)) = fields.take("seed") {
+            run.seed = self.count(node, &path, 0, u64::MAX);
+        }
+        if let Some((node, path)) = fields.take("window") {
+            run.window = self.positive_duration(node, &path);
+        }
+        self.finish(&fields);
+        run
+    }
+
+    fn client(&mut self, node: &Node, path: &str) -> Client {
+        let mut client = Client {
+            target: String::new(),
+            workload: Workload::Closed {
+                users: 0,
+                think_time: Distribution::default(),
+            },
+            timeout: None,
+            retry: None,
+        };
+        let Some(mut fields) = self.fields(node, path) else {
+            return client;
+        };
+        if let Some((node, path)) = self.required(&mut fields, node, "target") {
+            client.target = self.string(node, &path).unwrap_or_default();
+        }
+        let open = fields.has("arrivals") || fields.has("profile");
+        let closed = fields.has("users") || fields.has("think_time");
+        if open && closed {
+            self.error(
+                node,
+                path,
+                "a client is either open (\"arrivals\", \"profile\") or closed (\"users\", \"think_time\"), not both",
+            );
+        }
+        if open || !closed {
+            let arrivals = match fields.take("arrivals") {
+                Some((node, path)) => self.arrivals(node, &path),
+                None => {
+                    self.error(
+                        node,
+                        &join(path, "arrivals"),
+                        "missing required key \"arrivals\": give an open workload such as \"arrivals: { poisson: 100/s }\" or a closed one with \"users\"",
+                    );
+                    None
+                }
+            };
+            let profile = match fields.take("profile") {
+                Some((node, path)) => self.list(node, &path, Self::rate_change),
+                None => Vec::new(),
+            };
+            client.workload = Workload::Open {
+                arrivals: arrivals.unwrap_or(Arrivals::Poisson(Rate::per_sec(1.0))),
+                profile,
+            };
+        }
+        if closed && !open {
+            let users = match fields.take("users") {
+                Some((node, path)) => self.count_u32(node, &path, 1),
+                None => {
+                    self.error(node, &join(path, "users"), "missing required key \"users\" of a closed workload");
+                    None
+                }
+            };
+            let think_time = match fields.take("think_time") {
+                Some((node, path)) => self.distribution(node, &path).unwrap_or_default(),
+                None => Distribution::default(),
+            };
+            client.workload = Workload::Closed {
+                users: users.unwrap_or(1),
+                think_time,
+            };
+        }
+        if open && closed {
+            // Take the other keys too, so that they are not also reported as unknown.
+            fields.take("users");
+            fields.take("think_time");
+        }
+        if let Some((node, path)) = fields.take("timeout") {
+            client.timeout = self.positive_duration(node, &path);
+        }
+        if let Some((node, path)) = fields.take("retry") {
+            client.retry = self.retry(node, &path);
+        }
+        self.finish(&fields);
+        client
+    }
+
+    fn arrivals(&mut self, node: &Node, path: &str) -> Option<Arrivals> {
+        let (kind, value, kind_path) = self.single_key(node, path, &["poisson", "constant"], "an arrival process")?;
+        let rate = self.rate(value, &kind_path)?;
+        Some(if kind == "poisson" {
+            Arrivals::Poisson(rate)
+        } else {
+            Arrivals::Constant(rate)
+        })
+    }
+
+    /// Reads a mapping with exactly one key out of `kinds`, as in `{ poisson: 100/s }`.
+    fn single_key<'n>(&mut self, node: &'n Node, path: &str, kinds: &[&'static str], what: &str) -> Option<(&'static str, &'n Node, String)> {
+        self.record(node, path);
+        let example = format!("{{ {}: ... }}", kinds[0]);
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                node,
+                path,
+                format!("expected {what} written as {example}, with one of {}; found {}", quoted_list(kinds.iter().copied()), node.value.display()),
+            );
+            return None;
+        };
+        if entries.len() != 1 {
+            self.error(
+                node,
+                path,
+                format!("expected exactly one key, one of {}; found {}", quoted_list(kinds.iter().copied()), entries.len()),
+            );
+            return None;
+        }
+        let (key, value) = &entries[0];
+        let key_path = join(path, &key.name);
+        let Some(kind) = kinds.iter().find(|k| **k == key.name) else {
+            let mut message = format!("unknown {what} \"{}\"", key.name);
+            if let Some(suggestion) = did_you_mean(&key.name, kinds.iter().copied()) {
+                message.push_str(&format!("; did you mean \"{suggestion}\"?"));
+            }
+            message.push_str(&format!(" Allowed: {}", quoted_list(kinds.iter().copied())));
+            self.diagnostics.error_at(key.position, &key_path, message);
+            return None;
+        };
+        self.record(value, &key_path);
+        Some((kind, value, key_path))
+    }
+
+    fn rate_change(&mut self, node: &Node, path: &str) -> Option<RateChange> {
+        let mut fields = self.fields(node, path)?;
+        let at = self.required(&mut fields, node, "at").and_then(|(n, p)| self.duration(n, &p));
+        let rate = self.required(&mut fields, node, "rate").and_then(|(n, p)| self.rate(n, &p));
+        let ramp = fields.take("ramp").and_then(|(n, p)| self.duration(n, &p));
+        self.finish(&fields);
+        Some(RateChange { at: at?, rate: rate?, ramp })
+    }
+
+    fn retry(&mut self, node: &Node, path: &str) -> Option<RetryPolicy> {
+        let mut fields = self.fields(node, path)?;
+        let attempts = self.required(&mut fields, node, "attempts").and_then(|(n, p)| self.count_u32(n, &p, 1));
+        let backoff = fields.take("backoff").and_then(|(n, p)| self.backoff(n, &p));
+        let jitter = fields
+            .take("jitter")
+            .and_then(|(n, p)| self.choice(n, &p, &Jitter::NAMES, &[Jitter::None, Jitter::Full, Jitter::Equal]));
+        self.finish(&fields);
+        Some(RetryPolicy {
+            attempts: attempts.unwrap_or(1),
+            backoff: backoff.unwrap_or_default(),
+            jitter: jitter.unwrap_or_default(),
+        })
+    }
+
+    fn backoff(&mut self, node: &Node, path: &str) -> Option<Backoff> {
+        let (kind, value, kind_path) = self.single_key(node, path, &["constant", "exponential"], "a backoff")?;
+        if kind == "constant" {
+            return self.duration(value, &kind_path).map(Backoff::Constant);
+        }
+        let mut fields = self.fields(value, &kind_path)?;
+        let base = self.required(&mut fields, value, "base").and_then(|(n, p)| self.duration(n, &p));
+        let cap = self.required(&mut fields, value, "cap").and_then(|(n, p)| self.duration(n, &p));
+        let multiplier = match fields.take("multiplier") {
+            Some((n, p)) => self.number(n, &p).and_then(|m| {
+                if m >= 1.0 {
+                    Some(m)
+                } else {
+                    self.error(n, &p, format!("invalid multiplier {m}: must be at least 1"));
+                    None
+                }
+            }),
+            None => Some(2.0),
+        };
+        self.finish(&fields);
+        let (base, cap) = (base?, cap?);
+        if cap < base {
+            self.error(value, &join(&kind_path, "cap"), format!("invalid cap {cap}: must be at least the base {base}"));
+        }
+        Some(Backoff::Exponential {
+            base,
+            cap: cap.max(base),
+            multiplier: multiplier?,
+        })
+    }
+
+    fn service(&mut self, node: &Node, path: &str) -> Service {
+        let mut service = Service::default();
+        let Some(mut fields) = self.fields(node, path) else {
+            return service;
+        };
+        if let Some((n, p)) = fields.take("replicas") {
+            service.replicas = self.count_u32(n, &p, 1).unwrap_or(1);
+        }
+        if let Some((n, p)) = fields.take("workers") {
+            service.workers = self.count_u32(n, &p, 1).unwrap_or(1);
+        }
+        if let Some((n, p)) = fields.take("queue_capacity") {
+            service.queue_capacity = self.count_u32(n, &p, 0);
+        }
+        if let Some((n, p)) = fields.take("load_balancing") {
+            service.load_balancing = self
+                .choice(
+                    n,
+                    &p,
+                    &LoadBalancing::NAMES,
+                    &[LoadBalancing::RoundRobin, LoadBalancing::Random, LoadBalancing::LeastOutstanding],
+                )
+                .unwrap_or_default();
+        }
+        if let Some((n, p)) = self.required(&mut fields, node, "operations") {
+            service.operations = self.named(n, &p, Self::operation);
+        }
+        self.finish(&fields);
+        service
+    }
+
+    fn operation(&mut self, node: &Node, path: &str) -> Operation {
+        let mut operation = Operation::default();
+        let Some(mut fields) = self.fields(node, path) else {
+            return operation;
+        };
+        if let Some((n, p)) = self.required(&mut fields, node, "service_time") {
+            operation.service_time = self.distribution(n, &p).unwrap_or_default();
+        }
+        if let Some((n, p)) = fields.take("error_probability") {
+            operation.error_probability = self.probability(n, &p).unwrap_or(0.0);
+        }
+        if let Some((n, p)) = fields.take("steps") {
+            operation.steps = self.list(n, &p, Self::step);
+        }
+        self.finish(&fields);
+        operation
+    }
+
+    fn step(&mut self, node: &Node, path: &str) -> Option<Step> {
+        let mut fields = self.fields(node, path)?;
+        let kinds = ["call", "publish", "parallel", "work"];
+        let present: Vec<&str> = kinds.iter().copied().filter(|k| fields.has(k)).collect();
+        match present.as_slice() {
+            ["call"] => {
+                let call = self.call_fields(&mut fields, node);
+                self.finish(&fields);
+                call.map(Step::Call)
+            }
+            ["publish"] => {
+                let (queue_node, queue_path) = fields.take("publish")?;
+                let publish = self.string(queue_node, &queue_path);
+                let timeout = fields.take("timeout").and_then(|(n, p)| self.positive_duration(n, &p));
+                let retry = fields.take("retry").and_then(|(n, p)| self.retry(n, &p));
+                self.finish(&fields);
+                Some(Step::Publish(PublishStep {
+                    publish: publish.unwrap_or_default(),
+                    timeout,
+                    retry,
+                }))
+            }
+            ["parallel"] => {
+                let (list_node, list_path) = fields.take("parallel")?;
+                let calls = self.list(list_node, &list_path, |reader, item, item_path| {
+                    let mut item_fields = reader.fields(item, item_path)?;
+                    let call = reader.call_fields(&mut item_fields, item);
+                    reader.finish(&item_fields);
+                    call
+                });
+                if calls.is_empty() && matches!(list_node.value, Value::Seq(_) | Value::Null) {
+                    self.error(list_node, &list_path, "a parallel step needs at least one call");
+                }
+                self.finish(&fields);
+                Some(Step::Parallel(ParallelStep { parallel: calls }))
+            }
+            ["work"] => {
+                let (work_node, work_path) = fields.take("work")?;
+                let work = self.distribution(work_node, &work_path);
+                self.finish(&fields);
+                work.map(|work| Step::Work(WorkStep { work }))
+            }
+            [] => {
+                let mut message = format!("a step needs one of the keys {}", quoted_list(kinds));
+                if let Some((key, _)) = fields.entries.first() {
+                    if let Some(suggestion) = did_you_mean(&key.name, kinds) {
+                        message.push_str(&format!("; found \"{}\", did you mean \"{suggestion}\"?", key.name));
+                    } else {
+                        message.push_str(&format!("; found \"{}\"", key.name));
+                    }
+                }
+                self.error(node, path, message);
+                None
+            }
+            several => {
+                self.error(
+                    node,
+                    path,
+                    format!("a step has exactly one of {}; this one has {}", quoted_list(kinds), quoted_list(several.iter().copied())),
+                );
+                None
+            }
+        }
+    }
+
+    fn call_fields(&mut self, fields: &mut Fields<'_>, node: &Node) -> Option<CallStep> {
+        let call = self.required(fields, node, "call").and_then(|(n, p)| self.string(n, &p));
+        let timeout = fields.take("timeout").and_then(|(n, p)| self.positive_duration(n, &p));
+        let retry = fields.take("retry").and_then(|(n, p)| self.retry(n, &p));
+        Some(CallStep {
+            call: call.unwrap_or_default(),
+            timeout,
+            retry,
+        })
+    }
+
+    fn queue(&mut self, node: &Node, path: &str) -> Queue {
+        let mut queue = Queue {
+            max_deliveries: 3,
+            ..Queue::default()
+        };
+        let Some(mut fields) = self.fields(node, path) else {
+            return queue;
+        };
+        if let Some((n, p)) = fields.take("capacity") {
+            queue.capacity = self.count(n, &p, 1, u64::MAX);
+        }
+        if let Some((n, p)) = fields.take("overflow") {
+            queue.overflow = self
+                .choice(n, &p, &Overflow::NAMES, &[Overflow::Reject, Overflow::DropOldest, Overflow::Block])
+                .unwrap_or_default();
+        }
+        if let Some((n, p)) = fields.take("consumer") {
+            queue.consumer = self.consumer(n, &p);
+        }
+        if let Some((n, p)) = fields.take("max_deliveries") {
+            queue.max_deliveries = self.count_u32(n, &p, 1).unwrap_or(3);
+        }
+        if let Some((n, p)) = fields.take("dead_letter") {
+            queue.dead_letter = self.string(n, &p);
+        }
+        self.finish(&fields);
+        queue
+    }
+
+    fn consumer(&mut self, node: &Node, path: &str) -> Option<Consumer> {
+        let mut fields = self.fields(node, path)?;
+        let operation = self.required(&mut fields, node, "operation").and_then(|(n, p)| self.string(n, &p));
+        let concurrency = fields.take("concurrency").and_then(|(n, p)| self.count_u32(n, &p, 1));
+        self.finish(&fields);
+        Some(Consumer {
+            operation: operation.unwrap_or_default(),
+            concurrency: concurrency.unwrap_or(1),
+        })
+    }
+
+    fn link(&mut self, node: &Node, path: &str) -> Option<Link> {
+        let mut fields = self.fields(node, path)?;
+        let from = self.required(&mut fields, node, "from").and_then(|(n, p)| self.string(n, &p));
+        let to = self.required(&mut fields, node, "to").and_then(|(n, p)| self.string(n, &p));
+        let latency = fields.take("latency").and_then(|(n, p)| self.distribution(n, &p));
+        let loss = fields.take("loss").and_then(|(n, p)| self.probability(n, &p));
+        self.finish(&fields);
+        Some(Link {
+            from: from.unwrap_or_default(),
+            to: to.unwrap_or_default(),
+            latency,
+            loss,
+        })
+    }
+
+    fn fault(&mut self, node: &Node, path: &str) -> Option<Fault> {
+        let mut fields = self.fields(node, path)?;
+        let at = self.required(&mut fields, node, "at").and_then(|(n, p)| self.duration(n, &p));
+        let duration = self.required(&mut fields, node, "for").and_then(|(n, p)| self.positive_duration(n, &p));
+        let kinds = ["outage", "slow", "errors"];
+        let present: Vec<&'static str> = kinds.iter().copied().filter(|k| fields.has(k)).collect();
+        let kind = match present.as_slice() {
+            ["outage"] => fields.take("outage").and_then(|(n, p)| self.outage(n, &p)),
+            ["slow"] => fields.take("slow").and_then(|(n, p)| self.slow(n, &p)),
+            ["errors"] => fields.take("errors").and_then(|(n, p)| self.errors(n, &p)),
+            [] => {
+                self.error(node, path, format!("a fault needs one of the keys {}", quoted_list(kinds)));
+                None
+            }
+            several => {
+                self.error(node, path, format!("a fault has exactly one of {}; this one has {}", quoted_list(kinds), quoted_list(several.iter().copied())));
+                for key in several {
+                    fields.take(key);
+                }
+                None
+            }
+        };
+        self.finish(&fields);
+        Some(Fault {
+            at: at?,
+            duration: duration?,
+            kind: kind?,
+        })
+    }
+
+    fn outage(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
+        let mut fields = self.fields(node, path)?;
+        let service = self.required(&mut fields, node, "service").and_then(|(n, p)| self.string(n, &p));
+        let mode = fields
+            .take("mode")
+            .and_then(|(n, p)| self.choice(n, &p, &OutageMode::NAMES, &[OutageMode::FailFast, OutageMode::Timeout]));
+        self.finish(&fields);
+        Some(FaultKind::Outage(OutageFault {
+            service: service?,
+            mode: mode.unwrap_or_default(),
+        }))
+    }
+
+    fn slow(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
+        let mut fields = self.fields(node, path)?;
+        let service = fields.take("service").and_then(|(n, p)| self.string(n, &p));
+        let link = fields.take("link").and_then(|(n, p)| {
+            let mut link_fields = self.fields(n, &p)?;
+            let from = self.required(&mut link_fields, n, "from").and_then(|(n, p)| self.string(n, &p));
+            let to = self.required(&mut link_fields, n, "to").and_then(|(n, p)| self.string(n, &p));
+            self.finish(&link_fields);
+            Some(LinkRef { from: from?, to: to? })
+        });
+        let multiplier = self.required(&mut fields, node, "latency_multiplier").and_then(|(n, p)| {
+            let m = self.number(n, &p)?;
+            if m > 0.0 {
+                Some(m)
+            } else {
+                self.error(n, &p, format!("invalid latency_multiplier {m}: must be greater than 0"));
+                None
+            }
+        });
+        if service.is_some() == link.is_some() && (fields.has("service") == fields.has("link")) {
+            self.error(node, path, "a slow fault names exactly one of \"service\" or \"link\"");
+        }
+        self.finish(&fields);
+        Some(FaultKind::Slow(SlowFault {
+            service,
+            link,
+            latency_multiplier: multiplier?,
+        }))
+    }
+
+    fn errors(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
+        let mut fields = self.fields(node, path)?;
+        let service = self.required(&mut fields, node, "service").and_then(|(n, p)| self.string(n, &p));
+        let probability = self.required(&mut fields, node, "probability").and_then(|(n, p)| self.probability(n, &p));
+        self.finish(&fields);
+        Some(FaultKind::Errors(ErrorFault {
+            service: service?,
+            probability: probability?,
+        }))
+    }
+
+    fn position(&mut self, node: &Node, path: &str) -> Option<[f64; 2]> {
+        self.record(node, path);
+        if let Value::Seq(items) = &node.value {
+            if items.len() == 2 {
+                let x = self.number(&items[0], &index(path, 0));
+                let y = self.number(&items[1], &index(path, 1));
+                return Some([x?, y?]);
+            }
+        }
+        self.error(node, path, format!("expected a position [x, y], found {}", node.value.display()));
+        None
+    }
+
+    fn distribution(&mut self, node: &Node, path: &str) -> Option<Distribution> {
+        self.record(node, path);
+        if matches!(node.value, Value::String(_) | Value::Int(_) | Value::Float(_)) {
+            return self.duration(node, path).map(Distribution::Constant);
+        }
+        let kinds = ["constant", "exponential", "uniform", "normal", "lognormal", "erlang", "pareto", "weibull", "empirical"];
+        let (kind, value, kind_path) = self.single_key(node, path, &kinds, "a distribution")?;
+        if kind == "constant" {
+            return self.duration(value, &kind_path).map(Distribution::Constant);
+        }
+        let mut fields = self.fields(value, &kind_path)?;
+        let distribution = match kind {
+            "exponential" => {
+                let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.positive_duration(n, &p));
+                mean.map(|mean| Distribution::Exponential { mean })
+            }
+            "uniform" => {
+                let min = self.required(&mut fields, value, "min").and_then(|(n, p)| self.duration(n, &p));
+                let max = self.required(&mut fields, value, "max").and_then(|(n, p)| self.duration(n, &p));
+                Some(Distribution::Uniform { min: min?, max: max? })
+            }
+            "normal" => {
+                let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.duration(n, &p));
+                let stddev = self.required(&mut fields, value, "stddev").and_then(|(n, p)| self.duration(n, &p));
+                Some(Distribution::Normal { mean: mean?, stddev: stddev? })
+            }
+            "lognormal" => {
+                if fields.has("mu") || fields.has("sigma") {
+                    let mu = self.required(&mut fields, value, "mu").and_then(|(n, p)| self.number(n, &p));
+                    let sigma = self.required(&mut fields, value, "sigma").and_then(|(n, p)| self.number(n, &p));
+                    if fields.has("mean") || fields.has("p99") {
+                        self.error(value, &kind_path, "a lognormal is given by \"mean\" and \"p99\", or by \"mu\" and \"sigma\", not both");
+                        fields.take("mean");
+                        fields.take("p99");
+                    }
+                    Some(Distribution::Lognormal(Lognormal::MuSigma { mu: mu?, sigma: sigma? }))
+                } else {
+                    let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.positive_duration(n, &p));
+                    let p99 = self.required(&mut fields, value, "p99").and_then(|(n, p)| self.duration(n, &p));
+                    Some(Distribution::Lognormal(Lognormal::MeanP99 { mean: mean?, p99: p99? }))
+                }
+            }
+            "erlang" => {
+                let k = self.required(&mut fields, value, "k").and_then(|(n, p)| self.count_u32(n, &p, 1));
+                let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.positive_duration(n, &p));
+                Some(Distribution::Erlang { k: k?, mean: mean? })
+            }
+            "pareto" | "weibull" => {
+                let scale = self.required(&mut fields, value, "scale").and_then(|(n, p)| self.positive_duration(n, &p));
+                let shape = self.required(&mut fields, value, "shape").and_then(|(n, p)| self.number(n, &p));
+                let (scale, shape) = (scale?, shape?);
+                Some(if kind == "pareto" {
+                    Distribution::Pareto { scale, shape }
+                } else {
+                    Distribution::Weibull { scale, shape }
+                })
+            }
+            _ => {
+                let values = self.required(&mut fields, value, "values").map(|(n, p)| self.list(n, &p, Self::duration));
+                let weights = fields.take("weights").map(|(n, p)| self.list(n, &p, Self::number));
+                Some(Distribution::Empirical { values: values?, weights })
+            }
+        };
+        self.finish(&fields);
+        let distribution = distribution?;
+        let mut valid = true;
+        for (parameter, problem) in distribution.check() {
+            valid = false;
+            let parameter_path = join(&kind_path, parameter);
+            let position = self.sources.find(&parameter_path).unwrap_or(value.position);
+            self.diagnostics
+                .error_at(position, &parameter_path, format!("invalid {kind} parameter {parameter}: {problem}"));
+        }
+        valid.then_some(distribution)
+    }
+}
