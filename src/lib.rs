@@ -1,2 +1,7 @@
-pub mod scenario;
+//! Topolab: design message-driven microservice architectures and run them in a
+//! deterministic discrete-event simulation.
+
+pub mod cli;
+pub mod engine;
 pub mod metrics;
+pub mod scenario;

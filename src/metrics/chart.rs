@@ -1,10 +1,11 @@
 //! Headless export of run charts (throughput, latency percentiles, backlog)
 //! over simulated time, written as PNG and SVG.
 //!
-//! Rendering needs no display and no system font lookup: DejaVu Sans from
+//! Rendering needs no display and no system font lookup: `DejaVu Sans` from
 //! `assets/fonts/` is compiled into the binary and registered with the
 //! `ab_glyph` text renderer of plotters on first use. The same input gives
-//! byte-identical files, so charts of two runs can be compared as files.
+//! byte-identical files (a test checks this for both formats), so charts of two
+//! runs can be compared as files.
 
 use std::fs::File;
 use std::ops::Range;
@@ -26,17 +27,18 @@ pub const CHART_HEIGHT: u32 = 600;
 /// Description of the x axis, which is simulated time in every chart.
 pub const X_AXIS_LABEL: &str = "simulated time (s)";
 
-/// DejaVu Sans 2.37 as shipped by the Debian package `fonts-dejavu-core`.
+/// `DejaVu Sans` 2.37 as shipped by the Debian package `fonts-dejavu-core`.
 /// Its license is in `assets/fonts/LICENSE-DejaVu.txt`.
 static FONT_DATA: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Family name under which the embedded font is registered. plotters looks
 /// fonts up by this name, and the SVG output writes it as `font-family`, so an
-/// SVG viewer uses its own sans-serif font.
+/// SVG viewer uses its own sans-serif font. Text widths in the viewer can
+/// therefore differ slightly from the `DejaVu Sans` widths of the layout.
 const FONT_FAMILY: &str = "sans-serif";
 
 /// Coordinates with a larger magnitude are skipped like non-finite ones,
-/// because the axis span and the 5 % headroom must stay finite.
+/// because the axis span plus `Y_HEADROOM` must stay finite.
 const MAX_ABS_COORDINATE: f64 = f64::MAX / 4.0;
 
 /// Fraction of the data span added above the maximum (and below a negative
@@ -56,25 +58,31 @@ const MARKER_RADIUS: i32 = 4;
 // Legend layout in pixels. The legend is drawn right of the plot, so it never
 // hides data.
 const LEGEND_MAX_WIDTH: u32 = CHART_WIDTH / 3;
+/// Space between the plot and the legend box.
+const LEGEND_GAP: i32 = 10;
+/// Space inside the legend box around and between its elements.
 const LEGEND_PADDING: i32 = 10;
 const LEGEND_SWATCH_LENGTH: i32 = 30;
 const LEGEND_ROW_HEIGHT: i32 = 24;
+// Offsets from the left edge of the legend area.
+const LEGEND_SWATCH_LEFT: i32 = LEGEND_GAP + LEGEND_PADDING;
+const LEGEND_TEXT_LEFT: i32 = LEGEND_SWATCH_LEFT + LEGEND_SWATCH_LENGTH + LEGEND_PADDING;
 /// Offset of the legend box below the top of the area under the title, equal
 /// to the top margin of the plot so that both frames start at the same height.
-const LEGEND_TOP: i32 = PLOT_MARGIN_TOP as i32;
+const LEGEND_TOP: i32 = 10;
 
 const OUTER_MARGIN: u32 = 12;
-const PLOT_MARGIN_TOP: u32 = 10;
+const PLOT_MARGIN_TOP: i32 = LEGEND_TOP;
 const PLOT_MARGIN_RIGHT: u32 = 24;
 const X_LABEL_AREA_SIZE: u32 = 60;
-const Y_LABEL_AREA_SIZE: u32 = 100;
+const Y_LABEL_AREA_SIZE: u32 = 80;
 
 const GRID_COLOR: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
 const FRAME_COLOR: RGBColor = RGBColor(0x80, 0x80, 0x80);
 const MUTED_TEXT_COLOR: RGBColor = RGBColor(0x60, 0x60, 0x60);
 
-/// The Tableau 10 palette, in the order that matplotlib uses as its default
-/// colour cycle ("tab10").
+/// The Tableau 10 palette in the order of matplotlib's `tab10`, which is the
+/// default colour cycle of matplotlib 2.0 and later.
 const PALETTE: [RGBColor; 10] = [
     RGBColor(0x1f, 0x77, 0xb4), // blue
     RGBColor(0xff, 0x7f, 0x0e), // orange
@@ -119,17 +127,19 @@ pub enum ChartError {
     /// The embedded font could not be parsed, which means the binary was built
     /// from a damaged `assets/fonts/DejaVuSans.ttf`.
     #[error(
-        "failed to register the embedded font DejaVu Sans: the font data is invalid; \
-         restore assets/fonts/DejaVuSans.ttf from the fonts-dejavu-core package and rebuild"
+        "failed to register the embedded font DejaVu Sans because its data is invalid. \
+         Restore assets/fonts/DejaVuSans.ttf from the Debian package fonts-dejavu-core \
+         and rebuild"
     )]
     InvalidFont,
-    /// Creating or writing an output file failed.
-    #[error("failed to write chart file {}: {source}", path.display())]
+    /// Creating or writing an output file failed. The message includes the
+    /// I/O error, so `error` is not also returned as the error source.
+    #[error("failed to write chart file {}: {error}", path.display())]
     Write {
         /// The file that could not be written.
         path: PathBuf,
         /// The I/O error from the operating system.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Drawing or encoding failed inside plotters.
     #[error("failed to render chart file {}: {message}", path.display())]
@@ -181,9 +191,9 @@ fn write_svg(path: &Path, chart: &LineChart) -> Result<(), ChartError> {
         draw_chart(&root, chart).map_err(|error| render_error(path, &error))?;
         root.present().map_err(|error| render_error(path, &error))?;
     }
-    std::fs::write(path, svg).map_err(|source| ChartError::Write {
+    std::fs::write(path, svg).map_err(|error| ChartError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
@@ -191,10 +201,14 @@ fn write_png(path: &Path, chart: &LineChart) -> Result<(), ChartError> {
     // The bitmap backend of plotters 0.3.7 reports I/O failures only as a
     // debug-formatted message, so the file is created here first to report a
     // missing directory or a permission problem as an I/O error.
-    File::create(path).map_err(|source| ChartError::Write {
+    File::create(path).map_err(|error| ChartError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
+    // NOTE: The `ab_glyph` renderer of plotters 0.3.7 draws each glyph without
+    // its left side bearing, so letter spacing in the PNG is slightly uneven,
+    // most visibly next to `i`, `l`, `t` and `1`. The SVG is not affected
+    // because the viewer lays out its text.
     let root = BitMapBackend::new(path, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
     draw_chart(&root, chart).map_err(|error| render_error(path, &error))?;
     root.present().map_err(|error| render_error(path, &error))
@@ -280,12 +294,17 @@ fn axis_ranges(lines: &[Vec<(f64, f64)>]) -> AxisRanges {
     AxisRanges { x, y }
 }
 
-/// Formats an axis tick value with the fewest digits that represent it, in
-/// scientific notation from a magnitude of 10^6 on.
-fn format_tick(value: &f64) -> String {
+/// Formats an axis tick value with the fewest digits that represent it, on an
+/// axis whose range is `span` wide.
+///
+/// Magnitudes from 10^6 on use scientific notation, which keeps 5 significant
+/// digits, unless the ticks are closer than a thousandth of the value (as for
+/// times late in a long run), where it would print neighbouring ticks alike.
+fn format_tick(value: f64, span: f64) -> String {
     let magnitude = value.abs();
-    let scientific = magnitude >= 1e6 || (magnitude > 0.0 && magnitude < 1e-4);
-    pretty_print_float(*value, scientific)
+    let large = magnitude >= 1e6 && span >= magnitude * 1e-3;
+    let small = magnitude > 0.0 && magnitude < 1e-4;
+    pretty_print_float(value, large || small)
 }
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -304,12 +323,12 @@ fn draw_chart<DB: DrawingBackend>(
     let ranges = axis_ranges(&lines);
 
     if chart.lines.is_empty() {
-        return draw_plot(&body, chart, &lines, ranges);
+        return draw_plot(&body, chart, &lines, &ranges);
     }
     let (body_width, _) = body.dim_in_pixel();
     let legend_width = legend_width(&body, chart)?;
     let (plot_area, legend_area) = body.split_horizontally(body_width.saturating_sub(legend_width));
-    draw_plot(&plot_area, chart, &lines, ranges)?;
+    draw_plot(&plot_area, chart, &lines, &ranges)?;
     draw_legend(&legend_area, chart)
 }
 
@@ -317,7 +336,7 @@ fn draw_plot<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &LineChart,
     lines: &[Vec<(f64, f64)>],
-    ranges: AxisRanges,
+    ranges: &AxisRanges,
 ) -> DrawResult<DB> {
     let mut context = ChartBuilder::on(area)
         .margin_top(PLOT_MARGIN_TOP)
@@ -326,14 +345,16 @@ fn draw_plot<DB: DrawingBackend>(
         .y_label_area_size(Y_LABEL_AREA_SIZE)
         .build_cartesian_2d(ranges.x.clone(), ranges.y.clone())?;
 
+    let x_span = ranges.x.end - ranges.x.start;
+    let y_span = ranges.y.end - ranges.y.start;
     context
         .configure_mesh()
         .x_desc(X_AXIS_LABEL)
         .y_desc(chart.y_label.as_str())
         .x_labels(10)
         .y_labels(8)
-        .x_label_formatter(&format_tick)
-        .y_label_formatter(&format_tick)
+        .x_label_formatter(&|value| format_tick(*value, x_span))
+        .y_label_formatter(&|value| format_tick(*value, y_span))
         .label_style((FONT_FAMILY, TICK_FONT_SIZE))
         .axis_desc_style((FONT_FAMILY, AXIS_DESC_FONT_SIZE))
         .bold_line_style(GRID_COLOR)
@@ -361,8 +382,8 @@ fn draw_plot<DB: DrawingBackend>(
 
     if lines.iter().all(Vec::is_empty) {
         let center = (
-            (ranges.x.start + ranges.x.end) / 2.0,
-            (ranges.y.start + ranges.y.end) / 2.0,
+            f64::midpoint(ranges.x.start, ranges.x.end),
+            f64::midpoint(ranges.y.start, ranges.y.end),
         );
         let style = (FONT_FAMILY, AXIS_DESC_FONT_SIZE)
             .into_font()
@@ -394,10 +415,9 @@ fn legend_width<DB: DrawingBackend>(
         let (width, _) = area.estimate_text_size(&line.label, &style)?;
         max_label_width = max_label_width.max(width);
     }
-    let decoration = (LEGEND_SWATCH_LENGTH + 3 * LEGEND_PADDING) as u32;
-    // The gap left of the box separates it from the plot frame.
-    let gap = LEGEND_PADDING as u32;
-    Ok((max_label_width + decoration + gap).min(LEGEND_MAX_WIDTH))
+    // The box border takes the last pixel column of the legend area.
+    let chrome = (LEGEND_TEXT_LEFT + LEGEND_PADDING + 1) as u32;
+    Ok((max_label_width + chrome).min(LEGEND_MAX_WIDTH))
 }
 
 /// Shortens `label` with a trailing ellipsis until it is at most `max_width`
@@ -411,15 +431,31 @@ fn fit_label<DB: DrawingBackend>(
     if area.estimate_text_size(label, style)?.0 <= max_width {
         return Ok(label.to_owned());
     }
-    let mut chars: Vec<char> = label.chars().collect();
-    while !chars.is_empty() {
-        chars.pop();
-        let candidate: String = chars.iter().chain(['…'].iter()).collect();
-        if area.estimate_text_size(&candidate, style)?.0 <= max_width {
-            return Ok(candidate);
+    let chars: Vec<char> = label.chars().collect();
+    let shortened =
+        |kept: usize| -> String { chars[..kept].iter().chain(['…'].iter()).collect() };
+    // Binary search for the longest prefix that fits, because the width grows
+    // with the prefix length. `high` chars never fit, and `low` chars fit
+    // unless `low` is 0.
+    let (mut low, mut high) = (0, chars.len());
+    while high - low > 1 {
+        let middle = low + (high - low) / 2;
+        if area.estimate_text_size(&shortened(middle), style)?.0 <= max_width {
+            low = middle;
+        } else {
+            high = middle;
         }
     }
-    Ok("…".to_owned())
+    Ok(shortened(low))
+}
+
+fn pixels_to_i32(pixels: u32) -> i32 {
+    i32::try_from(pixels).unwrap_or(i32::MAX)
+}
+
+/// Height in pixels of `rows` legend rows.
+fn rows_height(rows: usize) -> i32 {
+    i32::try_from(rows).map_or(i32::MAX, |rows| rows.saturating_mul(LEGEND_ROW_HEIGHT))
 }
 
 /// Draws the legend box at the top of `area`. When the lines do not fit in
@@ -429,13 +465,13 @@ fn draw_legend<DB: DrawingBackend>(
     chart: &LineChart,
 ) -> DrawResult<DB> {
     let (width, height) = area.dim_in_pixel();
-    let (width, height) = (width as i32, height as i32);
+    let (width, height) = (pixels_to_i32(width), pixels_to_i32(height));
     let style = legend_text_style();
 
-    let box_left = LEGEND_PADDING;
+    let box_left = LEGEND_GAP;
     let box_right = width - 1;
-    let swatch_left = box_left + LEGEND_PADDING;
-    let text_left = swatch_left + LEGEND_SWATCH_LENGTH + LEGEND_PADDING;
+    let swatch_left = LEGEND_SWATCH_LEFT;
+    let text_left = LEGEND_TEXT_LEFT;
     let max_text_width = (box_right - LEGEND_PADDING - text_left).max(0) as u32;
 
     let available_rows =
@@ -449,7 +485,7 @@ fn draw_legend<DB: DrawingBackend>(
     let row_count = shown + usize::from(hidden > 0);
 
     let box_top = LEGEND_TOP;
-    let box_bottom = box_top + 2 * LEGEND_PADDING + row_count as i32 * LEGEND_ROW_HEIGHT;
+    let box_bottom = box_top + 2 * LEGEND_PADDING + rows_height(row_count);
     area.draw(&Rectangle::new(
         [(box_left, box_top), (box_right, box_bottom)],
         WHITE.filled(),
@@ -459,9 +495,8 @@ fn draw_legend<DB: DrawingBackend>(
         FRAME_COLOR.stroke_width(1),
     ))?;
 
-    let row_center = |row: usize| {
-        box_top + LEGEND_PADDING + row as i32 * LEGEND_ROW_HEIGHT + LEGEND_ROW_HEIGHT / 2
-    };
+    let row_center =
+        |row: usize| box_top + LEGEND_PADDING + rows_height(row) + LEGEND_ROW_HEIGHT / 2;
     for (index, line) in chart.lines.iter().take(shown).enumerate() {
         let y = row_center(index);
         let series = series_style(index);
@@ -531,7 +566,7 @@ mod tests {
 
     fn read(path: &Path) -> Vec<u8> {
         std::fs::read(path)
-            .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
+            .unwrap_or_else(|error| panic!("failed to read {}: {error}", path.display()))
     }
 
     fn read_text(path: &Path) -> String {
@@ -560,9 +595,9 @@ mod tests {
         );
         assert!(svg.contains(&format!(r#"width="{CHART_WIDTH}" height="{CHART_HEIGHT}""#)));
         assert!(svg.contains("Latency percentiles, checkout"));
-        assert!(svg.contains(">p50\n<"));
-        assert!(svg.contains(">p90\n<"));
-        assert!(svg.contains(">p99 &lt;gateway &amp; auth&gt;\n<"));
+        assert!(svg.contains(">\np50\n</text>"));
+        assert!(svg.contains(">\np90\n</text>"));
+        assert!(svg.contains(">\np99 &lt;gateway &amp; auth&gt;\n</text>"));
         assert!(svg.contains(X_AXIS_LABEL));
         assert!(svg.contains("latency (ms)"));
         assert!(svg.contains(r#"font-family="sans-serif""#));
@@ -674,7 +709,10 @@ mod tests {
         let (_dir, stem) = write_in_temp_dir(&chart);
         let svg = read_text(&stem.with_extension("svg"));
         assert!(svg.contains("service-00 p99"));
-        assert!(svg.contains(" more\n<"), "legend lacks the overflow row");
+        assert!(
+            svg.contains(" more\n</text>"),
+            "legend lacks the overflow row"
+        );
         assert!(
             !svg.contains("service-39 p99"),
             "legend shows more rows than fit"
@@ -705,9 +743,9 @@ mod tests {
         let error = write_chart(&stem, &sample_chart()).expect_err("directory does not exist");
         let expected_path = stem.with_extension("svg");
         match &error {
-            ChartError::Write { path, source } => {
+            ChartError::Write { path, error } => {
                 assert_eq!(path, &expected_path);
-                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+                assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
             }
             other => panic!("expected a write error, got {other:?}"),
         }
@@ -735,6 +773,8 @@ mod tests {
     fn output_is_deterministic() {
         let (_first_dir, first) = write_in_temp_dir(&sample_chart());
         let (_second_dir, second) = write_in_temp_dir(&sample_chart());
+        // A second write to the same stem replaces the files.
+        write_chart(&second, &sample_chart()).expect("rewrite chart");
         assert!(
             read(&first.with_extension("svg")) == read(&second.with_extension("svg")),
             "SVG output differs between two runs"
@@ -781,7 +821,7 @@ mod tests {
     fn axis_ranges_cover_data_with_headroom() {
         let ranges = axis_ranges(&[vec![(2.0, 10.0), (8.0, 40.0)], vec![(4.0, 20.0)]]);
         assert_eq!(ranges.x, 2.0..8.0);
-        assert_eq!(ranges.y.start, 0.0);
+        assert!(ranges.y.start.abs() < 1e-12, "y start {}", ranges.y.start);
         assert!((ranges.y.end - 42.0).abs() < 1e-9, "y end {}", ranges.y.end);
     }
 
@@ -817,7 +857,7 @@ mod tests {
             "y start {}",
             negative.y.start
         );
-        assert_eq!(negative.y.end, 0.0);
+        assert!(negative.y.end.abs() < 1e-12, "y end {}", negative.y.end);
     }
 
     #[test]
@@ -837,34 +877,19 @@ mod tests {
 
     #[test]
     fn format_tick_uses_short_forms() {
-        assert_eq!(format_tick(&0.0), "0");
-        assert_eq!(format_tick(&2.5), "2.5");
-        assert_eq!(format_tick(&40.0), "40");
-        assert_eq!(format_tick(&250_000.0), "250000");
-        assert_eq!(format_tick(&2_000_000.0), "2e6");
-        assert_eq!(format_tick(&0.000_02), "2e-5");
+        assert_eq!(format_tick(0.0, 1.0), "0");
+        assert_eq!(format_tick(2.5, 10.0), "2.5");
+        assert_eq!(format_tick(40.0, 100.0), "40");
+        assert_eq!(format_tick(0.3, 1.0), "0.3");
+        assert_eq!(format_tick(250_000.0, 1e6), "250000");
+        assert_eq!(format_tick(2_000_000.0, 1e7), "2e6");
+        assert_eq!(format_tick(2.5e12, 3e12), "2.5e12");
+        assert_eq!(format_tick(0.000_02, 1e-4), "2e-5");
     }
-}
-#[cfg(test)]
-mod preview_tmp {
-    use super::*;
+
     #[test]
-    fn preview_tmp() {
-        let dir = std::path::PathBuf::from("/tmp/chartview");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let ramp = |scale: f64, phase: f64| -> Vec<(f64, f64)> {
-            (0..=120).map(|s| { let t = f64::from(s) * 0.5; (t, scale * (1.0 + (t / 7.0 + phase).sin() * 0.4 + t / 120.0)) }).collect()
-        };
-        let chart = LineChart { title: "Latency percentiles, checkout".into(), y_label: "latency (ms)".into(), lines: vec![
-            Line { label: "p50".into(), points: ramp(12.0, 0.0) },
-            Line { label: "p90".into(), points: ramp(30.0, 0.7) },
-            Line { label: "p99 <gateway & auth>".into(), points: ramp(55.0, 1.9) },
-        ]};
-        write_chart(&dir.join("sample"), &chart).expect("w");
-        let lines = (0..40).map(|i| Line { label: format!("service-{i:02} p99"), points: ramp(1.0 + f64::from(i), f64::from(i)) }).collect();
-        write_chart(&dir.join("many"), &LineChart { title: "Many lines".into(), y_label: "ms".into(), lines }).expect("w");
-        write_chart(&dir.join("empty"), &LineChart { title: "Backlog".into(), y_label: "messages".into(), lines: vec![] }).expect("w");
-        write_chart(&dir.join("huge"), &LineChart { title: "Huge".into(), y_label: "requests/s".into(), lines: vec![Line { label: "huge".into(), points: vec![(0.0, 1e12), (1.0, 3e12), (2.0, 2.5e12)] }] }).expect("w");
-        write_chart(&dir.join("single"), &LineChart { title: "Single".into(), y_label: "requests/s".into(), lines: vec![Line { label: "one".into(), points: vec![(3.0, 7.5)] }, Line { label: "x".repeat(200), points: vec![] }] }).expect("w");
+    fn format_tick_keeps_close_large_ticks_apart() {
+        assert_eq!(format_tick(1_000_002.0, 10.0), "1000002");
+        assert_eq!(format_tick(1_000_004.0, 10.0), "1000004");
     }
 }

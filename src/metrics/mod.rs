@@ -1,1 +1,8 @@
+//! Metrics of a run and the reports made from them.
+
 pub mod chart;
+pub mod recorder;
+pub mod report;
+pub mod summary;
+
+pub use recorder::{ErrorKind, Recorder};

@@ -1,0 +1,209 @@
+//! The `topolab` command line: run a scenario headless, validate it, print the schema.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::engine::run::{RunConfig, run};
+use crate::metrics::report;
+use crate::metrics::summary::Summary;
+use crate::scenario::{self, Diagnostic, Duration};
+
+/// Exit code for a scenario with errors.
+pub const EXIT_INVALID: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "topolab", version, about = "Design message-driven architectures and simulate them under load and failures")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario headless and report what happened.
+    Run(RunArgs),
+    /// Check a scenario without running it; exits with 2 if it has errors.
+    Validate {
+        /// The scenario file.
+        file: PathBuf,
+    },
+    /// Print the JSON Schema of scenario files.
+    Schema,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The scenario file.
+    file: PathBuf,
+    /// Simulated time to run, e.g. 60s or 5m [default: the scenario's run.duration, else 60s].
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Seed of every random stream [default: the scenario's run.seed, else 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Simulated time at the start excluded from the summary, e.g. 10s [default: 0].
+    #[arg(long, value_parser = parse_duration)]
+    warmup: Option<Duration>,
+    /// Width of a time-series window, e.g. 1s [default: 1s].
+    #[arg(long, value_parser = parse_duration)]
+    window: Option<Duration>,
+    /// Directory to write summary.json, timeseries.csv and the charts into; created if missing.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Format of the summary printed on standard output.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    Duration::parse(text)
+}
+
+/// Runs the command line and returns the process exit code.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run_command(&args),
+        Command::Validate { file } => Ok(validate_command(&file)),
+        Command::Schema => schema_command(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let mut stderr = std::io::stderr().lock();
+    for diagnostic in diagnostics {
+        let _ = writeln!(stderr, "{diagnostic}");
+    }
+}
+
+fn count_summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+fn validate_command(file: &Path) -> ExitCode {
+    match scenario::load_file(file) {
+        Ok(loaded) => {
+            print_diagnostics(&loaded.warnings);
+            println!("{}: valid ({})", file.display(), count_summary(&loaded.warnings));
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            eprintln!("{}: invalid ({})", file.display(), count_summary(&diagnostics));
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+fn schema_command() -> anyhow::Result<ExitCode> {
+    let schema = scenario::schema::json_schema_text().context("cannot serialize the JSON Schema")?;
+    print!("{schema}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let loaded = match scenario::load_file(&args.file) {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            eprintln!("{}: invalid ({})", args.file.display(), count_summary(&diagnostics));
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    print_diagnostics(&loaded.warnings);
+    let config = match RunConfig::resolve(&loaded.scenario.run, args.duration, args.warmup, args.seed, args.window) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{}: error: {error}", args.file.display());
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    let progress = progress_bar(config.duration);
+    let started = Instant::now();
+    let simulation = run(&loaded.scenario, &config, |now_ns| {
+        if let Some(bar) = &progress {
+            bar.set_position(now_ns / 1_000_000);
+        }
+    })
+    .with_context(|| format!("the run of {} stopped", args.file.display()))?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let name = loaded
+        .scenario
+        .name
+        .clone()
+        .unwrap_or_else(|| args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let summary = Summary::new(&simulation, &name);
+    eprintln!(
+        "simulated {} in {wall:.2} s of wall time ({:.2} M events/s, {} events)",
+        config.duration,
+        simulation.events_processed() as f64 / wall.max(1e-9) / 1e6,
+        simulation.events_processed()
+    );
+    if let Some(directory) = &args.out {
+        write_outputs(&simulation, &summary, directory)?;
+    }
+    let text = match args.format {
+        Format::Table => report::table(&summary),
+        Format::Json => report::json(&summary).context("cannot serialize the summary")?,
+        Format::Csv => report::summary_csv(&summary),
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(duration: Duration) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(duration.as_nanos() / 1_000_000);
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ms simulated, {elapsed} elapsed, {eta} left")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn write_outputs(simulation: &crate::engine::Simulation, summary: &Summary, directory: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(directory).with_context(|| format!("cannot create the output directory {}", directory.display()))?;
+    let json = report::json(summary).context("cannot serialize the summary")?;
+    write_atomically(&directory.join("summary.json"), json.as_bytes())?;
+    write_atomically(&directory.join("timeseries.csv"), report::timeseries_csv(simulation).as_bytes())?;
+    report::write_charts(simulation, directory).context("cannot write the charts")?;
+    Ok(())
+}
+
+/// Writes a file through a temporary file in the same directory and a rename, so that a
+/// reader never sees a half-written file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("cannot rename {} to {}", temporary.display(), path.display()))?;
+    Ok(())
+}

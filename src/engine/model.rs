@@ -1,0 +1,608 @@
+//! The compiled model: a validated scenario with names resolved to indices and
+//! distributions turned into samplers, in the form the event loop works on.
+
+use std::collections::BTreeMap;
+
+use crate::scenario::{
+    self, Arrivals, Backoff, Jitter, LoadBalancing, OutageMode, Overflow, Scenario, Step, Workload,
+};
+
+use super::random::Sampler;
+
+/// A node of the topology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeRef {
+    /// A client, by index.
+    Client(u32),
+    /// A service, by index.
+    Service(u32),
+    /// A queue, by index.
+    Queue(u32),
+}
+
+/// What travels along an edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EdgeKind {
+    /// Synchronous requests and their responses.
+    Call,
+    /// Messages published to a queue and their acknowledgements.
+    Publish,
+    /// Messages delivered from a queue to its consumers.
+    Consume,
+}
+
+impl EdgeKind {
+    /// The lower-case name used in reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            EdgeKind::Call => "call",
+            EdgeKind::Publish => "publish",
+            EdgeKind::Consume => "consume",
+        }
+    }
+}
+
+/// An edge between two nodes, with its network.
+#[derive(Clone, Debug)]
+pub struct EdgeModel {
+    /// The sender of requests or messages.
+    pub from: NodeRef,
+    /// The receiver.
+    pub to: NodeRef,
+    /// What travels along it.
+    pub kind: EdgeKind,
+    /// One-way latency of each message.
+    pub latency: Sampler,
+    /// Probability that one message is lost.
+    pub loss: f64,
+    /// `from → to`, by node names.
+    pub name: String,
+}
+
+/// Timeout and retry settings of one kind of call.
+#[derive(Clone, Debug, Default)]
+pub struct CallPolicy {
+    /// Time to wait for each attempt, in nanoseconds.
+    pub timeout_ns: Option<u64>,
+    /// Total attempts, at least 1.
+    pub attempts: u32,
+    /// Wait before each retry.
+    pub backoff: Backoff,
+    /// Randomization of the wait.
+    pub jitter: Jitter,
+}
+
+impl CallPolicy {
+    fn new(timeout: Option<scenario::Duration>, retry: Option<&scenario::RetryPolicy>) -> Self {
+        Self {
+            timeout_ns: timeout.map(scenario::Duration::as_nanos),
+            attempts: retry.map_or(1, |r| r.attempts.max(1)),
+            backoff: retry.map_or_else(Backoff::default, |r| r.backoff),
+            jitter: retry.map_or(Jitter::None, |r| r.jitter),
+        }
+    }
+}
+
+/// What a call goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// An operation, by global index.
+    Operation(u32),
+    /// A queue, by index: a publish.
+    Queue(u32),
+}
+
+/// One outgoing call of a step.
+#[derive(Clone, Debug)]
+pub struct CallModel {
+    /// Where it goes.
+    pub target: Target,
+    /// The edge it travels on.
+    pub edge: u32,
+    /// Index into [`Model::policies`].
+    pub policy: u32,
+}
+
+/// A step of an operation.
+#[derive(Clone, Debug)]
+pub enum StepModel {
+    /// One call or publish, waited for.
+    Call(CallModel),
+    /// Several calls at once.
+    Parallel(Vec<CallModel>),
+    /// Time on the worker.
+    Work(Sampler),
+}
+
+/// An operation of a service.
+#[derive(Clone, Debug)]
+pub struct OperationModel {
+    /// `service.operation`.
+    pub name: String,
+    /// The service's index.
+    pub service: u32,
+    /// Time on the worker before the steps.
+    pub service_time: Sampler,
+    /// Probability of failing at the end of the service time.
+    pub error_probability: f64,
+    /// The steps, in order.
+    pub steps: Vec<StepModel>,
+}
+
+/// A service.
+#[derive(Clone, Debug)]
+pub struct ServiceModel {
+    /// The service's name.
+    pub name: String,
+    /// Replicas at the start of the run.
+    pub replicas: u32,
+    /// Workers per replica.
+    pub workers: u32,
+    /// Waiting requests allowed per replica; `None` is unbounded.
+    pub queue_capacity: Option<u32>,
+    /// Replica selection.
+    pub load_balancing: LoadBalancing,
+    /// Consumer slots per replica, summed over the queues this service consumes.
+    pub consumer_slots: u32,
+}
+
+/// The arrival process of a client.
+#[derive(Clone, Debug)]
+pub enum WorkloadModel {
+    /// Arrivals on a schedule.
+    Open {
+        /// Poisson or evenly spaced.
+        poisson: bool,
+        /// The rate profile.
+        profile: RateProfile,
+    },
+    /// A fixed number of users.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Think time between a response and the next request.
+        think_time: Sampler,
+    },
+}
+
+/// A client.
+#[derive(Clone, Debug)]
+pub struct ClientModel {
+    /// The client's name.
+    pub name: String,
+    /// The operation called.
+    pub target: u32,
+    /// The edge to the target's service.
+    pub edge: u32,
+    /// Timeout and retries, index into [`Model::policies`].
+    pub policy: u32,
+    /// How requests are generated.
+    pub workload: WorkloadModel,
+}
+
+/// A piecewise-linear arrival rate over simulated time.
+#[derive(Clone, Debug)]
+pub struct RateProfile {
+    /// Rate before the first change, per second.
+    pub base_per_sec: f64,
+    /// Changes: start time in ns, end of ramp in ns, target rate per second.
+    pub changes: Vec<(u64, u64, f64)>,
+}
+
+impl RateProfile {
+    /// The rate per second at simulated time `t_ns`.
+    #[must_use]
+    pub fn rate_at(&self, t_ns: u64) -> f64 {
+        let mut rate = self.base_per_sec;
+        for &(start, end, target) in &self.changes {
+            if t_ns < start {
+                break;
+            }
+            if t_ns >= end {
+                rate = target;
+            } else {
+                let fraction = (t_ns - start) as f64 / (end - start) as f64;
+                rate += (target - rate) * fraction;
+                break;
+            }
+        }
+        rate
+    }
+
+    /// The highest rate anywhere in the profile, per second.
+    #[must_use]
+    pub fn max_rate(&self) -> f64 {
+        self.changes.iter().map(|c| c.2).fold(self.base_per_sec, f64::max)
+    }
+
+    /// The next time after `t_ns` at which the rate starts to change, if any.
+    #[must_use]
+    pub fn next_change_after(&self, t_ns: u64) -> Option<u64> {
+        self.changes.iter().map(|c| c.0).find(|start| *start > t_ns)
+    }
+}
+
+/// A queue.
+#[derive(Clone, Debug)]
+pub struct QueueModel {
+    /// The queue's name.
+    pub name: String,
+    /// Messages held at most; `None` is unbounded.
+    pub capacity: Option<u64>,
+    /// What a publish to a full queue does.
+    pub overflow: Overflow,
+    /// Consuming operation, consumers per replica, and the delivery edge.
+    pub consumer: Option<(u32, u32, u32)>,
+    /// Deliveries before dead-lettering.
+    pub max_deliveries: u32,
+    /// Dead-letter queue.
+    pub dead_letter: Option<u32>,
+}
+
+/// A scheduled fault, compiled.
+#[derive(Clone, Debug)]
+pub struct FaultModel {
+    /// Start, in ns.
+    pub start_ns: u64,
+    /// End, in ns.
+    pub end_ns: u64,
+    /// What it does.
+    pub effect: FaultEffect,
+}
+
+/// The effect of a fault while it is active.
+#[derive(Clone, Copy, Debug)]
+pub enum FaultEffect {
+    /// Service outage.
+    Outage { service: u32, mode: OutageMode },
+    /// Service times of a service multiplied.
+    SlowService { service: u32, multiplier: f64 },
+    /// Latencies of the edges between two nodes multiplied.
+    SlowLink { a: NodeRef, b: NodeRef, multiplier: f64 },
+    /// Error probability of every operation of a service replaced.
+    Errors { service: u32, probability: f64 },
+}
+
+/// A whole compiled scenario.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Clients, in file order.
+    pub clients: Vec<ClientModel>,
+    /// Services, in file order.
+    pub services: Vec<ServiceModel>,
+    /// Operations of all services, grouped by service in file order.
+    pub operations: Vec<OperationModel>,
+    /// Queues, in file order.
+    pub queues: Vec<QueueModel>,
+    /// Every edge that requests or messages travel on, in order of first use.
+    pub edges: Vec<EdgeModel>,
+    /// Timeout and retry settings, referenced by index.
+    pub policies: Vec<CallPolicy>,
+    /// Scheduled faults.
+    pub faults: Vec<FaultModel>,
+}
+
+/// A scenario that passed validation but still cannot be compiled; validation is meant
+/// to make this unreachable, so its message says which check is missing.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot compile the scenario: {0}")]
+pub struct CompileError(pub String);
+
+struct Builder<'a> {
+    scenario: &'a Scenario,
+    service_index: BTreeMap<&'a str, u32>,
+    queue_index: BTreeMap<&'a str, u32>,
+    client_index: BTreeMap<&'a str, u32>,
+    operation_index: BTreeMap<String, u32>,
+    edges: Vec<EdgeModel>,
+    edge_index: BTreeMap<(NodeRef, NodeRef, EdgeKind), u32>,
+    policies: Vec<CallPolicy>,
+}
+
+impl Model {
+    /// Compiles a validated scenario.
+    pub fn compile(scenario: &Scenario) -> Result<Self, CompileError> {
+        let mut builder = Builder {
+            scenario,
+            service_index: index_names(scenario.services.keys()),
+            queue_index: index_names(scenario.queues.keys()),
+            client_index: index_names(scenario.clients.keys()),
+            operation_index: BTreeMap::new(),
+            edges: Vec::new(),
+            edge_index: BTreeMap::new(),
+            policies: Vec::new(),
+        };
+        builder.build()
+    }
+
+    /// The display name of a node.
+    #[must_use]
+    pub fn node_name(&self, node: NodeRef) -> &str {
+        match node {
+            NodeRef::Client(i) => &self.clients[i as usize].name,
+            NodeRef::Service(i) => &self.services[i as usize].name,
+            NodeRef::Queue(i) => &self.queues[i as usize].name,
+        }
+    }
+}
+
+fn index_names<'a>(names: impl Iterator<Item = &'a String>) -> BTreeMap<&'a str, u32> {
+    names.enumerate().map(|(i, n)| (n.as_str(), i as u32)).collect()
+}
+
+fn sampler(distribution: &scenario::Distribution, what: &str) -> Result<Sampler, CompileError> {
+    Sampler::new(distribution).map_err(|e| CompileError(format!("{what}: {e}")))
+}
+
+impl Builder<'_> {
+    fn build(&mut self) -> Result<Model, CompileError> {
+        let scenario = self.scenario;
+        let mut operations = Vec::new();
+        for (service_number, (service_name, service)) in scenario.services.iter().enumerate() {
+            for operation_name in service.operations.keys() {
+                let name = format!("{service_name}.{operation_name}");
+                self.operation_index.insert(name.clone(), operations.len() as u32);
+                operations.push(OperationModel {
+                    name,
+                    service: service_number as u32,
+                    service_time: Sampler::Constant(0),
+                    error_probability: 0.0,
+                    steps: Vec::new(),
+                });
+            }
+        }
+        let mut clients = Vec::new();
+        for (client_number, (name, client)) in scenario.clients.iter().enumerate() {
+            let target = self.operation(&client.target)?;
+            let to = NodeRef::Service(operations[target as usize].service);
+            let edge = self.edge(NodeRef::Client(client_number as u32), to, EdgeKind::Call)?;
+            let policy = self.policy(client.timeout, client.retry.as_ref());
+            let workload = match &client.workload {
+                Workload::Open { arrivals, profile } => WorkloadModel::Open {
+                    poisson: matches!(arrivals, Arrivals::Poisson(_)),
+                    profile: RateProfile {
+                        base_per_sec: arrivals.rate().as_per_sec(),
+                        changes: profile
+                            .iter()
+                            .map(|c| {
+                                let start = c.at.as_nanos();
+                                let ramp = c.ramp.map_or(0, scenario::Duration::as_nanos);
+                                (start, start.saturating_add(ramp), c.rate.as_per_sec())
+                            })
+                            .collect(),
+                    },
+                },
+                Workload::Closed { users, think_time } => WorkloadModel::Closed {
+                    users: *users,
+                    think_time: sampler(think_time, &format!("clients.{name}.think_time"))?,
+                },
+            };
+            clients.push(ClientModel {
+                name: name.clone(),
+                target,
+                edge,
+                policy,
+                workload,
+            });
+        }
+        let mut global = 0usize;
+        for (service_number, (service_name, service)) in scenario.services.iter().enumerate() {
+            for (operation_name, operation) in &service.operations {
+                let path = format!("services.{service_name}.operations.{operation_name}");
+                let from = NodeRef::Service(service_number as u32);
+                let mut steps = Vec::new();
+                for step in &operation.steps {
+                    steps.push(match step {
+                        Step::Call(call) => StepModel::Call(self.call(from, call)?),
+                        Step::Parallel(parallel) => StepModel::Parallel(
+                            parallel.parallel.iter().map(|c| self.call(from, c)).collect::<Result<_, _>>()?,
+                        ),
+                        Step::Publish(publish) => {
+                            let queue = self.queue(&publish.publish)?;
+                            let edge = self.edge(from, NodeRef::Queue(queue), EdgeKind::Publish)?;
+                            let policy = self.policy(publish.timeout, publish.retry.as_ref());
+                            StepModel::Call(CallModel {
+                                target: Target::Queue(queue),
+                                edge,
+                                policy,
+                            })
+                        }
+                        Step::Work(work) => StepModel::Work(sampler(&work.work, &format!("{path}.steps"))?),
+                    });
+                }
+                let compiled = &mut operations[global];
+                compiled.service_time = sampler(&operation.service_time, &format!("{path}.service_time"))?;
+                compiled.error_probability = operation.error_probability;
+                compiled.steps = steps;
+                global += 1;
+            }
+        }
+        let mut services: Vec<ServiceModel> = scenario
+            .services
+            .iter()
+            .map(|(name, s)| ServiceModel {
+                name: name.clone(),
+                replicas: s.replicas,
+                workers: s.workers,
+                queue_capacity: s.queue_capacity,
+                load_balancing: s.load_balancing,
+                consumer_slots: 0,
+            })
+            .collect();
+        let mut queues = Vec::new();
+        for (queue_number, (name, queue)) in scenario.queues.iter().enumerate() {
+            let consumer = match &queue.consumer {
+                Some(consumer) => {
+                    let operation = self.operation(&consumer.operation)?;
+                    let service = operations[operation as usize].service;
+                    services[service as usize].consumer_slots += consumer.concurrency;
+                    let edge = self.edge(NodeRef::Queue(queue_number as u32), NodeRef::Service(service), EdgeKind::Consume)?;
+                    Some((operation, consumer.concurrency, edge))
+                }
+                None => None,
+            };
+            let dead_letter = match &queue.dead_letter {
+                Some(dead_letter) => Some(self.queue(dead_letter)?),
+                None => None,
+            };
+            queues.push(QueueModel {
+                name: name.clone(),
+                capacity: queue.capacity,
+                overflow: queue.overflow,
+                consumer,
+                max_deliveries: queue.max_deliveries.max(1),
+                dead_letter,
+            });
+        }
+        let faults = self.faults()?;
+        Ok(Model {
+            clients,
+            services,
+            operations,
+            queues,
+            edges: std::mem::take(&mut self.edges),
+            policies: std::mem::take(&mut self.policies),
+            faults,
+        })
+    }
+
+    fn node(&self, name: &str) -> Result<NodeRef, CompileError> {
+        if let Some(i) = self.client_index.get(name) {
+            Ok(NodeRef::Client(*i))
+        } else if let Some(i) = self.service_index.get(name) {
+            Ok(NodeRef::Service(*i))
+        } else if let Some(i) = self.queue_index.get(name) {
+            Ok(NodeRef::Queue(*i))
+        } else {
+            Err(CompileError(format!("node \"{name}\" not found")))
+        }
+    }
+
+    fn node_name(&self, node: NodeRef) -> &str {
+        let keys: Vec<&String> = match node {
+            NodeRef::Client(_) => self.scenario.clients.keys().collect(),
+            NodeRef::Service(_) => self.scenario.services.keys().collect(),
+            NodeRef::Queue(_) => self.scenario.queues.keys().collect(),
+        };
+        let (NodeRef::Client(i) | NodeRef::Service(i) | NodeRef::Queue(i)) = node;
+        keys[i as usize]
+    }
+
+    fn operation(&self, reference: &str) -> Result<u32, CompileError> {
+        self.operation_index
+            .get(reference)
+            .copied()
+            .ok_or_else(|| CompileError(format!("operation \"{reference}\" not found")))
+    }
+
+    fn queue(&self, name: &str) -> Result<u32, CompileError> {
+        self.queue_index
+            .get(name)
+            .copied()
+            .ok_or_else(|| CompileError(format!("queue \"{name}\" not found")))
+    }
+
+    fn policy(&mut self, timeout: Option<scenario::Duration>, retry: Option<&scenario::RetryPolicy>) -> u32 {
+        self.policies.push(CallPolicy::new(timeout, retry));
+        (self.policies.len() - 1) as u32
+    }
+
+    fn call(&mut self, from: NodeRef, call: &scenario::CallStep) -> Result<CallModel, CompileError> {
+        let operation = self.operation(&call.call)?;
+        let service = self.scenario_service_of(operation);
+        let edge = self.edge(from, NodeRef::Service(service), EdgeKind::Call)?;
+        let policy = self.policy(call.timeout, call.retry.as_ref());
+        Ok(CallModel {
+            target: Target::Operation(operation),
+            edge,
+            policy,
+        })
+    }
+
+    fn scenario_service_of(&self, operation: u32) -> u32 {
+        // Operations are numbered service by service in file order.
+        let mut remaining = operation as usize;
+        for (i, service) in self.scenario.services.values().enumerate() {
+            if remaining < service.operations.len() {
+                return i as u32;
+            }
+            remaining -= service.operations.len();
+        }
+        0
+    }
+
+    /// The edge from `from` to `to` of `kind`, created on first use with the network
+    /// settings of the link between the two nodes, or the defaults.
+    fn edge(&mut self, from: NodeRef, to: NodeRef, kind: EdgeKind) -> Result<u32, CompileError> {
+        if let Some(edge) = self.edge_index.get(&(from, to, kind)) {
+            return Ok(*edge);
+        }
+        let from_name = self.node_name(from).to_owned();
+        let to_name = self.node_name(to).to_owned();
+        let defaults = &self.scenario.defaults;
+        let link = self
+            .scenario
+            .links
+            .iter()
+            .find(|l| (l.from == from_name && l.to == to_name) || (l.from == to_name && l.to == from_name));
+        let latency = link.and_then(|l| l.latency.as_ref()).unwrap_or(&defaults.network_latency);
+        let loss = link.and_then(|l| l.loss).unwrap_or(defaults.loss);
+        let name = format!("{from_name} → {to_name}");
+        let edge = EdgeModel {
+            from,
+            to,
+            kind,
+            latency: sampler(latency, &format!("latency of {name}"))?,
+            // Loss is modelled on requests and acknowledgements; deliveries to consumers
+            // are not lost, as brokers redeliver unacknowledged messages.
+            loss: if kind == EdgeKind::Consume { 0.0 } else { loss },
+            name,
+        };
+        self.edges.push(edge);
+        let index = (self.edges.len() - 1) as u32;
+        self.edge_index.insert((from, to, kind), index);
+        Ok(index)
+    }
+
+    fn faults(&self) -> Result<Vec<FaultModel>, CompileError> {
+        let mut faults = Vec::new();
+        for fault in &self.scenario.faults {
+            let service = |name: &str| {
+                self.service_index
+                    .get(name)
+                    .copied()
+                    .ok_or_else(|| CompileError(format!("service \"{name}\" not found")))
+            };
+            let effect = match &fault.kind {
+                scenario::FaultKind::Outage(outage) => FaultEffect::Outage {
+                    service: service(&outage.service)?,
+                    mode: outage.mode,
+                },
+                scenario::FaultKind::Errors(errors) => FaultEffect::Errors {
+                    service: service(&errors.service)?,
+                    probability: errors.probability,
+                },
+                scenario::FaultKind::Slow(slow) => match (&slow.service, &slow.link) {
+                    (Some(name), _) => FaultEffect::SlowService {
+                        service: service(name)?,
+                        multiplier: slow.latency_multiplier,
+                    },
+                    (None, Some(link)) => FaultEffect::SlowLink {
+                        a: self.node(&link.from)?,
+                        b: self.node(&link.to)?,
+                        multiplier: slow.latency_multiplier,
+                    },
+                    (None, None) => return Err(CompileError("a slow fault without a service or link".to_owned())),
+                },
+            };
+            let start_ns = fault.at.as_nanos();
+            faults.push(FaultModel {
+                start_ns,
+                end_ns: start_ns.saturating_add(fault.duration.as_nanos()),
+                effect,
+            });
+        }
+        Ok(faults)
+    }
+}

@@ -1,0 +1,112 @@
+//! Running a whole scenario from start to horizon, as the command line does.
+
+use crate::scenario::{Duration, RunSettings, Scenario};
+
+use super::model::{CompileError, Model};
+use super::sim::{EngineError, RunOptions, Simulation};
+
+/// Simulated time run when neither the scenario nor the caller sets one.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
+
+/// Time-series window when neither the scenario nor the caller sets one.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(1);
+
+/// Seed used when neither the scenario nor the caller sets one.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// The settings of one run, after overrides and defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunConfig {
+    /// Horizon: the run covers [0, duration).
+    pub duration: Duration,
+    /// Start of the measured part.
+    pub warmup: Duration,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Time-series window.
+    pub window: Duration,
+}
+
+/// Why a run could not be made or finished.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The settings contradict each other.
+    #[error("invalid run settings: {0}")]
+    Settings(String),
+    /// The scenario could not be compiled.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The engine stopped.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl RunConfig {
+    /// Takes each setting from the override if given, else from the scenario, else the
+    /// default.
+    pub fn resolve(
+        settings: &RunSettings,
+        duration: Option<Duration>,
+        warmup: Option<Duration>,
+        seed: Option<u64>,
+        window: Option<Duration>,
+    ) -> Result<Self, RunError> {
+        let config = Self {
+            duration: duration.or(settings.duration).unwrap_or(DEFAULT_DURATION),
+            warmup: warmup.or(settings.warmup).unwrap_or(Duration::ZERO),
+            seed: seed.or(settings.seed).unwrap_or(DEFAULT_SEED),
+            window: window.or(settings.window).unwrap_or(DEFAULT_WINDOW),
+        };
+        if config.duration == Duration::ZERO {
+            return Err(RunError::Settings("the duration must be greater than zero".to_owned()));
+        }
+        if config.warmup >= config.duration {
+            return Err(RunError::Settings(format!(
+                "the warm-up {} must be shorter than the duration {}",
+                config.warmup, config.duration
+            )));
+        }
+        if config.window == Duration::ZERO {
+            return Err(RunError::Settings("the window must be greater than zero".to_owned()));
+        }
+        if config.duration.as_nanos() / config.window.as_nanos() > MAX_WINDOWS {
+            return Err(RunError::Settings(format!(
+                "{} windows of {} in {}: at most {MAX_WINDOWS} are kept; choose a wider window",
+                config.duration.as_nanos() / config.window.as_nanos(),
+                config.window,
+                config.duration
+            )));
+        }
+        Ok(config)
+    }
+
+    /// The engine's options for this configuration.
+    #[must_use]
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            seed: self.seed,
+            warmup_ns: self.warmup.as_nanos(),
+            window_ns: self.window.as_nanos(),
+        }
+    }
+}
+
+/// Windows kept per entity at most, which bounds the memory of the time series.
+pub const MAX_WINDOWS: u64 = 1_000_000;
+
+/// Compiles and runs `scenario` to its horizon, calling `progress` with the simulated
+/// time after each slice of about a hundredth of the run.
+pub fn run(scenario: &Scenario, config: &RunConfig, mut progress: impl FnMut(u64)) -> Result<Simulation, RunError> {
+    let model = Model::compile(scenario)?;
+    let mut simulation = Simulation::new(model, config.options());
+    let end = config.duration.as_nanos();
+    let slice = (end / 100).max(1);
+    let mut next = 0u64;
+    while next < end {
+        next = next.saturating_add(slice).min(end);
+        simulation.run_until(next)?;
+        progress(next);
+    }
+    simulation.finish();
+    Ok(simulation)
+}

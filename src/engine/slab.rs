@@ -1,0 +1,134 @@
+//! Storage of in-flight objects by index, with generations so that an event scheduled
+//! for an object that has since ended is recognised as stale instead of touching a
+//! newer object in the same slot.
+
+/// A handle to an object in a [`Slab`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Handle {
+    index: u32,
+    generation: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Entry<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// A vector of reusable slots. Memory grows with the largest number of objects alive at
+/// once, not with the number ever inserted.
+#[derive(Clone, Debug)]
+pub struct Slab<T> {
+    entries: Vec<Entry<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores `value` and returns its handle. Freed slots are reused last-in first-out,
+    /// a deterministic order.
+    pub fn insert(&mut self, value: T) -> Handle {
+        self.len += 1;
+        if let Some(index) = self.free.pop() {
+            let entry = &mut self.entries[index as usize];
+            entry.generation = entry.generation.wrapping_add(1);
+            entry.value = Some(value);
+            Handle {
+                index,
+                generation: entry.generation,
+            }
+        } else {
+            let index = u32::try_from(self.entries.len()).expect("fewer than 2^32 objects in flight");
+            self.entries.push(Entry {
+                generation: 0,
+                value: Some(value),
+            });
+            Handle { index, generation: 0 }
+        }
+    }
+
+    /// The object of `handle`, if it is still alive.
+    #[inline]
+    pub fn get(&self, handle: Handle) -> Option<&T> {
+        let entry = self.entries.get(handle.index as usize)?;
+        if entry.generation == handle.generation {
+            entry.value.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// The object of `handle`, mutably, if it is still alive.
+    #[inline]
+    pub fn get_mut(&mut self, handle: Handle) -> Option<&mut T> {
+        let entry = self.entries.get_mut(handle.index as usize)?;
+        if entry.generation == handle.generation {
+            entry.value.as_mut()
+        } else {
+            None
+        }
+    }
+
+    /// Takes the object of `handle` out, freeing its slot.
+    #[inline]
+    pub fn remove(&mut self, handle: Handle) -> Option<T> {
+        let entry = self.entries.get_mut(handle.index as usize)?;
+        if entry.generation != handle.generation {
+            return None;
+        }
+        let value = entry.value.take()?;
+        self.free.push(handle.index);
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// The live objects, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|e| e.value.as_ref())
+    }
+
+    /// Number of live objects.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no object is alive.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of slots allocated, the high-water mark of live objects.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_handle_is_rejected() {
+        let mut slab = Slab::default();
+        let first = slab.insert("a");
+        assert_eq!(slab.remove(first), Some("a"));
+        let second = slab.insert("b");
+        assert_eq!(slab.get(first), None);
+        assert_eq!(slab.get(second), Some(&"b"));
+        assert_eq!(slab.capacity(), 1);
+        assert_eq!(slab.len(), 1);
+    }
+}

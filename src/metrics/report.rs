@@ -1,0 +1,288 @@
+//! Reports of a finished run: the summary table, `summary.json`, `timeseries.csv` and
+//! the charts.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::engine::Simulation;
+
+use super::chart::{ChartError, Line, LineChart, write_chart};
+use super::recorder::{ErrorKind, Window};
+use super::summary::{Latency, Summary};
+
+/// Formats the summary as a fixed-width table for a terminal.
+#[must_use]
+pub fn table(summary: &Summary) -> String {
+    let mut out = String::new();
+    let latency = |l: &Latency| format!("{:>8} {:>8} {:>8}", ms(l.p50_ms), ms(l.p95_ms), ms(l.p99_ms));
+    let _ = writeln!(
+        out,
+        "{:<28} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "client", "offered/s", "goodput/s", "p50", "p95", "p99", "errors", "retry×"
+    );
+    for c in &summary.clients {
+        let _ = writeln!(
+            out,
+            "{:<28} {:>10.1} {:>10.1} {} {:>9} {:>6.2}",
+            c.name,
+            c.offered_per_s,
+            c.goodput_per_s,
+            latency(&c.latency),
+            c.errors.total(),
+            c.retry_amplification
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{:<28} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "operation", "offered/s", "goodput/s", "p50", "p95", "p99", "errors", "util"
+    );
+    for o in &summary.operations {
+        let _ = writeln!(
+            out,
+            "{:<28} {:>10.1} {:>10.1} {} {:>9} {:>5.0}%",
+            o.name,
+            o.offered_per_s,
+            o.goodput_per_s,
+            latency(&o.latency),
+            o.errors.total(),
+            o.utilization * 100.0
+        );
+    }
+    if !summary.queues.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "{:<28} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10}",
+            "queue", "published", "consumed", "dropped", "dead", "rejected", "queued", "max age"
+        );
+        for q in &summary.queues {
+            let _ = writeln!(
+                out,
+                "{:<28} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10}",
+                q.name,
+                q.published,
+                q.consumed,
+                q.dropped,
+                q.dead_lettered,
+                q.rejected,
+                q.queued,
+                ms(q.max_oldest_age_ms)
+            );
+        }
+    }
+    out
+}
+
+/// A latency in milliseconds, with a unit and a precision that suits its size.
+fn ms(value: f64) -> String {
+    if value >= 1000.0 {
+        format!("{:.2}s", value / 1000.0)
+    } else if value >= 10.0 {
+        format!("{value:.0}ms")
+    } else {
+        format!("{value:.2}ms")
+    }
+}
+
+/// Formats the summary as pretty-printed JSON, ending with a newline.
+pub fn json(summary: &Summary) -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(summary)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Formats the summary as CSV: one row per entity.
+#[must_use]
+pub fn summary_csv(summary: &Summary) -> String {
+    let mut out = String::from(
+        "kind,name,offered,successes,timeout,rejected,failed,dropped,dead_lettered,in_flight,offered_per_s,goodput_per_s,p50_ms,p95_ms,p99_ms,max_ms,utilization\n",
+    );
+    for c in &summary.clients {
+        let e = &c.errors;
+        let l = &c.latency;
+        let _ = writeln!(
+            out,
+            "client,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
+            csv_field(&c.name), c.issued, c.successes, e.timeout, e.rejected, e.failed, e.dropped, e.dead_lettered,
+            c.in_flight, c.offered_per_s, c.goodput_per_s, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+        );
+    }
+    for (kind, list) in [("service", &summary.services), ("operation", &summary.operations)] {
+        for s in list {
+            let e = &s.errors;
+            let l = &s.latency;
+            let _ = writeln!(
+                out,
+                "{kind},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                csv_field(&s.name), s.arrivals, s.successes, e.timeout, e.rejected, e.failed, e.dropped, e.dead_lettered,
+                s.in_flight, s.offered_per_s, s.goodput_per_s, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms, s.utilization
+            );
+        }
+    }
+    for q in &summary.queues {
+        let l = &q.latency;
+        let _ = writeln!(
+            out,
+            "queue,{},{},{},0,{},0,{},{},{},,,{},{},{},{},",
+            csv_field(&q.name), q.published, q.consumed, q.rejected, q.dropped, q.dead_lettered,
+            q.queued + q.in_handling, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+        );
+    }
+    out
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// One entity's windows, with its kind and name.
+struct Series<'a> {
+    kind: &'static str,
+    name: &'a str,
+    windows: &'a [Window],
+    capacity: f64,
+}
+
+fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
+    let model = simulation.model();
+    let layout = simulation.layout();
+    let stats = &simulation.metrics().stats;
+    let mut series = Vec::new();
+    let windows = |entity: u32| stats[entity as usize].series.as_slice();
+    let capacity = |service: usize| {
+        let m = &model.services[service];
+        f64::from(m.replicas) * f64::from(m.workers + m.consumer_slots)
+    };
+    for (i, c) in model.clients.iter().enumerate() {
+        series.push(Series { kind: "client", name: &c.name, windows: windows(layout.clients + i as u32), capacity: 0.0 });
+    }
+    for (i, s) in model.services.iter().enumerate() {
+        series.push(Series { kind: "service", name: &s.name, windows: windows(layout.services + i as u32), capacity: capacity(i) });
+    }
+    for (i, o) in model.operations.iter().enumerate() {
+        series.push(Series {
+            kind: "operation",
+            name: &o.name,
+            windows: windows(layout.operations + i as u32),
+            capacity: capacity(o.service as usize),
+        });
+    }
+    for (i, q) in model.queues.iter().enumerate() {
+        series.push(Series { kind: "queue", name: &q.name, windows: windows(layout.queues + i as u32), capacity: 0.0 });
+    }
+    for (i, e) in model.edges.iter().enumerate() {
+        series.push(Series { kind: e.kind.name(), name: &e.name, windows: windows(layout.edges + i as u32), capacity: 0.0 });
+    }
+    series
+}
+
+/// Formats every window of every entity as CSV, one row per entity and window.
+#[must_use]
+pub fn timeseries_csv(simulation: &Simulation) -> String {
+    let mut out = String::from(
+        "window_start_s,window_s,kind,name,offered,completed,successes,timeout,rejected,failed,dropped,dead_lettered,attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms\n",
+    );
+    let window_ns = simulation.options().window_ns;
+    let end_ns = simulation.now_ns();
+    for series in all_series(simulation) {
+        for w in series.windows {
+            let c = &w.counts;
+            let length_ns = window_ns.min(end_ns.saturating_sub(w.start_ns)).max(1);
+            let utilization = if series.capacity > 0.0 { w.mean_busy / series.capacity } else { 0.0 };
+            let _ = write!(out, "{},{},{},{},", secs(w.start_ns), secs(length_ns), series.kind, csv_field(series.name));
+            let _ = write!(out, "{},{},{},", c.offered, c.completed, c.successes);
+            for kind in ErrorKind::ALL {
+                let _ = write!(out, "{},", c.errors[kind as usize]);
+            }
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{:.6},{},{:.6},{}",
+                c.attempts,
+                c.retries,
+                c.lost,
+                c.late,
+                ns_to_ms(w.p50_ns),
+                ns_to_ms(w.p95_ns),
+                ns_to_ms(w.p99_ns),
+                ns_to_ms(w.max_ns),
+                w.mean_in_flight,
+                w.max_in_flight,
+                utilization,
+                ns_to_ms(w.oldest_age_ns)
+            );
+        }
+    }
+    out
+}
+
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
+}
+
+fn ns_to_ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// Writes the throughput, latency and backlog charts into `directory` as PNG and SVG.
+pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), ChartError> {
+    let window_ns = simulation.options().window_ns.max(1);
+    let end_ns = simulation.now_ns();
+    let rate = |w: &Window, count: u64| {
+        let length = window_ns.min(end_ns.saturating_sub(w.start_ns)).max(1);
+        count as f64 / (length as f64 / 1e9)
+    };
+    let series = all_series(simulation);
+    let midpoint = |w: &Window| secs(w.start_ns);
+    let lines = |kinds: &[&str], value: &dyn Fn(&Window) -> f64, suffix: &str| -> Vec<Line> {
+        series
+            .iter()
+            .filter(|s| kinds.contains(&s.kind))
+            .map(|s| Line {
+                label: format!("{}{suffix}", s.name),
+                points: s.windows.iter().map(|w| (midpoint(w), value(w))).collect(),
+            })
+            .collect()
+    };
+    let mut throughput = lines(&["client"], &|w| rate(w, w.counts.completed), " throughput");
+    throughput.extend(lines(&["client"], &|w| rate(w, w.counts.successes), " goodput"));
+    write_chart(
+        &directory.join("throughput"),
+        &LineChart {
+            title: "Client throughput and goodput".to_owned(),
+            y_label: "requests/s".to_owned(),
+            lines: throughput,
+        },
+    )?;
+    let mut latency = Vec::new();
+    for (label, pick) in [("p50", 0), ("p95", 1), ("p99", 2)] {
+        latency.extend(lines(
+            &["client"],
+            &move |w| ns_to_ms([w.p50_ns, w.p95_ns, w.p99_ns][pick]),
+            &format!(" {label}"),
+        ));
+    }
+    write_chart(
+        &directory.join("latency"),
+        &LineChart {
+            title: "Client latency percentiles (successes)".to_owned(),
+            y_label: "ms".to_owned(),
+            lines: latency,
+        },
+    )?;
+    let mut backlog = lines(&["queue"], &|w| w.mean_in_flight, " depth");
+    backlog.extend(lines(&["service"], &|w| w.mean_in_flight, " in flight"));
+    write_chart(
+        &directory.join("backlog"),
+        &LineChart {
+            title: "Backlog: queue depth and requests in flight (window means)".to_owned(),
+            y_label: "messages or requests".to_owned(),
+            lines: backlog,
+        },
+    )
+}
