@@ -17,7 +17,11 @@ use crate::scenario::{self, Diagnostic, Duration};
 pub const EXIT_INVALID: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "topolab", version, about = "Design message-driven architectures and simulate them under load and failures")]
+#[command(
+    name = "topolab",
+    version,
+    about = "Design message-driven architectures and simulate them under load and failures"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,27 +103,46 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 fn count_summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    let plural = |n: usize, word: &str| if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") };
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("1 {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 fn validate_command(file: &Path) -> ExitCode {
     match scenario::load_file(file) {
         Ok(loaded) => {
             print_diagnostics(&loaded.warnings);
-            println!("{}: valid ({})", file.display(), count_summary(&loaded.warnings));
+            println!(
+                "{}: valid ({})",
+                file.display(),
+                count_summary(&loaded.warnings)
+            );
             ExitCode::SUCCESS
         }
         Err(diagnostics) => {
             print_diagnostics(&diagnostics);
-            eprintln!("{}: invalid ({})", file.display(), count_summary(&diagnostics));
+            eprintln!(
+                "{}: invalid ({})",
+                file.display(),
+                count_summary(&diagnostics)
+            );
             ExitCode::from(EXIT_INVALID)
         }
     }
 }
 
 fn schema_command() -> anyhow::Result<ExitCode> {
-    let schema = scenario::schema::json_schema_text().context("cannot serialize the JSON Schema")?;
+    let schema =
+        scenario::schema::json_schema_text().context("cannot serialize the JSON Schema")?;
     print!("{schema}");
     Ok(ExitCode::SUCCESS)
 }
@@ -129,12 +152,22 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics);
-            eprintln!("{}: invalid ({})", args.file.display(), count_summary(&diagnostics));
+            eprintln!(
+                "{}: invalid ({})",
+                args.file.display(),
+                count_summary(&diagnostics)
+            );
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
     print_diagnostics(&loaded.warnings);
-    let config = match RunConfig::resolve(&loaded.scenario.run, args.duration, args.warmup, args.seed, args.window) {
+    let config = match RunConfig::resolve(
+        &loaded.scenario.run,
+        args.duration,
+        args.warmup,
+        args.seed,
+        args.window,
+    ) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("{}: error: {error}", args.file.display());
@@ -153,11 +186,12 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
     }
     let wall = started.elapsed().as_secs_f64();
-    let name = loaded
-        .scenario
-        .name
-        .clone()
-        .unwrap_or_else(|| args.file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = loaded.scenario.name.clone().unwrap_or_else(|| {
+        args.file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     let summary = Summary::new(&simulation, &name);
     eprintln!(
         "simulated {} in {wall:.2} s of wall time ({:.2} M events/s, {} events)",
@@ -182,17 +216,27 @@ fn progress_bar(duration: Duration) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(duration.as_nanos() / 1_000_000);
-    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ms simulated, {elapsed} elapsed, {eta} left")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let style = indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} ms simulated, {elapsed} elapsed, {eta} left",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
 }
 
-fn write_outputs(simulation: &crate::engine::Simulation, summary: &Summary, directory: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(directory).with_context(|| format!("cannot create the output directory {}", directory.display()))?;
+fn write_outputs(
+    simulation: &crate::engine::Simulation,
+    summary: &Summary,
+    directory: &Path,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(directory)
+        .with_context(|| format!("cannot create the output directory {}", directory.display()))?;
     let json = report::json(summary).context("cannot serialize the summary")?;
     write_atomically(&directory.join("summary.json"), json.as_bytes())?;
-    write_atomically(&directory.join("timeseries.csv"), report::timeseries_csv(simulation).as_bytes())?;
+    write_atomically(
+        &directory.join("timeseries.csv"),
+        report::timeseries_csv(simulation).as_bytes(),
+    )?;
     report::write_charts(simulation, directory).context("cannot write the charts")?;
     Ok(())
 }
@@ -203,7 +247,14 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(".tmp");
     let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, bytes).with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot rename {} to {}", temporary.display(), path.display()))?;
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| {
+        format!(
+            "cannot rename {} to {}",
+            temporary.display(),
+            path.display()
+        )
+    })?;
     Ok(())
 }

@@ -19,10 +19,19 @@ pub enum Event {
     /// A call's next attempt leaves after its backoff.
     SendAttempt { call: Handle },
     /// A request or publish reaches its target.
-    RequestArrive { call: Handle, attempt: u32, target: u32, edge: u32 },
+    RequestArrive {
+        call: Handle,
+        attempt: u32,
+        target: u32,
+        edge: u32,
+    },
     /// A response or acknowledgement reaches the caller; `outcome` is 0 for success or
     /// 1 + the error kind.
-    ResponseArrive { call: Handle, attempt: u32, outcome: u8 },
+    ResponseArrive {
+        call: Handle,
+        attempt: u32,
+        outcome: u8,
+    },
     /// A call's attempt times out.
     Timeout { call: Handle, attempt: u32 },
     /// A job ends its service time or a work step.

@@ -213,7 +213,10 @@ impl RateProfile {
     /// The highest rate anywhere in the profile, per second.
     #[must_use]
     pub fn max_rate(&self) -> f64 {
-        self.changes.iter().map(|c| c.2).fold(self.base_per_sec, f64::max)
+        self.changes
+            .iter()
+            .map(|c| c.2)
+            .fold(self.base_per_sec, f64::max)
     }
 
     /// The next time after `t_ns` at which the rate starts to change, if any.
@@ -259,7 +262,11 @@ pub enum FaultEffect {
     /// Service times of a service multiplied.
     SlowService { service: u32, multiplier: f64 },
     /// Latencies of the edges between two nodes multiplied.
-    SlowLink { a: NodeRef, b: NodeRef, multiplier: f64 },
+    SlowLink {
+        a: NodeRef,
+        b: NodeRef,
+        multiplier: f64,
+    },
     /// Error probability of every operation of a service replaced.
     Errors { service: u32, probability: f64 },
 }
@@ -328,7 +335,10 @@ impl Model {
 }
 
 fn index_names<'a>(names: impl Iterator<Item = &'a String>) -> BTreeMap<&'a str, u32> {
-    names.enumerate().map(|(i, n)| (n.as_str(), i as u32)).collect()
+    names
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as u32))
+        .collect()
 }
 
 fn sampler(distribution: &scenario::Distribution, what: &str) -> Result<Sampler, CompileError> {
@@ -342,7 +352,8 @@ impl Builder<'_> {
         for (service_number, (service_name, service)) in scenario.services.iter().enumerate() {
             for operation_name in service.operations.keys() {
                 let name = format!("{service_name}.{operation_name}");
-                self.operation_index.insert(name.clone(), operations.len() as u32);
+                self.operation_index
+                    .insert(name.clone(), operations.len() as u32);
                 operations.push(OperationModel {
                     name,
                     service: service_number as u32,
@@ -396,7 +407,11 @@ impl Builder<'_> {
                     steps.push(match step {
                         Step::Call(call) => StepModel::Call(self.call(from, call)?),
                         Step::Parallel(parallel) => StepModel::Parallel(
-                            parallel.parallel.iter().map(|c| self.call(from, c)).collect::<Result<_, _>>()?,
+                            parallel
+                                .parallel
+                                .iter()
+                                .map(|c| self.call(from, c))
+                                .collect::<Result<_, _>>()?,
                         ),
                         Step::Publish(publish) => {
                             let queue = self.queue(&publish.publish)?;
@@ -408,11 +423,14 @@ impl Builder<'_> {
                                 policy,
                             })
                         }
-                        Step::Work(work) => StepModel::Work(sampler(&work.work, &format!("{path}.steps"))?),
+                        Step::Work(work) => {
+                            StepModel::Work(sampler(&work.work, &format!("{path}.steps"))?)
+                        }
                     });
                 }
                 let compiled = &mut operations[global];
-                compiled.service_time = sampler(&operation.service_time, &format!("{path}.service_time"))?;
+                compiled.service_time =
+                    sampler(&operation.service_time, &format!("{path}.service_time"))?;
                 compiled.error_probability = operation.error_probability;
                 compiled.steps = steps;
                 global += 1;
@@ -437,7 +455,11 @@ impl Builder<'_> {
                     let operation = self.operation(&consumer.operation)?;
                     let service = operations[operation as usize].service;
                     services[service as usize].consumer_slots += consumer.concurrency;
-                    let edge = self.edge(NodeRef::Queue(queue_number as u32), NodeRef::Service(service), EdgeKind::Consume)?;
+                    let edge = self.edge(
+                        NodeRef::Queue(queue_number as u32),
+                        NodeRef::Service(service),
+                        EdgeKind::Consume,
+                    )?;
                     Some((operation, consumer.concurrency, edge))
                 }
                 None => None,
@@ -503,12 +525,20 @@ impl Builder<'_> {
             .ok_or_else(|| CompileError(format!("queue \"{name}\" not found")))
     }
 
-    fn policy(&mut self, timeout: Option<scenario::Duration>, retry: Option<&scenario::RetryPolicy>) -> u32 {
+    fn policy(
+        &mut self,
+        timeout: Option<scenario::Duration>,
+        retry: Option<&scenario::RetryPolicy>,
+    ) -> u32 {
         self.policies.push(CallPolicy::new(timeout, retry));
         (self.policies.len() - 1) as u32
     }
 
-    fn call(&mut self, from: NodeRef, call: &scenario::CallStep) -> Result<CallModel, CompileError> {
+    fn call(
+        &mut self,
+        from: NodeRef,
+        call: &scenario::CallStep,
+    ) -> Result<CallModel, CompileError> {
         let operation = self.operation(&call.call)?;
         let service = self.scenario_service_of(operation);
         let edge = self.edge(from, NodeRef::Service(service), EdgeKind::Call)?;
@@ -541,12 +571,12 @@ impl Builder<'_> {
         let from_name = self.node_name(from).to_owned();
         let to_name = self.node_name(to).to_owned();
         let defaults = &self.scenario.defaults;
-        let link = self
-            .scenario
-            .links
-            .iter()
-            .find(|l| (l.from == from_name && l.to == to_name) || (l.from == to_name && l.to == from_name));
-        let latency = link.and_then(|l| l.latency.as_ref()).unwrap_or(&defaults.network_latency);
+        let link = self.scenario.links.iter().find(|l| {
+            (l.from == from_name && l.to == to_name) || (l.from == to_name && l.to == from_name)
+        });
+        let latency = link
+            .and_then(|l| l.latency.as_ref())
+            .unwrap_or(&defaults.network_latency);
         let loss = link.and_then(|l| l.loss).unwrap_or(defaults.loss);
         let name = format!("{from_name} → {to_name}");
         let edge = EdgeModel {
@@ -593,7 +623,11 @@ impl Builder<'_> {
                         b: self.node(&link.to)?,
                         multiplier: slow.latency_multiplier,
                     },
-                    (None, None) => return Err(CompileError("a slow fault without a service or link".to_owned())),
+                    (None, None) => {
+                        return Err(CompileError(
+                            "a slow fault without a service or link".to_owned(),
+                        ));
+                    }
                 },
             };
             let start_ns = fault.at.as_nanos();

@@ -58,7 +58,9 @@ impl RunConfig {
             window: window.or(settings.window).unwrap_or(DEFAULT_WINDOW),
         };
         if config.duration == Duration::ZERO {
-            return Err(RunError::Settings("the duration must be greater than zero".to_owned()));
+            return Err(RunError::Settings(
+                "the duration must be greater than zero".to_owned(),
+            ));
         }
         if config.warmup >= config.duration {
             return Err(RunError::Settings(format!(
@@ -67,7 +69,9 @@ impl RunConfig {
             )));
         }
         if config.window == Duration::ZERO {
-            return Err(RunError::Settings("the window must be greater than zero".to_owned()));
+            return Err(RunError::Settings(
+                "the window must be greater than zero".to_owned(),
+            ));
         }
         if config.duration.as_nanos() / config.window.as_nanos() > MAX_WINDOWS {
             return Err(RunError::Settings(format!(
@@ -96,7 +100,11 @@ pub const MAX_WINDOWS: u64 = 1_000_000;
 
 /// Compiles and runs `scenario` to its horizon, calling `progress` with the simulated
 /// time after each slice of about a hundredth of the run.
-pub fn run(scenario: &Scenario, config: &RunConfig, mut progress: impl FnMut(u64)) -> Result<Simulation, RunError> {
+pub fn run(
+    scenario: &Scenario,
+    config: &RunConfig,
+    mut progress: impl FnMut(u64),
+) -> Result<Simulation, RunError> {
     let model = Model::compile(scenario)?;
     let mut simulation = Simulation::new(model, config.options());
     let end = config.duration.as_nanos();

@@ -37,6 +37,10 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Stores `value` and returns its handle. Freed slots are reused last-in first-out,
     /// a deterministic order.
+    ///
+    /// # Panics
+    ///
+    /// If 2^32 objects are alive at once.
     pub fn insert(&mut self, value: T) -> Handle {
         self.len += 1;
         if let Some(index) = self.free.pop() {
@@ -48,17 +52,22 @@ impl<T> Slab<T> {
                 generation: entry.generation,
             }
         } else {
-            let index = u32::try_from(self.entries.len()).expect("fewer than 2^32 objects in flight");
+            let index =
+                u32::try_from(self.entries.len()).expect("fewer than 2^32 objects in flight");
             self.entries.push(Entry {
                 generation: 0,
                 value: Some(value),
             });
-            Handle { index, generation: 0 }
+            Handle {
+                index,
+                generation: 0,
+            }
         }
     }
 
     /// The object of `handle`, if it is still alive.
     #[inline]
+    #[must_use]
     pub fn get(&self, handle: Handle) -> Option<&T> {
         let entry = self.entries.get(handle.index as usize)?;
         if entry.generation == handle.generation {
@@ -93,6 +102,7 @@ impl<T> Slab<T> {
     }
 
     /// The live objects, in slot order.
+    #[must_use = "iterators do nothing unless consumed"]
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().filter_map(|e| e.value.as_ref())
     }

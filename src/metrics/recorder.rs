@@ -265,16 +265,30 @@ impl Recorder {
 
     /// Records the end of a request at `entity` that arrived at `started_ns`.
     #[inline]
-    pub fn finish(&mut self, entity: Entity, now: u64, started_ns: u64, outcome: Result<(), ErrorKind>) {
+    pub fn finish(
+        &mut self,
+        entity: Entity,
+        now: u64,
+        started_ns: u64,
+        outcome: Result<(), ErrorKind>,
+    ) {
         let warmup = self.warmup_ns;
-        self.stats[entity as usize].in_flight.change(now, warmup, -1);
+        self.stats[entity as usize]
+            .in_flight
+            .change(now, warmup, -1);
         self.finish_counts(entity, now, started_ns, outcome);
     }
 
     /// Records the end of a request or message like [`Recorder::finish`], leaving the
     /// in-flight gauge alone; a queue uses it for messages that already left its depth.
     #[inline]
-    pub fn finish_counts(&mut self, entity: Entity, now: u64, started_ns: u64, outcome: Result<(), ErrorKind>) {
+    pub fn finish_counts(
+        &mut self,
+        entity: Entity,
+        now: u64,
+        started_ns: u64,
+        outcome: Result<(), ErrorKind>,
+    ) {
         let measured = self.measured(started_ns);
         let stats = &mut self.stats[entity as usize];
         let sojourn = now.saturating_sub(started_ns);
@@ -345,7 +359,9 @@ impl Recorder {
     #[inline]
     pub fn level(&mut self, entity: Entity, now: u64, delta: i64) {
         let warmup = self.warmup_ns;
-        self.stats[entity as usize].in_flight.change(now, warmup, delta);
+        self.stats[entity as usize]
+            .in_flight
+            .change(now, warmup, delta);
     }
 
     /// Closes the open window at `end`, its regular end or the end of the run.

@@ -14,7 +14,14 @@ use super::summary::{Latency, Summary};
 #[must_use]
 pub fn table(summary: &Summary) -> String {
     let mut out = String::new();
-    let latency = |l: &Latency| format!("{:>8} {:>8} {:>8}", ms(l.p50_ms), ms(l.p95_ms), ms(l.p99_ms));
+    let latency = |l: &Latency| {
+        format!(
+            "{:>8} {:>8} {:>8}",
+            ms(l.p50_ms),
+            ms(l.p95_ms),
+            ms(l.p99_ms)
+        )
+    };
     let _ = writeln!(
         out,
         "{:<28} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
@@ -105,19 +112,49 @@ pub fn summary_csv(summary: &Summary) -> String {
         let _ = writeln!(
             out,
             "client,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
-            csv_field(&c.name), c.issued, c.successes, e.timeout, e.rejected, e.failed, e.dropped, e.dead_lettered,
-            c.in_flight, c.offered_per_s, c.goodput_per_s, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+            csv_field(&c.name),
+            c.issued,
+            c.successes,
+            e.timeout,
+            e.rejected,
+            e.failed,
+            e.dropped,
+            e.dead_lettered,
+            c.in_flight,
+            c.offered_per_s,
+            c.goodput_per_s,
+            l.p50_ms,
+            l.p95_ms,
+            l.p99_ms,
+            l.max_ms
         );
     }
-    for (kind, list) in [("service", &summary.services), ("operation", &summary.operations)] {
+    for (kind, list) in [
+        ("service", &summary.services),
+        ("operation", &summary.operations),
+    ] {
         for s in list {
             let e = &s.errors;
             let l = &s.latency;
             let _ = writeln!(
                 out,
                 "{kind},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&s.name), s.arrivals, s.successes, e.timeout, e.rejected, e.failed, e.dropped, e.dead_lettered,
-                s.in_flight, s.offered_per_s, s.goodput_per_s, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms, s.utilization
+                csv_field(&s.name),
+                s.arrivals,
+                s.successes,
+                e.timeout,
+                e.rejected,
+                e.failed,
+                e.dropped,
+                e.dead_lettered,
+                s.in_flight,
+                s.offered_per_s,
+                s.goodput_per_s,
+                l.p50_ms,
+                l.p95_ms,
+                l.p99_ms,
+                l.max_ms,
+                s.utilization
             );
         }
     }
@@ -126,8 +163,17 @@ pub fn summary_csv(summary: &Summary) -> String {
         let _ = writeln!(
             out,
             "queue,{},{},{},0,{},0,{},{},{},,,{},{},{},{},",
-            csv_field(&q.name), q.published, q.consumed, q.rejected, q.dropped, q.dead_lettered,
-            q.queued + q.in_handling, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms
+            csv_field(&q.name),
+            q.published,
+            q.consumed,
+            q.rejected,
+            q.dropped,
+            q.dead_lettered,
+            q.queued + q.in_handling,
+            l.p50_ms,
+            l.p95_ms,
+            l.p99_ms,
+            l.max_ms
         );
     }
     out
@@ -160,10 +206,20 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
         f64::from(m.replicas) * f64::from(m.workers + m.consumer_slots)
     };
     for (i, c) in model.clients.iter().enumerate() {
-        series.push(Series { kind: "client", name: &c.name, windows: windows(layout.clients + i as u32), capacity: 0.0 });
+        series.push(Series {
+            kind: "client",
+            name: &c.name,
+            windows: windows(layout.clients + i as u32),
+            capacity: 0.0,
+        });
     }
     for (i, s) in model.services.iter().enumerate() {
-        series.push(Series { kind: "service", name: &s.name, windows: windows(layout.services + i as u32), capacity: capacity(i) });
+        series.push(Series {
+            kind: "service",
+            name: &s.name,
+            windows: windows(layout.services + i as u32),
+            capacity: capacity(i),
+        });
     }
     for (i, o) in model.operations.iter().enumerate() {
         series.push(Series {
@@ -174,10 +230,20 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
         });
     }
     for (i, q) in model.queues.iter().enumerate() {
-        series.push(Series { kind: "queue", name: &q.name, windows: windows(layout.queues + i as u32), capacity: 0.0 });
+        series.push(Series {
+            kind: "queue",
+            name: &q.name,
+            windows: windows(layout.queues + i as u32),
+            capacity: 0.0,
+        });
     }
     for (i, e) in model.edges.iter().enumerate() {
-        series.push(Series { kind: e.kind.name(), name: &e.name, windows: windows(layout.edges + i as u32), capacity: 0.0 });
+        series.push(Series {
+            kind: e.kind.name(),
+            name: &e.name,
+            windows: windows(layout.edges + i as u32),
+            capacity: 0.0,
+        });
     }
     series
 }
@@ -194,8 +260,19 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
         for w in series.windows {
             let c = &w.counts;
             let length_ns = window_ns.min(end_ns.saturating_sub(w.start_ns)).max(1);
-            let utilization = if series.capacity > 0.0 { w.mean_busy / series.capacity } else { 0.0 };
-            let _ = write!(out, "{},{},{},{},", secs(w.start_ns), secs(length_ns), series.kind, csv_field(series.name));
+            let utilization = if series.capacity > 0.0 {
+                w.mean_busy / series.capacity
+            } else {
+                0.0
+            };
+            let _ = write!(
+                out,
+                "{},{},{},{},",
+                secs(w.start_ns),
+                secs(length_ns),
+                series.kind,
+                csv_field(series.name)
+            );
             let _ = write!(out, "{},{},{},", c.offered, c.completed, c.successes);
             for kind in ErrorKind::ALL {
                 let _ = write!(out, "{},", c.errors[kind as usize]);
@@ -250,7 +327,11 @@ pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), Cha
             .collect()
     };
     let mut throughput = lines(&["client"], &|w| rate(w, w.counts.completed), " throughput");
-    throughput.extend(lines(&["client"], &|w| rate(w, w.counts.successes), " goodput"));
+    throughput.extend(lines(
+        &["client"],
+        &|w| rate(w, w.counts.successes),
+        " goodput",
+    ));
     write_chart(
         &directory.join("throughput"),
         &LineChart {

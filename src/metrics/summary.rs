@@ -8,7 +8,6 @@
 use serde::Serialize;
 
 use crate::engine::Simulation;
-use crate::engine::model::EdgeKind;
 
 use super::recorder::{Counts, ErrorKind, Stats};
 
@@ -184,7 +183,7 @@ pub struct EdgeSummary {
     pub name: String,
     /// `call`, `publish` or `consume`.
     pub kind: &'static str,
-    /// Attempts sent, or messages delivered.
+    /// Attempts sent, or, on a consume edge, deliveries.
     pub attempts: u64,
     /// Attempts after the first.
     pub retries: u64,
@@ -232,15 +231,27 @@ pub struct Summary {
 }
 
 fn per_second(count: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 { round6(count as f64 / seconds) } else { 0.0 }
+    if seconds > 0.0 {
+        round6(count as f64 / seconds)
+    } else {
+        0.0
+    }
 }
 
 fn mean_ms(sum_ns: u128, count: u64) -> f64 {
-    if count == 0 { 0.0 } else { round6(sum_ns as f64 / count as f64 / 1e6) }
+    if count == 0 {
+        0.0
+    } else {
+        round6(sum_ns as f64 / count as f64 / 1e6)
+    }
 }
 
 fn ratio(numerator: u64, denominator: u64) -> f64 {
-    if denominator == 0 { 0.0 } else { round6(numerator as f64 / denominator as f64) }
+    if denominator == 0 {
+        0.0
+    } else {
+        round6(numerator as f64 / denominator as f64)
+    }
 }
 
 impl Summary {
@@ -295,7 +306,11 @@ impl Summary {
                 goodput_per_s: per_second(t.successes, seconds),
                 latency: Latency::from_stats(s),
                 mean_sojourn_ms: mean_ms(t.sojourn_sum_ns, t.completed),
-                utilization: if capacity > 0.0 { round6(s.mean_busy(measured_ns) / capacity) } else { 0.0 },
+                utilization: if capacity > 0.0 {
+                    round6(s.mean_busy(measured_ns) / capacity)
+                } else {
+                    0.0
+                },
                 mean_in_flight: round6(s.mean_in_flight(measured_ns)),
                 max_in_flight: s.max_in_flight(),
             }
@@ -314,7 +329,13 @@ impl Summary {
             .operations
             .iter()
             .enumerate()
-            .map(|(i, m)| service_summary(&m.name, stats(layout.operations + i as u32), capacity(m.service as usize)))
+            .map(|(i, m)| {
+                service_summary(
+                    &m.name,
+                    stats(layout.operations + i as u32),
+                    capacity(m.service as usize),
+                )
+            })
             .collect();
 
         let contents = simulation.queue_contents(options.warmup_ns);
@@ -356,7 +377,7 @@ impl Summary {
                 EdgeSummary {
                     name: e.name.clone(),
                     kind: e.kind.name(),
-                    attempts: if e.kind == EdgeKind::Consume { 0 } else { t.attempts },
+                    attempts: t.attempts,
                     retries: t.retries,
                     successes: t.successes,
                     errors: ErrorCounts::from_counts(t),

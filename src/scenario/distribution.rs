@@ -16,6 +16,7 @@ pub const Z_99: f64 = 2.326_347_874_040_841;
 /// duration such as `5ms` for a constant.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
+#[schemars(transform = allow_bare_duration)]
 pub enum Distribution {
     /// Always the same duration.
     Constant(Duration),
@@ -92,6 +93,26 @@ pub enum Lognormal {
     },
 }
 
+/// Extends the derived schema with the short form: a bare duration is a constant.
+fn allow_bare_duration(schema: &mut schemars::Schema) {
+    let full = schema.clone();
+    let description = full.get("description").cloned();
+    let mut bare = <Duration as JsonSchema>::json_schema(&mut schemars::SchemaGenerator::default());
+    bare.insert(
+        "description".to_owned(),
+        "A constant duration, the short form of { constant: ... }.".into(),
+    );
+    let mut combined = serde_json::Map::new();
+    if let Some(description) = description {
+        combined.insert("description".to_owned(), description);
+    }
+    combined.insert(
+        "anyOf".to_owned(),
+        serde_json::Value::Array(vec![bare.to_value(), full.to_value()]),
+    );
+    *schema = schemars::Schema::from(combined);
+}
+
 impl Default for Distribution {
     fn default() -> Self {
         Distribution::Constant(Duration::ZERO)
@@ -127,13 +148,14 @@ impl Distribution {
     pub fn check(&self) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
         match self {
-            Distribution::Constant(_) | Distribution::Exponential { .. } => {}
+            Distribution::Constant(_)
+            | Distribution::Exponential { .. }
+            | Distribution::Normal { .. } => {}
             Distribution::Uniform { min, max } => {
                 if max < min {
                     problems.push(("max", format!("{max} is below min {min}")));
                 }
             }
-            Distribution::Normal { .. } => {}
             Distribution::Lognormal(Lognormal::MeanP99 { mean, p99 }) => {
                 if let Err(problem) = lognormal_sigma_from_p99(*mean, *p99) {
                     problems.push(("p99", problem));
@@ -159,17 +181,27 @@ impl Distribution {
             }
             Distribution::Empirical { values, weights } => {
                 if values.is_empty() {
-                    problems.push(("values", "the list is empty: give at least one duration".to_owned()));
+                    problems.push((
+                        "values",
+                        "the list is empty: give at least one duration".to_owned(),
+                    ));
                 }
                 if let Some(weights) = weights {
                     if weights.len() != values.len() {
                         problems.push((
                             "weights",
-                            format!("{} weights for {} values: give one weight per value", weights.len(), values.len()),
+                            format!(
+                                "{} weights for {} values: give one weight per value",
+                                weights.len(),
+                                values.len()
+                            ),
                         ));
                     }
                     if let Some(bad) = weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
-                        problems.push(("weights", format!("{bad} is not a non-negative finite number")));
+                        problems.push((
+                            "weights",
+                            format!("{bad} is not a non-negative finite number"),
+                        ));
                     } else if !weights.is_empty() && weights.iter().all(|w| *w == 0.0) {
                         problems.push(("weights", "all weights are zero".to_owned()));
                     }
@@ -185,11 +217,18 @@ impl Distribution {
     pub fn mean_secs(&self) -> f64 {
         match self {
             Distribution::Constant(d) => d.as_secs_f64(),
-            Distribution::Exponential { mean } | Distribution::Erlang { mean, .. } => mean.as_secs_f64(),
-            Distribution::Uniform { min, max } => f64::midpoint(min.as_secs_f64(), max.as_secs_f64()),
-            Distribution::Normal { mean, stddev } => truncated_normal_mean(mean.as_secs_f64(), stddev.as_secs_f64()),
-            Distribution::Lognormal(Lognormal::MeanP99 { mean, .. }) => mean.as_secs_f64(),
-            Distribution::Lognormal(Lognormal::MuSigma { mu, sigma }) => (mu + sigma * sigma / 2.0).exp(),
+            Distribution::Exponential { mean }
+            | Distribution::Erlang { mean, .. }
+            | Distribution::Lognormal(Lognormal::MeanP99 { mean, .. }) => mean.as_secs_f64(),
+            Distribution::Uniform { min, max } => {
+                f64::midpoint(min.as_secs_f64(), max.as_secs_f64())
+            }
+            Distribution::Normal { mean, stddev } => {
+                truncated_normal_mean(mean.as_secs_f64(), stddev.as_secs_f64())
+            }
+            Distribution::Lognormal(Lognormal::MuSigma { mu, sigma }) => {
+                (mu + sigma * sigma / 2.0).exp()
+            }
             Distribution::Pareto { scale, shape } => {
                 if *shape <= 1.0 {
                     f64::INFINITY
@@ -197,9 +236,13 @@ impl Distribution {
                     shape * scale.as_secs_f64() / (shape - 1.0)
                 }
             }
-            Distribution::Weibull { scale, shape } => scale.as_secs_f64() * gamma(1.0 + 1.0 / shape),
+            Distribution::Weibull { scale, shape } => {
+                scale.as_secs_f64() * gamma(1.0 + 1.0 / shape)
+            }
             Distribution::Empirical { values, weights } => {
-                let total: f64 = weights.as_ref().map_or(values.len() as f64, |w| w.iter().sum());
+                let total: f64 = weights
+                    .as_ref()
+                    .map_or(values.len() as f64, |w| w.iter().sum());
                 values
                     .iter()
                     .enumerate()
@@ -221,7 +264,9 @@ pub fn lognormal_sigma_from_p99(mean: Duration, p99: Duration) -> Result<f64, St
         return Err("mean is 0: a lognormal needs a positive mean".to_owned());
     }
     if p99 <= mean {
-        return Err(format!("{p99} is not above the mean {mean}: a lognormal's p99 must exceed its mean"));
+        return Err(format!(
+            "{p99} is not above the mean {mean}: a lognormal's p99 must exceed its mean"
+        ));
     }
     let log_ratio = (p99.as_secs_f64() / mean.as_secs_f64()).ln();
     let discriminant = Z_99 * Z_99 - 2.0 * log_ratio;
@@ -261,7 +306,8 @@ fn erfc(x: f64) -> f64 {
                 + t * (0.096_784_18
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
-                            + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let r = t * poly.exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }

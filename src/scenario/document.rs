@@ -236,6 +236,10 @@ impl LoadBalancing {
     /// Every spelling, for messages.
     pub const NAMES: [&'static str; 3] = ["round-robin", "random", "least-outstanding"];
 
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde passes fields by reference"
+    )]
     fn is_default(&self) -> bool {
         *self == Self::default()
     }
@@ -362,7 +366,11 @@ impl Backoff {
     pub fn wait(&self, retry: u32) -> Duration {
         match *self {
             Backoff::Constant(wait) => wait,
-            Backoff::Exponential { base, cap, multiplier } => {
+            Backoff::Exponential {
+                base,
+                cap,
+                multiplier,
+            } => {
                 let exponent = f64::from(retry.saturating_sub(1));
                 let nanos = base.as_nanos() as f64 * multiplier.powf(exponent);
                 Duration::from_nanos(nanos.min(cap.as_nanos() as f64) as u64)
@@ -388,6 +396,10 @@ impl Jitter {
     /// Every spelling, for messages.
     pub const NAMES: [&'static str; 3] = ["none", "full", "equal"];
 
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde passes fields by reference"
+    )]
     fn is_none(&self) -> bool {
         *self == Self::None
     }
@@ -433,6 +445,10 @@ impl Overflow {
     /// Every spelling, for messages.
     pub const NAMES: [&'static str; 3] = ["reject", "drop-oldest", "block"];
 
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde passes fields by reference"
+    )]
     fn is_default(&self) -> bool {
         *self == Self::default()
     }
@@ -518,6 +534,10 @@ impl OutageMode {
     /// Every spelling, for messages.
     pub const NAMES: [&'static str; 2] = ["fail-fast", "timeout"];
 
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde passes fields by reference"
+    )]
     fn is_default(&self) -> bool {
         *self == Self::default()
     }
@@ -569,22 +589,34 @@ fn two() -> f64 {
     2.0
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes fields by reference"
+)]
 fn is_one(value: &u32) -> bool {
     *value == 1
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes fields by reference"
+)]
 fn is_three(value: &u32) -> bool {
     *value == 3
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes fields by reference"
+)]
 fn is_two(value: &f64) -> bool {
     *value == 2.0
 }
 
-#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde passes fields by reference")]
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes fields by reference"
+)]
 fn is_zero(value: &f64) -> bool {
     *value == 0.0
 }

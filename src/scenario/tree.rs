@@ -236,7 +236,13 @@ mod tests {
             panic!("expected a list");
         };
         assert_eq!(items[1].value, Value::Float(2.5));
-        assert_eq!(items[1].position, Position { line: 3, column: 10 });
+        assert_eq!(
+            items[1].position,
+            Position {
+                line: 3,
+                column: 10
+            }
+        );
         assert_eq!(inner[1].1.value, Value::Null);
     }
 }

@@ -1,0 +1,93 @@
+//! Clients: open arrivals with rate profiles, closed users, and rate changes while
+//! running.
+
+use crate::engine::model::{Target, WorkloadModel};
+use crate::engine::random;
+
+use super::{Caller, Event, Simulation};
+
+impl Simulation {
+    pub(super) fn schedule_arrival(&mut self, client: u32) {
+        let WorkloadModel::Open { poisson, profile } =
+            &self.model.clients[client as usize].workload
+        else {
+            return;
+        };
+        let state = &mut self.clients[client as usize];
+        let factor = state.rate_factor;
+        let now = self.now_ns;
+        let next = if *poisson {
+            let max_rate = profile.max_rate() * factor;
+            if max_rate <= 0.0 {
+                state.arrival_scheduled = false;
+                return;
+            }
+            // Thinning (Lewis and Shedler): candidates at the highest rate, each kept
+            // with probability rate(t) / highest rate, gives a Poisson process of rate(t).
+            let mut t = now as f64;
+            loop {
+                let gap: f64 = -(1.0 - random::unit(&mut state.stream)).ln() / max_rate * 1e9;
+                t += gap;
+                if t >= u64::MAX as f64 / 2.0 {
+                    state.arrival_scheduled = false;
+                    return;
+                }
+                let rate = profile.rate_at(t as u64) * factor;
+                if rate >= max_rate || random::unit(&mut state.stream) * max_rate < rate {
+                    break;
+                }
+            }
+            t.round() as u64
+        } else {
+            let rate = profile.rate_at(now) * factor;
+            if rate <= 0.0 {
+                // Wait for the profile's next change, if any.
+                state.arrival_scheduled = false;
+                if let Some(change) = profile.next_change_after(now) {
+                    self.events.push(change, Event::Arrival { client });
+                    state.arrival_scheduled = true;
+                }
+                return;
+            }
+            now + ((1e9 / rate).round() as u64).max(1)
+        };
+        state.arrival_scheduled = true;
+        self.events.push(next, Event::Arrival { client });
+    }
+
+    pub(super) fn on_arrival(&mut self, client: u32) {
+        let is_rate_zero = matches!(
+            &self.model.clients[client as usize].workload,
+            WorkloadModel::Open { poisson: false, profile } if profile.rate_at(self.now_ns) * self.clients[client as usize].rate_factor <= 0.0
+        );
+        if !is_rate_zero {
+            self.issue(client);
+        }
+        self.schedule_arrival(client);
+    }
+
+    /// Sends a new request from `client`.
+    pub(super) fn issue(&mut self, client: u32) {
+        let model = &self.model.clients[client as usize];
+        let (target, edge, policy) = (model.target, model.edge, model.policy);
+        self.metrics
+            .arrive(self.layout.clients + client, self.now_ns);
+        self.start_call(
+            Caller::Client { client },
+            Target::Operation(target),
+            edge,
+            policy,
+        );
+    }
+
+    /// Changes the rate of an open client to `factor` times its profile, from now on.
+    pub fn set_client_rate_factor(&mut self, client: usize, factor: f64) {
+        let Some(state) = self.clients.get_mut(client) else {
+            return;
+        };
+        state.rate_factor = factor.max(0.0);
+        if !state.arrival_scheduled {
+            self.schedule_arrival(client as u32);
+        }
+    }
+}

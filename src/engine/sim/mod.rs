@@ -1,0 +1,822 @@
+//! The event loop and the behaviour of clients, services and queues.
+
+use std::collections::VecDeque;
+
+use crate::metrics::recorder::{Entity, ErrorKind, Recorder};
+use crate::scenario::{LoadBalancing, OutageMode};
+
+mod calls;
+mod clients;
+mod faults;
+mod queues;
+
+use super::events::{Event, EventQueue};
+use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
+use super::random::{self, Stream, chance};
+use super::slab::{Handle, Slab};
+
+/// Consecutive events allowed at one simulated instant before the run is stopped as a
+/// zero-time loop, such as closed users with no think time calling an operation that
+/// takes no time.
+pub const MAX_EVENTS_PER_INSTANT: u64 = 10_000_000;
+
+/// Why a run cannot go on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    /// Simulated time stopped advancing.
+    #[error(
+        "simulated time stopped advancing at {time_s:.9} s: more than {MAX_EVENTS_PER_INSTANT} events happened at that instant; \
+         give some step a non-zero time (a service time, a think time or a latency)"
+    )]
+    ZeroTimeLoop {
+        /// The instant, in seconds.
+        time_s: f64,
+    },
+}
+
+/// Who waits for a call.
+#[derive(Clone, Copy, Debug)]
+enum Caller {
+    Client { client: u32 },
+    Job { job: Handle },
+}
+
+/// One logical request, across its attempts.
+#[derive(Clone, Debug)]
+struct Call {
+    caller: Caller,
+    target: Target,
+    edge: u32,
+    policy: u32,
+    /// Attempts sent so far; the current one is this number.
+    attempt: u32,
+    /// Whether the current attempt still waits for its response.
+    waiting: bool,
+    started_ns: u64,
+    attempt_started_ns: u64,
+    /// Identity of the published message, the same for every attempt, so that a retry
+    /// after a lost acknowledgement publishes a duplicate.
+    message_id: u64,
+}
+
+/// A message in a queue.
+#[derive(Clone, Copy, Debug)]
+struct Message {
+    id: u64,
+    /// When it entered this queue.
+    enqueued_ns: u64,
+    /// Deliveries so far.
+    deliveries: u32,
+}
+
+/// Where a job came from and where its outcome goes.
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+    Call {
+        call: Handle,
+        attempt: u32,
+        edge: u32,
+    },
+    Message {
+        queue: u32,
+        message: Message,
+        edge: u32,
+        dispatched_ns: u64,
+    },
+}
+
+/// An invocation of an operation on one replica.
+#[derive(Clone, Debug)]
+struct Job {
+    operation: u32,
+    service: u32,
+    replica: u32,
+    origin: Origin,
+    /// Index of the next step to run.
+    next_step: u16,
+    /// Whether the service time is over.
+    served: bool,
+    /// Calls of the current step still outstanding.
+    pending: u16,
+    /// Whether a call of the current step failed.
+    step_failed: bool,
+    arrived_ns: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Replica {
+    busy_workers: u32,
+    waiting: VecDeque<Handle>,
+}
+
+#[derive(Clone, Debug)]
+struct ServiceState {
+    replicas: Vec<Replica>,
+    next_replica: u32,
+    /// Draws for random load balancing and for the backoff jitter of its calls.
+    stream: Stream,
+    outage: Option<OutageMode>,
+    slow: f64,
+    error_override: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+struct QueueState {
+    messages: VecDeque<Message>,
+    blocked: VecDeque<(Handle, u32, u32, Message)>,
+    /// Busy consumers per replica of the consuming service.
+    busy_consumers: Vec<u32>,
+    next_replica: u32,
+}
+
+#[derive(Clone, Debug)]
+struct ClientState {
+    stream: Stream,
+    /// Factor applied to the client's rate profile, changed while running.
+    rate_factor: f64,
+    /// Whether an arrival event is scheduled (open clients).
+    arrival_scheduled: bool,
+}
+
+#[derive(Clone, Debug)]
+struct EdgeState {
+    stream: Stream,
+    slow: f64,
+}
+
+/// Index offsets of each kind of entity in the [`Recorder`].
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// First client.
+    pub clients: u32,
+    /// First service.
+    pub services: u32,
+    /// First operation.
+    pub operations: u32,
+    /// First queue.
+    pub queues: u32,
+    /// First edge.
+    pub edges: u32,
+    /// Number of entities.
+    pub total: u32,
+}
+
+impl Layout {
+    fn new(model: &Model) -> Self {
+        let clients = 0;
+        let services = clients + model.clients.len() as u32;
+        let operations = services + model.services.len() as u32;
+        let queues = operations + model.operations.len() as u32;
+        let edges = queues + model.queues.len() as u32;
+        let total = edges + model.edges.len() as u32;
+        Self {
+            clients,
+            services,
+            operations,
+            queues,
+            edges,
+            total,
+        }
+    }
+}
+
+/// Settings of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Start of the measured part of the run, ns.
+    pub warmup_ns: u64,
+    /// Width of a time-series window, ns.
+    pub window_ns: u64,
+}
+
+/// A run of a model: all of its state, advanced by [`Simulation::step`] and
+/// [`Simulation::run_until`].
+pub struct Simulation {
+    model: Model,
+    options: RunOptions,
+    layout: Layout,
+    now_ns: u64,
+    events: EventQueue,
+    events_processed: u64,
+    events_at_instant: u64,
+    calls: Slab<Call>,
+    jobs: Slab<Job>,
+    clients: Vec<ClientState>,
+    services: Vec<ServiceState>,
+    queues: Vec<QueueState>,
+    edges: Vec<EdgeState>,
+    operation_streams: Vec<Stream>,
+    active_faults: Vec<bool>,
+    next_message_id: u64,
+    metrics: Recorder,
+    error: Option<EngineError>,
+}
+
+impl Simulation {
+    /// Starts a run of `model` at simulated time 0.
+    #[must_use]
+    pub fn new(model: Model, options: RunOptions) -> Self {
+        let seed = options.seed;
+        let layout = Layout::new(&model);
+        let clients = model
+            .clients
+            .iter()
+            .map(|c| ClientState {
+                stream: random::stream(seed, &format!("client/{}", c.name)),
+                rate_factor: 1.0,
+                arrival_scheduled: false,
+            })
+            .collect();
+        let services = model
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                replicas: vec![Replica::default(); s.replicas as usize],
+                next_replica: 0,
+                stream: random::stream(seed, &format!("service/{}", s.name)),
+                outage: None,
+                slow: 1.0,
+                error_override: None,
+            })
+            .collect();
+        let queues = model
+            .queues
+            .iter()
+            .map(|q| {
+                let replicas = q.consumer.map_or(0, |(operation, _, _)| {
+                    model.services[model.operations[operation as usize].service as usize].replicas
+                });
+                QueueState {
+                    messages: VecDeque::new(),
+                    blocked: VecDeque::new(),
+                    busy_consumers: vec![0; replicas as usize],
+                    next_replica: 0,
+                }
+            })
+            .collect();
+        let edges = model
+            .edges
+            .iter()
+            .map(|e| EdgeState {
+                stream: random::stream(seed, &format!("edge/{}/{}", e.kind.name(), e.name)),
+                slow: 1.0,
+            })
+            .collect();
+        let operation_streams = model
+            .operations
+            .iter()
+            .map(|o| random::stream(seed, &format!("operation/{}", o.name)))
+            .collect();
+        let metrics = Recorder::new(layout.total as usize, options.warmup_ns, options.window_ns);
+        let active_faults = vec![false; model.faults.len()];
+        let mut simulation = Self {
+            model,
+            options,
+            layout,
+            now_ns: 0,
+            events: EventQueue::default(),
+            events_processed: 0,
+            events_at_instant: 0,
+            calls: Slab::default(),
+            jobs: Slab::default(),
+            clients,
+            services,
+            queues,
+            edges,
+            operation_streams,
+            active_faults,
+            next_message_id: 0,
+            metrics,
+            error: None,
+        };
+        simulation.schedule_start();
+        simulation
+    }
+
+    fn schedule_start(&mut self) {
+        for (i, fault) in self.model.faults.iter().enumerate() {
+            if fault.end_ns > fault.start_ns {
+                self.events
+                    .push(fault.start_ns, Event::FaultStart { fault: i as u32 });
+                self.events
+                    .push(fault.end_ns, Event::FaultEnd { fault: i as u32 });
+            }
+        }
+        for client in 0..self.model.clients.len() as u32 {
+            match &self.model.clients[client as usize].workload {
+                WorkloadModel::Open { .. } => self.schedule_arrival(client),
+                WorkloadModel::Closed { users, think_time } => {
+                    let stream = &mut self.clients[client as usize].stream;
+                    let wakes: Vec<u64> = (0..*users).map(|_| think_time.sample(stream)).collect();
+                    for wake in wakes {
+                        self.events.push(wake, Event::UserWake { client });
+                    }
+                }
+            }
+        }
+    }
+
+    /// The current simulated time, ns.
+    #[must_use]
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    /// Events processed so far.
+    #[must_use]
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    /// The compiled model being run.
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The options of the run.
+    #[must_use]
+    pub fn options(&self) -> RunOptions {
+        self.options
+    }
+
+    /// Where each entity's statistics are in [`Simulation::metrics`].
+    #[must_use]
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Everything measured so far.
+    #[must_use]
+    pub fn metrics(&self) -> &Recorder {
+        &self.metrics
+    }
+
+    /// Requests and publishes currently in flight, and jobs being served or waiting.
+    #[must_use]
+    pub fn in_flight(&self) -> (usize, usize) {
+        (self.calls.len(), self.jobs.len())
+    }
+
+    /// Messages waiting in each queue.
+    #[must_use]
+    pub fn queue_depths(&self) -> Vec<usize> {
+        self.queues.iter().map(|q| q.messages.len()).collect()
+    }
+
+    /// Requests of each client still in flight that were issued at or after `since_ns`,
+    /// counted from the calls themselves rather than from the metrics.
+    #[must_use]
+    pub fn client_requests_in_flight(&self, since_ns: u64) -> Vec<u64> {
+        let mut counts = vec![0; self.clients.len()];
+        for call in self.calls.iter() {
+            if let Caller::Client { client } = call.caller
+                && call.started_ns >= since_ns
+            {
+                counts[client as usize] += 1;
+            }
+        }
+        counts
+    }
+
+    /// For each queue, the messages waiting and the messages being handled (or on their
+    /// way to a consumer) that entered the queue at or after `since_ns`.
+    #[must_use]
+    pub fn queue_contents(&self, since_ns: u64) -> Vec<(u64, u64)> {
+        let mut contents: Vec<(u64, u64)> = self
+            .queues
+            .iter()
+            .map(|q| {
+                (
+                    q.messages
+                        .iter()
+                        .filter(|m| m.enqueued_ns >= since_ns)
+                        .count() as u64,
+                    0,
+                )
+            })
+            .collect();
+        for job in self.jobs.iter() {
+            if let Origin::Message { queue, message, .. } = job.origin
+                && message.enqueued_ns >= since_ns
+            {
+                contents[queue as usize].1 += 1;
+            }
+        }
+        contents
+    }
+
+    /// Publishers waiting for room in each queue with the `block` overflow policy.
+    #[must_use]
+    pub fn blocked_publishers(&self) -> Vec<usize> {
+        self.queues.iter().map(|q| q.blocked.len()).collect()
+    }
+
+    /// The error that stopped the run, if any.
+    #[must_use]
+    pub fn error(&self) -> Option<&EngineError> {
+        self.error.as_ref()
+    }
+
+    /// Processes the earliest pending event and returns its time, or `None` when no event
+    /// is pending or the run has stopped on an error.
+    pub fn step(&mut self) -> Option<u64> {
+        if self.error.is_some() {
+            return None;
+        }
+        let (time_ns, event) = self.events.pop()?;
+        self.advance_to(time_ns);
+        if self.error.is_some() {
+            return None;
+        }
+        self.handle(event);
+        Some(time_ns)
+    }
+
+    /// Processes every event before `end_ns` and moves the clock to `end_ns`; the run's
+    /// horizon is half-open, so an event at exactly `end_ns` stays pending.
+    pub fn run_until(&mut self, end_ns: u64) -> Result<(), EngineError> {
+        while let Some(time_ns) = self.events.peek_time() {
+            if time_ns >= end_ns {
+                break;
+            }
+            if self.step().is_none() {
+                break;
+            }
+        }
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        if end_ns > self.now_ns {
+            self.close_windows_through(end_ns);
+            self.now_ns = end_ns;
+        }
+        Ok(())
+    }
+
+    /// Ends the run at the current time: closes the last, possibly partial, window and
+    /// brings the time-averages up to date.
+    pub fn finish(&mut self) {
+        let now = self.now_ns;
+        let window_start = self.metrics.window_end_ns - self.metrics.window_ns;
+        if now > window_start {
+            let ages = self.oldest_ages(now);
+            self.metrics
+                .close_window_at(now, |i| ages.get(i).copied().unwrap_or(0));
+        }
+        self.metrics.flush(now);
+    }
+
+    fn advance_to(&mut self, time_ns: u64) {
+        if time_ns == self.now_ns {
+            self.events_at_instant += 1;
+            if self.events_at_instant > MAX_EVENTS_PER_INSTANT {
+                self.error = Some(EngineError::ZeroTimeLoop {
+                    time_s: time_ns as f64 / 1e9,
+                });
+                return;
+            }
+        } else {
+            self.events_at_instant = 0;
+            self.close_windows_through(time_ns);
+            self.now_ns = time_ns;
+        }
+        self.events_processed += 1;
+    }
+
+    /// Closes every window that ends at or before `time_ns`.
+    fn close_windows_through(&mut self, time_ns: u64) {
+        while self.metrics.window_end_ns <= time_ns {
+            let end = self.metrics.window_end_ns;
+            let ages = self.oldest_ages(end);
+            self.metrics
+                .close_window_at(end, |i| ages.get(i).copied().unwrap_or(0));
+        }
+    }
+
+    /// The age of the oldest queued message of each entity at `time_ns`.
+    fn oldest_ages(&self, time_ns: u64) -> Vec<u64> {
+        let mut ages = vec![0; self.layout.total as usize];
+        for (i, queue) in self.queues.iter().enumerate() {
+            if let Some(front) = queue.messages.front() {
+                ages[(self.layout.queues as usize) + i] = time_ns.saturating_sub(front.enqueued_ns);
+            }
+        }
+        ages
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Arrival { client } => self.on_arrival(client),
+            Event::UserWake { client } => self.issue(client),
+            Event::SendAttempt { call } => self.send_attempt(call),
+            Event::RequestArrive {
+                call,
+                attempt,
+                target,
+                edge,
+            } => self.request_arrive(call, attempt, decode_target(target), edge),
+            Event::ResponseArrive {
+                call,
+                attempt,
+                outcome,
+            } => {
+                self.response_arrive(call, attempt, decode_outcome(outcome));
+            }
+            Event::Timeout { call, attempt } => self.on_timeout(call, attempt),
+            Event::StageDone { job } => self.stage_done(job),
+            Event::Deliver { job } => self.deliver(job),
+            Event::Dispatch { queue } => self.dispatch(queue),
+            Event::FaultStart { fault } => self.set_fault(fault, true),
+            Event::FaultEnd { fault } => self.set_fault(fault, false),
+        }
+    }
+
+    // ---- Services ----
+
+    fn request_arrive(&mut self, call: Handle, attempt: u32, target: Target, edge: u32) {
+        match target {
+            Target::Operation(operation) => self.service_arrive(call, attempt, operation, edge),
+            Target::Queue(queue) => self.publish_arrive(call, attempt, queue, edge),
+        }
+    }
+
+    fn service_arrive(&mut self, call: Handle, attempt: u32, operation: u32, edge: u32) {
+        let now = self.now_ns;
+        let service = self.model.operations[operation as usize].service;
+        let service_entity = self.layout.services + service;
+        let operation_entity = self.layout.operations + operation;
+        self.metrics.arrive(service_entity, now);
+        self.metrics.arrive(operation_entity, now);
+        if let Some(mode) = self.services[service as usize].outage {
+            let kind = match mode {
+                OutageMode::FailFast => ErrorKind::Failed,
+                OutageMode::Timeout => ErrorKind::Dropped,
+            };
+            self.metrics.finish(service_entity, now, now, Err(kind));
+            self.metrics.finish(operation_entity, now, now, Err(kind));
+            if mode == OutageMode::FailFast {
+                self.respond(call, attempt, edge, Err(ErrorKind::Failed));
+            }
+            return;
+        }
+        let replica = self.pick_replica(service);
+        let job = Job {
+            operation,
+            service,
+            replica,
+            origin: Origin::Call {
+                call,
+                attempt,
+                edge,
+            },
+            next_step: 0,
+            served: false,
+            pending: 0,
+            step_failed: false,
+            arrived_ns: now,
+        };
+        let model = &self.model.services[service as usize];
+        let state = &mut self.services[service as usize].replicas[replica as usize];
+        if state.busy_workers < model.workers {
+            let handle = self.jobs.insert(job);
+            self.start_job(handle, true);
+        } else if model
+            .queue_capacity
+            .is_none_or(|capacity| (state.waiting.len() as u64) < u64::from(capacity))
+        {
+            let handle = self.jobs.insert(job);
+            self.services[service as usize].replicas[replica as usize]
+                .waiting
+                .push_back(handle);
+        } else {
+            self.metrics
+                .finish(service_entity, now, now, Err(ErrorKind::Rejected));
+            self.metrics
+                .finish(operation_entity, now, now, Err(ErrorKind::Rejected));
+            self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+        }
+    }
+
+    fn pick_replica(&mut self, service: u32) -> u32 {
+        let model = &self.model.services[service as usize];
+        let state = &mut self.services[service as usize];
+        let count = state.replicas.len() as u32;
+        if count <= 1 {
+            return 0;
+        }
+        match model.load_balancing {
+            LoadBalancing::RoundRobin => {
+                let replica = state.next_replica % count;
+                state.next_replica = (replica + 1) % count;
+                replica
+            }
+            LoadBalancing::Random => random::index_below(&mut state.stream, count as usize) as u32,
+            LoadBalancing::LeastOutstanding => state
+                .replicas
+                .iter()
+                .enumerate()
+                .min_by_key(|(i, r)| (r.busy_workers as usize + r.waiting.len(), *i))
+                .map_or(0, |(i, _)| i as u32),
+        }
+    }
+
+    /// Starts serving a job; `worker` says whether it takes one of the replica's workers
+    /// (synchronous requests) rather than a consumer slot (messages).
+    fn start_job(&mut self, handle: Handle, worker: bool) {
+        let now = self.now_ns;
+        let Some(job) = self.jobs.get(handle) else {
+            return;
+        };
+        let (operation, service, replica) = (job.operation, job.service, job.replica);
+        if worker {
+            self.services[service as usize].replicas[replica as usize].busy_workers += 1;
+        }
+        self.metrics.busy(self.layout.services + service, now, 1);
+        self.metrics
+            .busy(self.layout.operations + operation, now, 1);
+        let sampler = &self.model.operations[operation as usize].service_time;
+        let time = sampler.sample(&mut self.operation_streams[operation as usize]);
+        let time = scale(time, self.services[service as usize].slow);
+        self.events
+            .push(now.saturating_add(time), Event::StageDone { job: handle });
+    }
+
+    fn stage_done(&mut self, handle: Handle) {
+        let Some(job) = self.jobs.get_mut(handle) else {
+            return;
+        };
+        if !job.served {
+            job.served = true;
+            let (operation, service) = (job.operation, job.service);
+            let probability = self.services[service as usize]
+                .error_override
+                .unwrap_or(self.model.operations[operation as usize].error_probability);
+            if chance(&mut self.operation_streams[operation as usize], probability) {
+                self.finish_job(handle, Err(ErrorKind::Failed));
+                return;
+            }
+        }
+        self.advance_job(handle);
+    }
+
+    /// Runs the job's next step, or finishes it when no step is left.
+    fn advance_job(&mut self, handle: Handle) {
+        let Some(job) = self.jobs.get_mut(handle) else {
+            return;
+        };
+        let operation = job.operation as usize;
+        let service = job.service as usize;
+        let index = job.next_step as usize;
+        let Some(step) = self.model.operations[operation].steps.get(index) else {
+            self.finish_job(handle, Ok(()));
+            return;
+        };
+        job.next_step += 1;
+        job.step_failed = false;
+        match step {
+            StepModel::Call(call) => {
+                job.pending = 1;
+                let CallModel {
+                    target,
+                    edge,
+                    policy,
+                } = *call;
+                self.start_call(Caller::Job { job: handle }, target, edge, policy);
+            }
+            StepModel::Parallel(calls) => {
+                job.pending = calls.len() as u16;
+                let calls: Vec<(Target, u32, u32)> =
+                    calls.iter().map(|c| (c.target, c.edge, c.policy)).collect();
+                for (target, edge, policy) in calls {
+                    self.start_call(Caller::Job { job: handle }, target, edge, policy);
+                }
+            }
+            StepModel::Work(sampler) => {
+                let time = sampler.sample(&mut self.operation_streams[operation]);
+                let time = scale(time, self.services[service].slow);
+                self.events.push(
+                    self.now_ns.saturating_add(time),
+                    Event::StageDone { job: handle },
+                );
+            }
+        }
+    }
+
+    fn job_call_done(&mut self, handle: Handle, outcome: Result<(), ErrorKind>) {
+        let Some(job) = self.jobs.get_mut(handle) else {
+            return;
+        };
+        job.pending = job.pending.saturating_sub(1);
+        if outcome.is_err() {
+            job.step_failed = true;
+        }
+        if job.pending > 0 {
+            return;
+        }
+        if job.step_failed {
+            self.finish_job(handle, Err(ErrorKind::Failed));
+        } else {
+            self.advance_job(handle);
+        }
+    }
+
+    fn finish_job(&mut self, handle: Handle, outcome: Result<(), ErrorKind>) {
+        let now = self.now_ns;
+        let Some(job) = self.jobs.remove(handle) else {
+            return;
+        };
+        let (operation, service, replica) = (job.operation, job.service, job.replica);
+        self.metrics.busy(self.layout.services + service, now, -1);
+        self.metrics
+            .busy(self.layout.operations + operation, now, -1);
+        self.metrics
+            .finish(self.layout.services + service, now, job.arrived_ns, outcome);
+        self.metrics.finish(
+            self.layout.operations + operation,
+            now,
+            job.arrived_ns,
+            outcome,
+        );
+        match job.origin {
+            Origin::Call {
+                call,
+                attempt,
+                edge,
+            } => {
+                self.release_worker(service, replica);
+                self.respond(call, attempt, edge, outcome);
+            }
+            Origin::Message {
+                queue,
+                message,
+                edge,
+                dispatched_ns,
+            } => {
+                self.metrics
+                    .finish(self.layout.edges + edge, now, dispatched_ns, outcome);
+                let state = &mut self.queues[queue as usize];
+                if let Some(busy) = state.busy_consumers.get_mut(replica as usize) {
+                    *busy = busy.saturating_sub(1);
+                }
+                self.message_done(queue, message, outcome);
+            }
+        }
+    }
+
+    fn release_worker(&mut self, service: u32, replica: u32) {
+        let state = &mut self.services[service as usize].replicas[replica as usize];
+        state.busy_workers = state.busy_workers.saturating_sub(1);
+        if let Some(next) = state.waiting.pop_front() {
+            self.start_job(next, true);
+        }
+    }
+}
+
+/// Multiplies a duration by a fault's factor.
+#[inline]
+fn scale(nanos: u64, factor: f64) -> u64 {
+    if factor == 1.0 {
+        nanos
+    } else {
+        (nanos as f64 * factor)
+            .min(random::MAX_SAMPLE_NS as f64)
+            .round() as u64
+    }
+}
+
+const QUEUE_TARGET_BIT: u32 = 1 << 31;
+
+fn encode_target(target: Target) -> u32 {
+    match target {
+        Target::Operation(operation) => operation,
+        Target::Queue(queue) => queue | QUEUE_TARGET_BIT,
+    }
+}
+
+fn decode_target(code: u32) -> Target {
+    if code & QUEUE_TARGET_BIT == 0 {
+        Target::Operation(code)
+    } else {
+        Target::Queue(code & !QUEUE_TARGET_BIT)
+    }
+}
+
+fn encode_outcome(outcome: Result<(), ErrorKind>) -> u8 {
+    match outcome {
+        Ok(()) => 0,
+        Err(kind) => 1 + kind as u8,
+    }
+}
+
+fn decode_outcome(code: u8) -> Result<(), ErrorKind> {
+    match code {
+        0 => Ok(()),
+        n => Err(ErrorKind::ALL[(n as usize - 1).min(ErrorKind::ALL.len() - 1)]),
+    }
+}
+
+/// Entity index type, re-exported for reports.
+pub type EntityIndex = Entity;

@@ -1,0 +1,218 @@
+//! Queues: publishes, overflow policies, dispatch to consumers, redelivery and
+//! dead-lettering.
+
+use crate::metrics::recorder::ErrorKind;
+use crate::scenario::Overflow;
+
+use super::{Event, Job, Message, Origin, Simulation};
+use crate::engine::slab::Handle;
+
+impl Simulation {
+    pub(super) fn publish_arrive(&mut self, call: Handle, attempt: u32, queue: u32, edge: u32) {
+        let now = self.now_ns;
+        let id = self.calls.get(call).map_or(0, |c| c.message_id);
+        let message = Message {
+            id,
+            enqueued_ns: now,
+            deliveries: 0,
+        };
+        let model = &self.model.queues[queue as usize];
+        let full = model
+            .capacity
+            .is_some_and(|capacity| self.queues[queue as usize].messages.len() as u64 >= capacity);
+        if !full {
+            self.enqueue(queue, message);
+            self.respond(call, attempt, edge, Ok(()));
+            self.dispatch(queue);
+            return;
+        }
+        match model.overflow {
+            Overflow::Reject => {
+                self.metrics
+                    .refuse(self.layout.queues + queue, now, ErrorKind::Rejected);
+                self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+            }
+            Overflow::DropOldest => {
+                self.drop_oldest(queue);
+                self.enqueue(queue, message);
+                self.respond(call, attempt, edge, Ok(()));
+                self.dispatch(queue);
+            }
+            Overflow::Block => {
+                self.queues[queue as usize]
+                    .blocked
+                    .push_back((call, attempt, edge, message));
+            }
+        }
+    }
+
+    fn enqueue(&mut self, queue: u32, message: Message) {
+        self.metrics.arrive(self.layout.queues + queue, self.now_ns);
+        self.queues[queue as usize].messages.push_back(message);
+    }
+
+    fn drop_oldest(&mut self, queue: u32) {
+        if let Some(oldest) = self.queues[queue as usize].messages.pop_front() {
+            let now = self.now_ns;
+            self.metrics.finish(
+                self.layout.queues + queue,
+                now,
+                oldest.enqueued_ns,
+                Err(ErrorKind::Dropped),
+            );
+        }
+    }
+
+    /// Hands queued messages to free consumers, then lets blocked publishers in.
+    pub(super) fn dispatch(&mut self, queue: u32) {
+        let now = self.now_ns;
+        let queue_entity = self.layout.queues + queue;
+        if let Some((operation, concurrency, edge)) = self.model.queues[queue as usize].consumer {
+            let service = self.model.operations[operation as usize].service;
+            loop {
+                let state = &mut self.queues[queue as usize];
+                if state.messages.is_empty() {
+                    break;
+                }
+                let replicas = state.busy_consumers.len() as u32;
+                let free = (0..replicas)
+                    .map(|k| (state.next_replica + k) % replicas.max(1))
+                    .find(|r| state.busy_consumers[*r as usize] < concurrency);
+                let Some(replica) = free else { break };
+                state.next_replica = (replica + 1) % replicas;
+                state.busy_consumers[replica as usize] += 1;
+                let Some(mut message) = state.messages.pop_front() else {
+                    break;
+                };
+                message.deliveries += 1;
+                self.metrics.level(queue_entity, now, -1);
+                self.metrics.busy(queue_entity, now, 1);
+                let edge_entity = self.layout.edges + edge;
+                self.metrics
+                    .attempt(edge_entity, now, message.deliveries > 1);
+                self.metrics.arrive(edge_entity, now);
+                let job = self.jobs.insert(Job {
+                    operation,
+                    service,
+                    replica,
+                    origin: Origin::Message {
+                        queue,
+                        message,
+                        edge,
+                        dispatched_ns: now,
+                    },
+                    next_step: 0,
+                    served: false,
+                    pending: 0,
+                    step_failed: false,
+                    arrived_ns: now,
+                });
+                match self.transmit(edge) {
+                    Some(0) | None => self.deliver(job),
+                    Some(delay) => self.events.push(now + delay, Event::Deliver { job }),
+                }
+            }
+        }
+        self.admit_blocked(queue);
+    }
+
+    fn admit_blocked(&mut self, queue: u32) {
+        let capacity = self.model.queues[queue as usize]
+            .capacity
+            .unwrap_or(u64::MAX);
+        loop {
+            let state = &mut self.queues[queue as usize];
+            if state.messages.len() as u64 >= capacity {
+                return;
+            }
+            let Some((call, attempt, edge, mut message)) = state.blocked.pop_front() else {
+                return;
+            };
+            message.enqueued_ns = self.now_ns;
+            self.enqueue(queue, message);
+            self.respond(call, attempt, edge, Ok(()));
+        }
+    }
+
+    pub(super) fn deliver(&mut self, handle: Handle) {
+        let now = self.now_ns;
+        let Some(job) = self.jobs.get_mut(handle) else {
+            return;
+        };
+        job.arrived_ns = now;
+        let (operation, service) = (job.operation, job.service);
+        self.metrics.arrive(self.layout.services + service, now);
+        self.metrics.arrive(self.layout.operations + operation, now);
+        if self.services[service as usize].outage.is_some() {
+            // A consumer in an outage cannot handle the message; the broker redelivers.
+            self.metrics.busy(self.layout.services + service, now, 1);
+            self.metrics
+                .busy(self.layout.operations + operation, now, 1);
+            self.finish_job(handle, Err(ErrorKind::Failed));
+            return;
+        }
+        self.start_job(handle, false);
+    }
+
+    pub(super) fn message_done(
+        &mut self,
+        queue: u32,
+        message: Message,
+        outcome: Result<(), ErrorKind>,
+    ) {
+        let now = self.now_ns;
+        let queue_entity = self.layout.queues + queue;
+        self.metrics.busy(queue_entity, now, -1);
+        let model = &self.model.queues[queue as usize];
+        match outcome {
+            Ok(()) => {
+                self.metrics
+                    .finish_counts(queue_entity, now, message.enqueued_ns, Ok(()));
+            }
+            Err(_) if message.deliveries < model.max_deliveries => {
+                // Back to the head of the queue, as a broker requeues a rejected message.
+                self.metrics.level(queue_entity, now, 1);
+                self.queues[queue as usize].messages.push_front(message);
+            }
+            Err(_) => {
+                let dead_letter = model.dead_letter;
+                self.metrics.finish_counts(
+                    queue_entity,
+                    now,
+                    message.enqueued_ns,
+                    Err(ErrorKind::DeadLettered),
+                );
+                if let Some(target) = dead_letter {
+                    self.move_to_dead_letter(target, message);
+                }
+            }
+        }
+        // Redelivery goes through an event, so that a consumer failing at once cannot
+        // recurse once per delivery.
+        self.events.push(now, Event::Dispatch { queue });
+    }
+
+    fn move_to_dead_letter(&mut self, queue: u32, message: Message) {
+        let now = self.now_ns;
+        let moved = Message {
+            id: message.id,
+            enqueued_ns: now,
+            deliveries: 0,
+        };
+        let model = &self.model.queues[queue as usize];
+        let full = model
+            .capacity
+            .is_some_and(|capacity| self.queues[queue as usize].messages.len() as u64 >= capacity);
+        if full {
+            if model.overflow == Overflow::DropOldest {
+                self.drop_oldest(queue);
+            } else {
+                self.metrics
+                    .refuse(self.layout.queues + queue, now, ErrorKind::Rejected);
+                return;
+            }
+        }
+        self.enqueue(queue, moved);
+        self.dispatch(queue);
+    }
+}
