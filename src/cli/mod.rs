@@ -24,7 +24,7 @@ pub const EXIT_INVALID: u8 = 2;
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,9 +80,13 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run_command(&args),
-        Command::Validate { file } => Ok(validate_command(&file)),
-        Command::Schema => schema_command(),
+        Some(Command::Run(args)) => run_command(&args),
+        Some(Command::Validate { file }) => Ok(validate_command(&file)),
+        Some(Command::Schema) => schema_command(),
+        None => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            command.print_help().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from)
+        }
     };
     match result {
         Ok(code) => code,

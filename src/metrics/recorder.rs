@@ -304,8 +304,9 @@ impl Recorder {
         }
     }
 
-    /// Records a failure that was never in flight, such as a rejected publish.
-    pub fn refuse(&mut self, entity: Entity, now: u64, kind: ErrorKind) {
+    /// Records a rejection of something that was never in flight, such as a publish to a
+    /// full queue.
+    pub fn reject(&mut self, entity: Entity, now: u64, kind: ErrorKind) {
         let measured = self.measured(now);
         let stats = &mut self.stats[entity as usize];
         stats.window.errors[kind as usize] += 1;

@@ -187,7 +187,7 @@ pub struct EdgeSummary {
     pub attempts: u64,
     /// Attempts after the first.
     pub retries: u64,
-    /// Attempts answered successfully.
+    /// Attempts that succeeded.
     pub successes: u64,
     /// Attempts that failed, by kind, timeouts included.
     pub errors: ErrorCounts,

@@ -20,7 +20,7 @@ use super::slab::{Handle, Slab};
 /// takes no time.
 pub const MAX_EVENTS_PER_INSTANT: u64 = 10_000_000;
 
-/// Why a run cannot go on.
+/// An error that stops a run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
     /// Simulated time stopped advancing.
@@ -34,7 +34,7 @@ pub enum EngineError {
     },
 }
 
-/// Who waits for a call.
+/// The waiter of a call: a client or a job of an operation.
 #[derive(Clone, Copy, Debug)]
 enum Caller {
     Client { client: u32 },
@@ -69,7 +69,7 @@ struct Message {
     deliveries: u32,
 }
 
-/// Where a job came from and where its outcome goes.
+/// The source of a job, which also receives its outcome.
 #[derive(Clone, Copy, Debug)]
 enum Origin {
     Call {

@@ -29,7 +29,7 @@ impl Simulation {
         match model.overflow {
             Overflow::Reject => {
                 self.metrics
-                    .refuse(self.layout.queues + queue, now, ErrorKind::Rejected);
+                    .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
                 self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
             }
             Overflow::DropOldest => {
@@ -208,7 +208,7 @@ impl Simulation {
                 self.drop_oldest(queue);
             } else {
                 self.metrics
-                    .refuse(self.layout.queues + queue, now, ErrorKind::Rejected);
+                    .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
                 return;
             }
         }
