@@ -50,10 +50,10 @@ struct RunArgs {
     /// Seed of every random stream [default: the scenario's run.seed, else 1].
     #[arg(long)]
     seed: Option<u64>,
-    /// Simulated time at the start excluded from the summary, e.g. 10s [default: 0].
+    /// Simulated time at the start excluded from the summary, e.g. 10s [default: the scenario's run.warmup, else 0].
     #[arg(long, value_parser = parse_duration)]
     warmup: Option<Duration>,
-    /// Width of a time-series window, e.g. 1s [default: 1s].
+    /// Width of a time-series window, e.g. 1s [default: the scenario's run.window, else 1s].
     #[arg(long, value_parser = parse_duration)]
     window: Option<Duration>,
     /// Directory to write summary.json, timeseries.csv and the charts into; created if missing.
@@ -85,7 +85,10 @@ pub fn main() -> ExitCode {
         Some(Command::Schema) => schema_command(),
         None => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            command.print_help().map(|()| ExitCode::SUCCESS).map_err(anyhow::Error::from)
+            command
+                .print_help()
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(anyhow::Error::from)
         }
     };
     match result {

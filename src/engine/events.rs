@@ -30,6 +30,7 @@ pub enum Event {
     ResponseArrive {
         call: Handle,
         attempt: u32,
+        edge: u32,
         outcome: u8,
     },
     /// A call's attempt times out.

@@ -135,7 +135,7 @@ pub struct OperationModel {
 pub struct ServiceModel {
     /// The service's name.
     pub name: String,
-    /// Replicas at the start of the run.
+    /// Replicas.
     pub replicas: u32,
     /// Workers per replica.
     pub workers: u32,
@@ -193,18 +193,22 @@ pub struct RateProfile {
 impl RateProfile {
     /// The rate per second at simulated time `t_ns`.
     #[must_use]
+    ///
+    /// Each change ramps from the rate at its start to its target. A change that starts
+    /// during an earlier ramp cuts that ramp short and ramps on from the rate reached.
     pub fn rate_at(&self, t_ns: u64) -> f64 {
         let mut rate = self.base_per_sec;
-        for &(start, end, target) in &self.changes {
+        for (i, &(start, end, target)) in self.changes.iter().enumerate() {
             if t_ns < start {
                 break;
             }
-            if t_ns >= end {
+            let cut = self.changes.get(i + 1).map_or(u64::MAX, |next| next.0);
+            let at = t_ns.min(cut);
+            if at >= end {
                 rate = target;
             } else {
-                let fraction = (t_ns - start) as f64 / (end - start) as f64;
+                let fraction = (at - start) as f64 / (end - start) as f64;
                 rate += (target - rate) * fraction;
-                break;
             }
         }
         rate
@@ -638,5 +642,37 @@ impl Builder<'_> {
             });
         }
         Ok(faults)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_profile_ramps_and_steps() {
+        let profile = RateProfile {
+            base_per_sec: 100.0,
+            changes: vec![(10, 20, 200.0), (30, 30, 50.0)],
+        };
+        assert_eq!(profile.rate_at(0), 100.0);
+        assert_eq!(profile.rate_at(15), 150.0);
+        assert_eq!(profile.rate_at(25), 200.0);
+        assert_eq!(profile.rate_at(30), 50.0);
+        assert_eq!(profile.max_rate(), 200.0);
+    }
+
+    #[test]
+    fn overlapping_ramp_continues_smoothly() {
+        // The second change starts halfway through the first ramp, at 150/s, and ramps
+        // from there to 300/s over 10 ns.
+        let profile = RateProfile {
+            base_per_sec: 100.0,
+            changes: vec![(0, 20, 200.0), (10, 20, 300.0)],
+        };
+        assert_eq!(profile.rate_at(10), 150.0);
+        assert_eq!(profile.rate_at(15), 225.0);
+        assert_eq!(profile.rate_at(20), 300.0);
+        assert_eq!(profile.rate_at(99), 300.0);
     }
 }

@@ -104,6 +104,10 @@ impl Gauge {
         }
         let level = self.value as f64;
         self.window_integral += level * (now - self.last_ns) as f64;
+        if self.last_ns < warmup_ns && now >= warmup_ns {
+            // The level at the end of the warm-up counts towards the measured maximum.
+            self.total_max = self.total_max.max(self.value);
+        }
         if now > warmup_ns {
             let from = self.last_ns.max(warmup_ns);
             self.total_integral += level * (now - from) as f64;

@@ -105,12 +105,13 @@ impl Simulation {
     ) {
         match self.transmit(edge) {
             None => {}
-            Some(0) => self.response_arrive(call, attempt, outcome),
+            Some(0) => self.response_arrive(call, attempt, edge, outcome),
             Some(delay) => self.events.push(
                 self.now_ns + delay,
                 Event::ResponseArrive {
                     call,
                     attempt,
+                    edge,
                     outcome: encode_outcome(outcome),
                 },
             ),
@@ -121,6 +122,7 @@ impl Simulation {
         &mut self,
         handle: Handle,
         attempt: u32,
+        edge: u32,
         outcome: Result<(), ErrorKind>,
     ) {
         let now = self.now_ns;
@@ -128,13 +130,11 @@ impl Simulation {
             .calls
             .get(handle)
             .filter(|c| c.attempt == attempt && c.waiting)
-            .map(|c| (c.edge, c.attempt_started_ns));
-        let Some((edge, attempt_started)) = current else {
-            // The caller gave up on this attempt already: the work was wasted.
-            let edge = self.calls.get(handle).map(|c| c.edge);
-            if let Some(edge) = edge {
-                self.metrics.late(self.layout.edges + edge, now);
-            }
+            .map(|c| c.attempt_started_ns);
+        let Some(attempt_started) = current else {
+            // The caller gave up on this attempt already, or on the whole call: the
+            // server's work was wasted.
+            self.metrics.late(self.layout.edges + edge, now);
             return;
         };
         if let Some(call) = self.calls.get_mut(handle) {

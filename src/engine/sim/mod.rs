@@ -93,11 +93,11 @@ struct Job {
     replica: u32,
     origin: Origin,
     /// Index of the next step to run.
-    next_step: u16,
+    next_step: u32,
     /// Whether the service time is over.
     served: bool,
     /// Calls of the current step still outstanding.
-    pending: u16,
+    pending: u32,
     /// Whether a call of the current step failed.
     step_failed: bool,
     arrived_ns: u64,
@@ -521,9 +521,10 @@ impl Simulation {
             Event::ResponseArrive {
                 call,
                 attempt,
+                edge,
                 outcome,
             } => {
-                self.response_arrive(call, attempt, decode_outcome(outcome));
+                self.response_arrive(call, attempt, edge, decode_outcome(outcome));
             }
             Event::Timeout { call, attempt } => self.on_timeout(call, attempt),
             Event::StageDone { job } => self.stage_done(job),
@@ -687,7 +688,7 @@ impl Simulation {
                 self.start_call(Caller::Job { job: handle }, target, edge, policy);
             }
             StepModel::Parallel(calls) => {
-                job.pending = calls.len() as u16;
+                job.pending = u32::try_from(calls.len()).unwrap_or(u32::MAX);
                 let calls: Vec<(Target, u32, u32)> =
                     calls.iter().map(|c| (c.target, c.edge, c.policy)).collect();
                 for (target, edge, policy) in calls {
