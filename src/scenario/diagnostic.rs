@@ -1,6 +1,6 @@
 //! Problems found in a scenario, with where they are and what is allowed instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -61,16 +61,47 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// The positions of the fields of a document read from a file, by field path.
+/// The positions of the fields of a document read from a file, by field path, and the
+/// fields that could not be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceMap {
     positions: BTreeMap<String, Position>,
+    unreadable: BTreeSet<String>,
 }
 
 impl SourceMap {
     /// Records where the field at `path` starts.
     pub fn insert(&mut self, path: &str, position: Position) {
         self.positions.entry(path.to_owned()).or_insert(position);
+    }
+
+    /// Records that the field at `path` had an error when it was read, so that its value
+    /// in the document is a default or is missing.
+    pub fn mark_unreadable(&mut self, path: &str) {
+        self.unreadable.insert(path.to_owned());
+    }
+
+    /// Checks whether the field at `path`, or a field that encloses it, could not be
+    /// read. Checks of a read document skip such fields, because their values are
+    /// stand-ins and the error has been reported once already.
+    #[must_use]
+    pub fn is_unreadable(&self, path: &str) -> bool {
+        let mut current = path;
+        loop {
+            if self.unreadable.contains(current) {
+                return true;
+            }
+            let Some(cut) = current.rfind(['.', '[']) else {
+                return self.unreadable.contains("");
+            };
+            current = &current[..cut];
+        }
+    }
+
+    /// Checks whether any field could not be read.
+    #[must_use]
+    pub fn has_unreadable(&self) -> bool {
+        !self.unreadable.is_empty()
     }
 
     /// The position of the field at `path`, or of its nearest enclosing field.
@@ -110,11 +141,23 @@ impl Diagnostics {
     }
 
     /// Adds a problem, looking up its position in `sources`.
-    pub fn add(&mut self, severity: Severity, sources: &SourceMap, path: &str, message: impl Into<String>) {
+    pub fn add(
+        &mut self,
+        severity: Severity,
+        sources: &SourceMap,
+        path: &str,
+        message: impl Into<String>,
+    ) {
         self.push(severity, sources.find(path), path, message.into());
     }
 
-    fn push(&mut self, severity: Severity, position: Option<Position>, path: &str, message: String) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        position: Option<Position>,
+        path: &str,
+        message: String,
+    ) {
         self.items.push(Diagnostic {
             severity,
             file: self.file.clone(),
@@ -133,8 +176,10 @@ impl Diagnostics {
     /// The diagnostics in file order: by position, then by the order they were found.
     #[must_use]
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items
-            .sort_by_key(|d| d.position.map_or((u64::MAX, u64::MAX), |p| (p.line, p.column)));
+        self.items.sort_by_key(|d| {
+            d.position
+                .map_or((u64::MAX, u64::MAX), |p| (p.line, p.column))
+        });
         self.items
     }
 }
@@ -142,7 +187,10 @@ impl Diagnostics {
 /// The closest of `candidates` to `word` by edit distance, if it is close enough to be a
 /// likely typo: at most a third of the word's length, and at least one edit allowed.
 #[must_use]
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
@@ -150,6 +198,19 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// Ends a sentence about the unknown `word` with `; did you mean "x"?` when one of
+/// `candidates` is a likely typo of it, else with a full stop, so that a list can follow.
+#[must_use]
+pub fn did_you_mean_ending<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    match did_you_mean(word, candidates) {
+        Some(suggestion) => format!("; did you mean \"{suggestion}\"?"),
+        None => ".".to_owned(),
+    }
 }
 
 /// Levenshtein distance between two strings, in characters.
@@ -172,11 +233,25 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// Formats a list of names as `a, b or c`, each quoted.
 #[must_use]
 pub fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    quoted_list_joined(names, "or")
+}
+
+/// Formats a list of names as `a, b and c`, each quoted.
+#[must_use]
+pub fn quoted_list_and<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    quoted_list_joined(names, "and")
+}
+
+fn quoted_list_joined<'a>(names: impl IntoIterator<Item = &'a str>, conjunction: &str) -> String {
     let names: Vec<String> = names.into_iter().map(|n| format!("\"{n}\"")).collect();
     match names.len() {
         0 => "none".to_owned(),
         1 => names[0].clone(),
-        n => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+        n => format!(
+            "{} {conjunction} {}",
+            names[..n - 1].join(", "),
+            names[n - 1]
+        ),
     }
 }
 
@@ -202,7 +277,10 @@ mod tests {
     fn source_map_falls_back_to_parent() {
         let mut sources = SourceMap::default();
         sources.insert("services.a", Position { line: 3, column: 3 });
-        assert_eq!(sources.find("services.a.steps[2].call"), Some(Position { line: 3, column: 3 }));
+        assert_eq!(
+            sources.find("services.a.steps[2].call"),
+            Some(Position { line: 3, column: 3 })
+        );
         assert_eq!(sources.find("clients.x"), None);
     }
 }

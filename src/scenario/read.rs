@@ -10,9 +10,17 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::diagnostic::{Diagnostic, Diagnostics, SourceMap, did_you_mean, quoted_list};
+use super::diagnostic::{
+    Diagnostic, Diagnostics, SourceMap, did_you_mean, did_you_mean_ending, quoted_list,
+    quoted_list_and,
+};
 use super::distribution::{Distribution, Lognormal};
-use super::document::*;
+use super::document::{
+    Arrivals, Backoff, CallStep, Client, Consumer, Defaults, ErrorFault, FORMAT_VERSION, Fault,
+    FaultKind, Jitter, Link, LinkRef, LoadBalancing, Operation, OutageFault, OutageMode, Overflow,
+    ParallelStep, PublishStep, Queue, RateChange, RetryPolicy, RunSettings, Scenario, Service,
+    SlowFault, Step, WorkStep, Workload,
+};
 use super::tree::{Key, Node, Position, Value};
 use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
 
@@ -21,11 +29,38 @@ use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Alias references allowed in one file. Each alias may expand to a large subtree, so
-/// this and the event budget below keep "billion laughs" files from exhausting memory.
+/// this and the node budget below keep "billion laughs" files from exhausting memory.
 const MAX_ALIASES: usize = 1_000;
 
 /// Parser events allowed in one file, aliases expanded.
 const MAX_EVENTS: usize = 500_000;
+
+/// Scalars, lists and mappings allowed in one file, aliases expanded. The largest
+/// bundled scenario, checkout-async.yaml, has 293.
+const MAX_NODES: usize = 250_000;
+
+/// Nesting depth of lists and mappings allowed. A scenario nests about eight deep; the
+/// limit also bounds the recursion of the reader.
+const MAX_DEPTH: usize = 64;
+
+/// Replicas of one service at most. This and the limits below are far above what a
+/// scenario models, and keep a valid file from making a run exhaust memory or overflow
+/// the engine's counters.
+pub const MAX_REPLICAS: u32 = 10_000;
+
+/// Workers of one replica, or consumers of one queue per replica, at most.
+pub const MAX_WORKERS: u32 = 100_000;
+
+/// Users of one closed client at most.
+pub const MAX_USERS: u32 = 1_000_000;
+
+/// Attempts of one call, publish or request at most, the first one included. Without a
+/// backoff, every retry of an attempt that times out at once happens at the same instant.
+pub const MAX_ATTEMPTS: u32 = 100;
+
+/// Highest rate accepted, in events per second: one event per nanosecond, the resolution
+/// of simulated time.
+pub const MAX_RATE_PER_SEC: f64 = 1e9;
 
 /// A scenario read from text, with the positions of its fields.
 #[derive(Clone, Debug)]
@@ -47,7 +82,11 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         Ok(bytes) => bytes,
         Err(error) => {
             let mut diagnostics = Diagnostics::new(file);
-            diagnostics.error_at(Position::default(), "", format!("cannot read the file: {error}"));
+            diagnostics.error_at(
+                Position::default(),
+                "",
+                format!("cannot read the file: {error}"),
+            );
             return Err(diagnostics.into_sorted());
         }
     };
@@ -55,7 +94,10 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
 }
 
 /// Reads and validates a scenario from bytes; `file` names it in diagnostics.
-pub fn load_bytes(bytes: &[u8], file: Option<std::path::PathBuf>) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load_bytes(
+    bytes: &[u8],
+    file: Option<std::path::PathBuf>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let mut diagnostics = Diagnostics::new(file);
     if bytes.len() > MAX_FILE_BYTES {
         diagnostics.error_at(
@@ -70,15 +112,17 @@ pub fn load_bytes(bytes: &[u8], file: Option<std::path::PathBuf>) -> Result<Load
         );
         return Err(diagnostics.into_sorted());
     }
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        let valid = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| 0);
-        let line = bytes[..valid].iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        diagnostics.error_at(
-            Position { line, column: 1 },
-            "",
-            format!("the file is not valid UTF-8 text (byte {valid})"),
-        );
-        return Err(diagnostics.into_sorted());
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let (position, byte) = utf8_error_position(bytes, error.valid_up_to());
+            diagnostics.error_at(
+                position,
+                "",
+                format!("invalid UTF-8: byte 0x{byte:02x} at offset {} is not part of a UTF-8 character; save the file as UTF-8", error.valid_up_to()),
+            );
+            return Err(diagnostics.into_sorted());
+        }
     };
     let mut sources = SourceMap::default();
     let scenario = parse_text(text, &mut diagnostics, &mut sources);
@@ -100,14 +144,39 @@ pub fn load_str(text: &str, file: Option<std::path::PathBuf>) -> Result<Loaded, 
     load_bytes(text.as_bytes(), file)
 }
 
-fn parse_text(text: &str, diagnostics: &mut Diagnostics, sources: &mut SourceMap) -> Option<Scenario> {
+/// Finds the line and column of the first invalid byte, counting columns in characters
+/// as the parser does, and returns them with the byte itself.
+fn utf8_error_position(bytes: &[u8], valid_up_to: usize) -> (Position, u8) {
+    let valid = String::from_utf8_lossy(&bytes[..valid_up_to]);
+    let line = valid.matches('\n').count() as u64 + 1;
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let column = valid[line_start..].chars().count() as u64 + 1;
+    (Position { line, column }, bytes[valid_up_to])
+}
+
+fn parse_text(
+    text: &str,
+    diagnostics: &mut Diagnostics,
+    sources: &mut SourceMap,
+) -> Option<Scenario> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_aliases: MAX_ALIASES,
             max_events: MAX_EVENTS,
+            max_nodes: MAX_NODES,
+            max_depth: MAX_DEPTH,
         },
+        // Duplicate keys reach the tree, and `remove_duplicate_keys` reports each one
+        // with its path, so that the rest of the file is still checked.
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        // `.nan`, `.inf` and numbers beyond the range of f64 reach the tree, so that the
+        // reader names the field and states what is allowed there.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::PassThrough,
+        // Only `true` and `false` are booleans, as in YAML 1.2, so that a service named
+        // `y`, `no` or `off` keeps its name instead of becoming a boolean.
+        strict_booleans: true,
     };
-    let root: Node = match serde_saphyr::from_str_with_options(text, options) {
+    let mut root: Node = match serde_saphyr::from_str_with_options(text, options) {
         Ok(root) => root,
         Err(error) => {
             let position = error.location().map_or(Position::default(), |l| Position {
@@ -118,28 +187,131 @@ fn parse_text(text: &str, diagnostics: &mut Diagnostics, sources: &mut SourceMap
             return None;
         }
     };
-    let mut reader = Reader { diagnostics, sources };
+    remove_duplicate_keys(&mut root, "", diagnostics);
+    let mut reader = Reader {
+        diagnostics,
+        sources,
+    };
     Some(reader.scenario(&root))
 }
 
-/// The parser's message without its own location prefix, which the diagnostic repeats.
+/// Reports every key that appears twice in one mapping and removes the later entries,
+/// so that the reader sees each key once, with its first value.
+fn remove_duplicate_keys(node: &mut Node, path: &str, diagnostics: &mut Diagnostics) {
+    match &mut node.value {
+        Value::Map(entries) => {
+            let mut first: std::collections::HashMap<String, Position> =
+                std::collections::HashMap::new();
+            entries.retain(|(key, _)| {
+                let Some(position) = first.get(&key.name) else {
+                    first.insert(key.name.clone(), key.position);
+                    return true;
+                };
+                diagnostics.error_at(
+                    key.position,
+                    &join(path, &key.name),
+                    format!(
+                        "duplicate key \"{}\": it is already set at line {}, column {}; keys of a mapping must be unique, so remove or rename one of them",
+                        key.name, position.line, position.column
+                    ),
+                );
+                false
+            });
+            for (key, value) in entries {
+                remove_duplicate_keys(value, &join(path, &key.name), diagnostics);
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                remove_duplicate_keys(item, &index(path, i), diagnostics);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Rewrites the parser's error as a diagnostic message, without the location that the
+/// diagnostic shows anyway and without advice about the parser's own API.
 fn yaml_error_message(error: &serde_saphyr::Error) -> String {
-    let text = error.to_string();
-    let first = text.lines().next().unwrap_or("invalid YAML").trim();
-    let cleaned = first
-        .strip_prefix("error: ")
-        .unwrap_or(first)
-        .split(" at line ")
-        .next()
-        .unwrap_or(first);
-    let lowered = cleaned.to_lowercase();
-    if lowered.contains("budget") || lowered.contains("alias") && lowered.contains("limit") {
-        format!(
-            "{cleaned}: the file uses more aliases or expands to more YAML events than allowed \
-             ({MAX_ALIASES} aliases, {MAX_EVENTS} events)"
-        )
-    } else {
-        format!("invalid YAML: {cleaned}")
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let mut error = error;
+    while let Error::WithSnippet { error: inner, .. } | Error::AliasError { error: inner, .. } =
+        error
+    {
+        error = inner;
+    }
+    let expansion = "Aliases that refer to lists of other aliases multiply in size; expand them by hand, or use fewer";
+    match error {
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Aliases { aliases } => format!(
+                "the file uses more than {MAX_ALIASES} aliases ({aliases} so far), the limit for a scenario. {expansion}"
+            ),
+            BudgetBreach::Events { .. } | BudgetBreach::Nodes { .. } | BudgetBreach::RecordedAnchorEvents { .. } => format!(
+                "the file expands to more than the {MAX_NODES} nodes or {MAX_EVENTS} parser events allowed for a scenario once its aliases are replaced. {expansion}"
+            ),
+            BudgetBreach::AliasAnchorRatio { aliases, anchors } => format!(
+                "the file uses {aliases} aliases of only {anchors} anchors, a pattern of alias bombs rather than of scenarios. {expansion}"
+            ),
+            BudgetBreach::Depth { .. } => format!(
+                "lists and mappings are nested more than {MAX_DEPTH} levels deep, beyond any scenario; check the brackets and the indentation"
+            ),
+            _ => "the file is too large or too complex for a scenario; check it for aliases that expand to large parts of the file".to_owned(),
+        },
+        Error::AliasReplayLimitExceeded { .. }
+        | Error::AliasExpansionLimitExceeded { .. }
+        | Error::AliasReplayStackDepthExceeded { .. }
+        | Error::AliasReplayCounterOverflow { .. } => format!(
+            "the file expands its aliases more than a scenario may. {expansion}"
+        ),
+        Error::MultipleDocuments { .. } => {
+            "the file contains more than one YAML document; a scenario file holds exactly one, so remove the \"---\" separator and what follows it".to_owned()
+        }
+        Error::UnknownAnchor { .. } => "invalid YAML: the alias refers to no anchor; define the anchor, as in \"&name\", before its alias \"*name\"".to_owned(),
+        Error::RecursiveReferencesRequireWeakTypes { .. } => {
+            "invalid YAML: the alias refers to a node that contains it, so its value would be infinite".to_owned()
+        }
+        Error::DuplicateMappingKey { key, .. } => match key {
+            Some(key) => format!("duplicate key \"{key}\": keys of a mapping must be unique"),
+            None => "duplicate key: keys of a mapping must be unique".to_owned(),
+        },
+        other => {
+            let message = serde_saphyr::MessageFormatter::format_message(&serde_saphyr::UserMessageFormatter, other);
+            let message = message.trim_end_matches('.');
+            if message.contains("recursion limit") {
+                return format!(
+                    "invalid YAML: lists and mappings are nested too deeply ({message}); check the brackets and the indentation"
+                );
+            }
+            if message.contains("flow mapping") || message.contains("flow sequence") {
+                return format!(
+                    "invalid YAML: {message}; check that every \"{{\" and \"[\" before this point is closed"
+                );
+            }
+            let mut message = format!("invalid YAML: {message}");
+            if message.contains("tab") {
+                message.push_str("; indent with spaces");
+            }
+            message
+        }
+    }
+}
+
+/// Formats a value for a message. Unlike [`Value::display`], floating-point numbers
+/// keep their decimal point and use an exponent when large, as in `3.0` or `1e300`, so
+/// that a message never shows a float as if it were an integer.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Float(x) if x.is_finite() => format!("{x:?}"),
+        other => other.display(),
+    }
+}
+
+fn is_finite_number(value: &Value) -> bool {
+    match value {
+        Value::Int(_) => true,
+        Value::Float(x) => x.is_finite(),
+        _ => false,
     }
 }
 
@@ -184,7 +356,14 @@ fn index(path: &str, i: usize) -> String {
 
 impl Reader<'_> {
     fn error(&mut self, node: &Node, path: &str, message: impl Into<String>) {
-        self.diagnostics.error_at(node.position, path, message);
+        self.error_at(node.position, path, message);
+    }
+
+    /// Reports an error and marks the field unreadable, so that the validator does not
+    /// report consequences of the stand-in value.
+    fn error_at(&mut self, position: Position, path: &str, message: impl Into<String>) {
+        self.sources.mark_unreadable(path);
+        self.diagnostics.error_at(position, path, message);
     }
 
     fn record(&mut self, node: &Node, path: &str) {
@@ -208,7 +387,14 @@ impl Reader<'_> {
                 expected: Vec::new(),
             }),
             other => {
-                self.error(node, path, format!("expected a mapping of keys to values, found {}", other.display()));
+                self.error(
+                    node,
+                    path,
+                    format!(
+                        "expected a mapping of keys to values, found {}",
+                        shown(other)
+                    ),
+                );
                 None
             }
         }
@@ -222,15 +408,24 @@ impl Reader<'_> {
             }
             let path = join(&fields.path, &key.name);
             let mut message = format!("unknown key \"{}\"", key.name);
-            if let Some(suggestion) = did_you_mean(&key.name, fields.expected.iter().copied()) {
-                message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-            }
-            message.push_str(&format!(" Allowed keys here: {}", fields.expected.join(", ")));
-            self.diagnostics.error_at(key.position, &path, message);
+            message.push_str(&did_you_mean_ending(
+                &key.name,
+                fields.expected.iter().copied(),
+            ));
+            message.push_str(&format!(
+                " Allowed keys here: {}",
+                fields.expected.join(", ")
+            ));
+            self.error_at(key.position, &path, message);
         }
     }
 
-    fn required<'n>(&mut self, fields: &mut Fields<'n>, parent: &Node, key: &'static str) -> Option<(&'n Node, String)> {
+    fn required<'n>(
+        &mut self,
+        fields: &mut Fields<'n>,
+        parent: &Node,
+        key: &'static str,
+    ) -> Option<(&'n Node, String)> {
         let found = fields.take(key);
         if found.is_none() {
             let path = join(&fields.path, key);
@@ -240,7 +435,12 @@ impl Reader<'_> {
     }
 
     /// Reads a mapping of names to entries, such as `services`, in file order.
-    fn named<T>(&mut self, node: &Node, path: &str, mut read: impl FnMut(&mut Self, &Node, &str) -> T) -> IndexMap<String, T> {
+    fn named<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        mut read: impl FnMut(&mut Self, &Node, &str) -> T,
+    ) -> IndexMap<String, T> {
         let mut out = IndexMap::new();
         self.record(node, path);
         match &node.value {
@@ -256,28 +456,74 @@ impl Reader<'_> {
             other => self.error(
                 node,
                 path,
-                format!("expected a mapping from names to entries, found {}", other.display()),
+                format!(
+                    "expected a mapping from names to entries, found {}",
+                    shown(other)
+                ),
             ),
         }
         out
     }
 
-    fn list<T>(&mut self, node: &Node, path: &str, mut read: impl FnMut(&mut Self, &Node, &str) -> Option<T>) -> Vec<T> {
+    /// Reads a list, reporting the errors of every item. The list in the document stops
+    /// before the first item that cannot be read, so that each index in the document is
+    /// the item's index in the file, as the validator's messages show it.
+    ///
+    /// NOTE: references in the items after an unreadable one are not validated until
+    /// that item is fixed.
+    fn list<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        read: impl FnMut(&mut Self, &Node, &str) -> Option<T>,
+    ) -> Vec<T> {
+        self.items(node, path, read).0
+    }
+
+    /// Reads a list of which every item must be readable, such as the values of an
+    /// empirical distribution, returning `None` if any item cannot be read.
+    fn complete_list<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        read: impl FnMut(&mut Self, &Node, &str) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let (items, complete) = self.items(node, path, read);
+        complete.then_some(items)
+    }
+
+    /// Reads the items of a list, returning those before the first one that cannot be
+    /// read and whether every item was read.
+    fn items<T>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        mut read: impl FnMut(&mut Self, &Node, &str) -> Option<T>,
+    ) -> (Vec<T>, bool) {
         self.record(node, path);
         match &node.value {
-            Value::Null => Vec::new(),
-            Value::Seq(items) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| {
+            Value::Null => (Vec::new(), true),
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                let mut complete = true;
+                for (i, item) in items.iter().enumerate() {
                     let item_path = index(path, i);
                     self.record(item, &item_path);
-                    read(self, item, &item_path)
-                })
-                .collect(),
+                    match read(self, item, &item_path) {
+                        Some(value) if complete => out.push(value),
+                        Some(_) => {}
+                        None => complete = false,
+                    }
+                }
+                (out, complete)
+            }
             other => {
-                self.error(node, path, format!("expected a list, found {}", other.display()));
-                Vec::new()
+                self.error(
+                    node,
+                    path,
+                    format!("expected a list, found {}", shown(other)),
+                );
+                (Vec::new(), false)
             }
         }
     }
@@ -287,7 +533,11 @@ impl Reader<'_> {
         match &node.value {
             Value::String(s) => Some(s.clone()),
             other => {
-                self.error(node, path, format!("expected a string, found {}", other.display()));
+                self.error(
+                    node,
+                    path,
+                    format!("expected a string, found {}", shown(other)),
+                );
                 None
             }
         }
@@ -295,29 +545,24 @@ impl Reader<'_> {
 
     fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         self.record(node, path);
-        match &node.value {
+        let shown = shown(&node.value);
+        let message = match &node.value {
             Value::String(text) => match Duration::parse(text) {
-                Ok(duration) => Some(duration),
-                Err(problem) => {
-                    self.error(node, path, format!("invalid duration \"{text}\": {problem}"));
-                    None
-                }
+                Ok(duration) => return Some(duration),
+                Err(problem) => format!("invalid duration \"{text}\": {problem}"),
             },
-            Value::Int(0) => Some(Duration::ZERO),
-            Value::Int(_) | Value::Float(_) => {
-                let shown = node.value.display();
-                self.error(
-                    node,
-                    path,
-                    format!("invalid duration {shown}: a duration needs a unit, such as {shown}ms or {shown}s; expected {DURATION_UNITS_HELP}"),
-                );
-                None
+            Value::Int(0) => return Some(Duration::ZERO),
+            Value::Int(i) if *i < 0 => format!("invalid duration {shown}: must not be negative"),
+            Value::Float(x) if x.is_finite() && *x < 0.0 => {
+                format!("invalid duration {shown}: must not be negative")
             }
-            other => {
-                self.error(node, path, format!("invalid duration {}: expected {DURATION_UNITS_HELP}", other.display()));
-                None
-            }
-        }
+            Value::Int(_) | Value::Float(_) if is_finite_number(&node.value) => format!(
+                "invalid duration {shown}: a duration needs a unit, such as {shown}ms or {shown}s; expected {DURATION_UNITS_HELP}"
+            ),
+            _ => format!("invalid duration {shown}: expected {DURATION_UNITS_HELP}"),
+        };
+        self.error(node, path, message);
+        None
     }
 
     fn positive_duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
@@ -331,18 +576,36 @@ impl Reader<'_> {
 
     fn rate(&mut self, node: &Node, path: &str) -> Option<Rate> {
         self.record(node, path);
+        let shown = shown(&node.value);
         let parsed = match &node.value {
-            Value::String(text) => Rate::parse(text).map_err(|problem| format!("invalid rate \"{text}\": {problem}")),
-            Value::Int(_) | Value::Float(_) => {
-                let shown = node.value.display();
-                Err(format!("invalid rate {shown}: a rate needs a unit, such as {shown}/s; expected {RATE_UNITS_HELP}"))
+            Value::String(text) => {
+                Rate::parse(text).map_err(|problem| format!("invalid rate \"{text}\": {problem}"))
             }
-            other => Err(format!("invalid rate {}: expected {RATE_UNITS_HELP}", other.display())),
+            Value::Int(i) if *i < 0 => Err(format!("invalid rate {shown}: must not be negative")),
+            Value::Float(x) if x.is_finite() && *x < 0.0 => {
+                Err(format!("invalid rate {shown}: must not be negative"))
+            }
+            Value::Int(_) | Value::Float(_) if is_finite_number(&node.value) => Err(format!(
+                "invalid rate {shown}: a rate needs a unit, such as {shown}/s; expected {RATE_UNITS_HELP}"
+            )),
+            _ => Err(format!("invalid rate {shown}: expected {RATE_UNITS_HELP}")),
         };
         match parsed {
+            Ok(rate) if rate.as_per_sec() > MAX_RATE_PER_SEC => {
+                self.error(
+                    node,
+                    path,
+                    format!("invalid rate {shown}: must be at most 1000000000/s, one event per nanosecond, the resolution of simulated time"),
+                );
+                None
+            }
             Ok(rate) if rate.as_per_sec() > 0.0 => Some(rate),
-            Ok(rate) => {
-                self.error(node, path, format!("invalid rate {rate}: must be greater than zero"));
+            Ok(_) => {
+                self.error(
+                    node,
+                    path,
+                    format!("invalid rate {shown}: must be greater than zero"),
+                );
                 None
             }
             Err(message) => {
@@ -352,25 +615,46 @@ impl Reader<'_> {
         }
     }
 
-    /// Reads a whole number between `min` and `max`.
+    /// Reads a whole number between `min` and `max`; `u64::MAX` as `max` means no limit
+    /// other than the range of the type.
     fn count(&mut self, node: &Node, path: &str, min: u64, max: u64) -> Option<u64> {
         self.record(node, path);
-        let range = if max == u64::MAX {
+        let range = if max == u64::MAX && min > 0 {
             format!("a whole number of at least {min}")
         } else {
             format!("a whole number from {min} to {max}")
         };
-        match &node.value {
-            Value::Int(i) if *i >= i128::from(min) && *i <= i128::from(max) => Some(*i as u64),
-            other => {
-                self.error(node, path, format!("invalid value {}: expected {range}", other.display()));
-                None
+        let shown = shown(&node.value);
+        let message = match &node.value {
+            Value::Int(i) if *i >= i128::from(min) && *i <= i128::from(max) => {
+                return Some(*i as u64);
             }
-        }
+            Value::Int(i) if *i > i128::from(max) => format!(
+                "invalid value {shown}: too large; expected a whole number from {min} to {max}"
+            ),
+            // `max as f64` rounds u64::MAX up to 2^64, so compare in u64, where the cast
+            // saturates, and treat 2^64 and above as too large on their own.
+            Value::Float(x) if *x >= 18_446_744_073_709_551_616.0 || *x as u64 > max => format!(
+                "invalid value {shown}: too large; expected a whole number from {min} to {max}"
+            ),
+            Value::Float(x) if x.is_finite() && x.fract() == 0.0 && *x >= min as f64 => {
+                format!(
+                    "invalid value {shown}: expected {range}, written without a decimal point or exponent"
+                )
+            }
+            _ => format!("invalid value {shown}: expected {range}"),
+        };
+        self.error(node, path, message);
+        None
     }
 
     fn count_u32(&mut self, node: &Node, path: &str, min: u32) -> Option<u32> {
-        self.count(node, path, u64::from(min), u64::from(u32::MAX)).map(|v| v as u32)
+        self.count_up_to(node, path, min, u32::MAX)
+    }
+
+    fn count_up_to(&mut self, node: &Node, path: &str, min: u32, max: u32) -> Option<u32> {
+        self.count(node, path, u64::from(min), u64::from(max))
+            .map(|v| v as u32)
     }
 
     fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
@@ -379,16 +663,26 @@ impl Reader<'_> {
             Value::Int(i) => *i as f64,
             Value::Float(x) => *x,
             other => {
-                self.error(node, path, format!("expected a number, found {}", other.display()));
+                self.error(
+                    node,
+                    path,
+                    format!("expected a number, found {}", shown(other)),
+                );
                 return None;
             }
         };
         if value.is_finite() {
-            Some(value)
-        } else {
-            self.error(node, path, format!("invalid number {}: must be finite", node.value.display()));
-            None
+            return Some(value);
         }
+        let mut message = format!(
+            "invalid number {}: expected a finite number",
+            shown(&node.value)
+        );
+        if value.is_infinite() {
+            message.push_str(" (numbers beyond about ±1.8e308 read as infinite)");
+        }
+        self.error(node, path, message);
+        None
     }
 
     fn probability(&mut self, node: &Node, path: &str) -> Option<f64> {
@@ -396,39 +690,69 @@ impl Reader<'_> {
         if (0.0..=1.0).contains(&value) {
             Some(value)
         } else {
-            self.error(node, path, format!("invalid probability {value}: must be from 0 to 1"));
+            self.error(
+                node,
+                path,
+                format!("invalid probability {value}: must be from 0 to 1"),
+            );
             None
         }
     }
 
-    fn choice<T: Copy>(&mut self, node: &Node, path: &str, names: &[&'static str], values: &[T]) -> Option<T> {
+    fn choice<T: Copy>(
+        &mut self,
+        node: &Node,
+        path: &str,
+        names: &[&'static str],
+        values: &[T],
+    ) -> Option<T> {
         let text = self.string(node, path)?;
         if let Some(i) = names.iter().position(|n| *n == text) {
             return Some(values[i]);
         }
         let mut message = format!("invalid value \"{text}\"");
-        if let Some(suggestion) = did_you_mean(&text, names.iter().copied()) {
-            message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-        }
-        message.push_str(&format!(" Allowed values: {}", quoted_list(names.iter().copied())));
+        message.push_str(&did_you_mean_ending(&text, names.iter().copied()));
+        message.push_str(&format!(
+            " Allowed values: {}",
+            quoted_list(names.iter().copied())
+        ));
         self.error(node, path, message);
         None
     }
 
     fn scenario(&mut self, root: &Node) -> Scenario {
         let mut scenario = Scenario::default();
+        if !matches!(root.value, Value::Map(_) | Value::Null) {
+            self.error(
+                root,
+                "",
+                format!(
+                    "a scenario file is a mapping of keys to values that starts with \"version: {FORMAT_VERSION}\"; found {}",
+                    shown(&root.value)
+                ),
+            );
+            return scenario;
+        }
         let Some(mut fields) = self.fields(root, "") else {
             return scenario;
         };
         if let Value::Null = root.value {
-            self.error(root, "", "the file is empty: a scenario needs at least \"version: 1\"");
+            self.error(
+                root,
+                "",
+                "the file is empty: a scenario needs at least \"version: 1\"",
+            );
         }
         match fields.take("version") {
             Some((node, path)) => {
-                if let Some(version) = self.count(node, &path, 0, u64::from(u32::MAX)) {
-                    if version != u64::from(FORMAT_VERSION) {
-                        self.error(node, &path, format!("unsupported version {version}: this build reads version {FORMAT_VERSION}"));
-                    }
+                if let Some(version) = self.count(node, &path, 0, u64::from(u32::MAX))
+                    && version != u64::from(FORMAT_VERSION)
+                {
+                    self.error(
+                        node,
+                        &path,
+                        format!("unsupported version {version}: this build reads version {FORMAT_VERSION}"),
+                    );
                 }
             }
             None if root.value != Value::Null => {
@@ -464,7 +788,11 @@ impl Reader<'_> {
             scenario.faults = self.list(node, &path, Self::fault);
         }
         if let Some((node, path)) = fields.take("layout") {
-            scenario.layout = self.named(node, &path, Self::position).into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+            scenario.layout = self
+                .named(node, &path, Self::position)
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
         }
         self.finish(&fields);
         scenario
@@ -519,8 +847,13 @@ impl Reader<'_> {
         let Some(mut fields) = self.fields(node, path) else {
             return client;
         };
-        if let Some((node, path)) = self.required(&mut fields, node, "target") {
-            client.target = self.string(node, &path).unwrap_or_default();
+        match fields.take("target") {
+            Some((node, path)) => client.target = self.string(node, &path).unwrap_or_default(),
+            None => self.error(
+                node,
+                &join(path, "target"),
+                "missing required key \"target\": the operation that the client calls, as \"service.operation\"",
+            ),
         }
         let open = fields.has("arrivals") || fields.has("profile");
         let closed = fields.has("users") || fields.has("think_time");
@@ -532,16 +865,15 @@ impl Reader<'_> {
             );
         }
         if open || !closed {
-            let arrivals = match fields.take("arrivals") {
-                Some((node, path)) => self.arrivals(node, &path),
-                None => {
-                    self.error(
-                        node,
-                        &join(path, "arrivals"),
-                        "missing required key \"arrivals\": give an open workload such as \"arrivals: { poisson: 100/s }\" or a closed one with \"users\"",
-                    );
-                    None
-                }
+            let arrivals = if let Some((node, path)) = fields.take("arrivals") {
+                self.arrivals(node, &path)
+            } else {
+                self.error(
+                    node,
+                    &join(path, "arrivals"),
+                    "missing required key \"arrivals\": give an open workload such as \"arrivals: { poisson: 100/s }\" or a closed one with \"users\"",
+                );
+                None
             };
             let profile = match fields.take("profile") {
                 Some((node, path)) => self.list(node, &path, Self::rate_change),
@@ -553,12 +885,15 @@ impl Reader<'_> {
             };
         }
         if closed && !open {
-            let users = match fields.take("users") {
-                Some((node, path)) => self.count_u32(node, &path, 1),
-                None => {
-                    self.error(node, &join(path, "users"), "missing required key \"users\" of a closed workload");
-                    None
-                }
+            let users = if let Some((node, path)) = fields.take("users") {
+                self.count_up_to(node, &path, 1, MAX_USERS)
+            } else {
+                self.error(
+                    node,
+                    &join(path, "users"),
+                    "missing required key \"users\" of a closed workload",
+                );
+                None
             };
             let think_time = match fields.take("think_time") {
                 Some((node, path)) => self.distribution(node, &path).unwrap_or_default(),
@@ -585,7 +920,8 @@ impl Reader<'_> {
     }
 
     fn arrivals(&mut self, node: &Node, path: &str) -> Option<Arrivals> {
-        let (kind, value, kind_path) = self.single_key(node, path, &["poisson", "constant"], "an arrival process")?;
+        let (kind, value, kind_path) =
+            self.single_key(node, path, &["poisson", "constant"], "arrival process")?;
         let rate = self.rate(value, &kind_path)?;
         Some(if kind == "poisson" {
             Arrivals::Poisson(rate)
@@ -594,23 +930,49 @@ impl Reader<'_> {
         })
     }
 
-    /// Reads a mapping with exactly one key out of `kinds`, as in `{ poisson: 100/s }`.
-    fn single_key<'n>(&mut self, node: &'n Node, path: &str, kinds: &[&'static str], what: &str) -> Option<(&'static str, &'n Node, String)> {
+    /// Reads a mapping with exactly one key out of `kinds`, as in `{ poisson: 100/s }`;
+    /// `what` names the kind of value, such as "distribution".
+    fn single_key<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        kinds: &[&'static str],
+        what: &str,
+    ) -> Option<(&'static str, &'n Node, String)> {
         self.record(node, path);
         let example = format!("{{ {}: ... }}", kinds[0]);
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
         let Value::Map(entries) = &node.value else {
             self.error(
                 node,
                 path,
-                format!("expected {what} written as {example}, with one of {}; found {}", quoted_list(kinds.iter().copied()), node.value.display()),
+                format!(
+                    "expected {article} {what} written as {example}, with one of {}; found {}",
+                    quoted_list(kinds.iter().copied()),
+                    shown(&node.value)
+                ),
             );
             return None;
         };
         if entries.len() != 1 {
+            let found = match entries.len() {
+                0 => "none".to_owned(),
+                n => format!(
+                    "{n} keys: {}",
+                    quoted_list(entries.iter().map(|(key, _)| key.name.as_str()))
+                ),
+            };
             self.error(
                 node,
                 path,
-                format!("expected exactly one key, one of {}; found {}", quoted_list(kinds.iter().copied()), entries.len()),
+                format!(
+                    "expected {article} {what} with exactly one key, one of {}; found {found}",
+                    quoted_list(kinds.iter().copied())
+                ),
             );
             return None;
         }
@@ -618,11 +980,9 @@ impl Reader<'_> {
         let key_path = join(path, &key.name);
         let Some(kind) = kinds.iter().find(|k| **k == key.name) else {
             let mut message = format!("unknown {what} \"{}\"", key.name);
-            if let Some(suggestion) = did_you_mean(&key.name, kinds.iter().copied()) {
-                message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-            }
+            message.push_str(&did_you_mean_ending(&key.name, kinds.iter().copied()));
             message.push_str(&format!(" Allowed: {}", quoted_list(kinds.iter().copied())));
-            self.diagnostics.error_at(key.position, &key_path, message);
+            self.error_at(key.position, &key_path, message);
             return None;
         };
         self.record(value, &key_path);
@@ -631,20 +991,37 @@ impl Reader<'_> {
 
     fn rate_change(&mut self, node: &Node, path: &str) -> Option<RateChange> {
         let mut fields = self.fields(node, path)?;
-        let at = self.required(&mut fields, node, "at").and_then(|(n, p)| self.duration(n, &p));
-        let rate = self.required(&mut fields, node, "rate").and_then(|(n, p)| self.rate(n, &p));
+        let at = self
+            .required(&mut fields, node, "at")
+            .and_then(|(n, p)| self.duration(n, &p));
+        let rate = self
+            .required(&mut fields, node, "rate")
+            .and_then(|(n, p)| self.rate(n, &p));
         let ramp = fields.take("ramp").and_then(|(n, p)| self.duration(n, &p));
         self.finish(&fields);
-        Some(RateChange { at: at?, rate: rate?, ramp })
+        Some(RateChange {
+            at: at?,
+            rate: rate?,
+            ramp,
+        })
     }
 
     fn retry(&mut self, node: &Node, path: &str) -> Option<RetryPolicy> {
         let mut fields = self.fields(node, path)?;
-        let attempts = self.required(&mut fields, node, "attempts").and_then(|(n, p)| self.count_u32(n, &p, 1));
-        let backoff = fields.take("backoff").and_then(|(n, p)| self.backoff(n, &p));
-        let jitter = fields
-            .take("jitter")
-            .and_then(|(n, p)| self.choice(n, &p, &Jitter::NAMES, &[Jitter::None, Jitter::Full, Jitter::Equal]));
+        let attempts = self
+            .required(&mut fields, node, "attempts")
+            .and_then(|(n, p)| self.count_up_to(n, &p, 1, MAX_ATTEMPTS));
+        let backoff = fields
+            .take("backoff")
+            .and_then(|(n, p)| self.backoff(n, &p));
+        let jitter = fields.take("jitter").and_then(|(n, p)| {
+            self.choice(
+                n,
+                &p,
+                &Jitter::NAMES,
+                &[Jitter::None, Jitter::Full, Jitter::Equal],
+            )
+        });
         self.finish(&fields);
         Some(RetryPolicy {
             attempts: attempts.unwrap_or(1),
@@ -654,13 +1031,18 @@ impl Reader<'_> {
     }
 
     fn backoff(&mut self, node: &Node, path: &str) -> Option<Backoff> {
-        let (kind, value, kind_path) = self.single_key(node, path, &["constant", "exponential"], "a backoff")?;
+        let (kind, value, kind_path) =
+            self.single_key(node, path, &["constant", "exponential"], "backoff")?;
         if kind == "constant" {
             return self.duration(value, &kind_path).map(Backoff::Constant);
         }
         let mut fields = self.fields(value, &kind_path)?;
-        let base = self.required(&mut fields, value, "base").and_then(|(n, p)| self.duration(n, &p));
-        let cap = self.required(&mut fields, value, "cap").and_then(|(n, p)| self.duration(n, &p));
+        let base = self
+            .required(&mut fields, value, "base")
+            .and_then(|(n, p)| self.duration(n, &p));
+        let cap = self
+            .required(&mut fields, value, "cap")
+            .and_then(|(n, p)| self.duration(n, &p));
         let multiplier = match fields.take("multiplier") {
             Some((n, p)) => self.number(n, &p).and_then(|m| {
                 if m >= 1.0 {
@@ -675,7 +1057,11 @@ impl Reader<'_> {
         self.finish(&fields);
         let (base, cap) = (base?, cap?);
         if cap < base {
-            self.error(value, &join(&kind_path, "cap"), format!("invalid cap {cap}: must be at least the base {base}"));
+            self.error(
+                value,
+                &join(&kind_path, "cap"),
+                format!("invalid cap {cap}: must be at least the base {base}"),
+            );
         }
         Some(Backoff::Exponential {
             base,
@@ -690,10 +1076,10 @@ impl Reader<'_> {
             return service;
         };
         if let Some((n, p)) = fields.take("replicas") {
-            service.replicas = self.count_u32(n, &p, 1).unwrap_or(1);
+            service.replicas = self.count_up_to(n, &p, 1, MAX_REPLICAS).unwrap_or(1);
         }
         if let Some((n, p)) = fields.take("workers") {
-            service.workers = self.count_u32(n, &p, 1).unwrap_or(1);
+            service.workers = self.count_up_to(n, &p, 1, MAX_WORKERS).unwrap_or(1);
         }
         if let Some((n, p)) = fields.take("queue_capacity") {
             service.queue_capacity = self.count_u32(n, &p, 0);
@@ -704,7 +1090,11 @@ impl Reader<'_> {
                     n,
                     &p,
                     &LoadBalancing::NAMES,
-                    &[LoadBalancing::RoundRobin, LoadBalancing::Random, LoadBalancing::LeastOutstanding],
+                    &[
+                        LoadBalancing::RoundRobin,
+                        LoadBalancing::Random,
+                        LoadBalancing::LeastOutstanding,
+                    ],
                 )
                 .unwrap_or_default();
         }
@@ -741,12 +1131,14 @@ impl Reader<'_> {
             ["call"] => {
                 let call = self.call_fields(&mut fields, node);
                 self.finish(&fields);
-                call.map(Step::Call)
+                Some(Step::Call(call))
             }
             ["publish"] => {
                 let (queue_node, queue_path) = fields.take("publish")?;
                 let publish = self.string(queue_node, &queue_path);
-                let timeout = fields.take("timeout").and_then(|(n, p)| self.positive_duration(n, &p));
+                let timeout = fields
+                    .take("timeout")
+                    .and_then(|(n, p)| self.positive_duration(n, &p));
                 let retry = fields.take("retry").and_then(|(n, p)| self.retry(n, &p));
                 self.finish(&fields);
                 Some(Step::Publish(PublishStep {
@@ -761,10 +1153,14 @@ impl Reader<'_> {
                     let mut item_fields = reader.fields(item, item_path)?;
                     let call = reader.call_fields(&mut item_fields, item);
                     reader.finish(&item_fields);
-                    call
+                    Some(call)
                 });
                 if calls.is_empty() && matches!(list_node.value, Value::Seq(_) | Value::Null) {
-                    self.error(list_node, &list_path, "a parallel step needs at least one call");
+                    self.error(
+                        list_node,
+                        &list_path,
+                        "a parallel step needs at least one call",
+                    );
                 }
                 self.finish(&fields);
                 Some(Step::Parallel(ParallelStep { parallel: calls }))
@@ -779,7 +1175,10 @@ impl Reader<'_> {
                 let mut message = format!("a step needs one of the keys {}", quoted_list(kinds));
                 if let Some((key, _)) = fields.entries.first() {
                     if let Some(suggestion) = did_you_mean(&key.name, kinds) {
-                        message.push_str(&format!("; found \"{}\", did you mean \"{suggestion}\"?", key.name));
+                        message.push_str(&format!(
+                            "; found \"{}\", did you mean \"{suggestion}\"?",
+                            key.name
+                        ));
                     } else {
                         message.push_str(&format!("; found \"{}\"", key.name));
                     }
@@ -791,22 +1190,30 @@ impl Reader<'_> {
                 self.error(
                     node,
                     path,
-                    format!("a step has exactly one of {}; this one has {}", quoted_list(kinds), quoted_list(several.iter().copied())),
+                    format!(
+                        "a step has exactly one of {}; this one has {}",
+                        quoted_list(kinds),
+                        quoted_list_and(several.iter().copied())
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn call_fields(&mut self, fields: &mut Fields<'_>, node: &Node) -> Option<CallStep> {
-        let call = self.required(fields, node, "call").and_then(|(n, p)| self.string(n, &p));
-        let timeout = fields.take("timeout").and_then(|(n, p)| self.positive_duration(n, &p));
+    fn call_fields(&mut self, fields: &mut Fields<'_>, node: &Node) -> CallStep {
+        let call = self
+            .required(fields, node, "call")
+            .and_then(|(n, p)| self.string(n, &p));
+        let timeout = fields
+            .take("timeout")
+            .and_then(|(n, p)| self.positive_duration(n, &p));
         let retry = fields.take("retry").and_then(|(n, p)| self.retry(n, &p));
-        Some(CallStep {
+        CallStep {
             call: call.unwrap_or_default(),
             timeout,
             retry,
-        })
+        }
     }
 
     fn queue(&mut self, node: &Node, path: &str) -> Queue {
@@ -822,7 +1229,12 @@ impl Reader<'_> {
         }
         if let Some((n, p)) = fields.take("overflow") {
             queue.overflow = self
-                .choice(n, &p, &Overflow::NAMES, &[Overflow::Reject, Overflow::DropOldest, Overflow::Block])
+                .choice(
+                    n,
+                    &p,
+                    &Overflow::NAMES,
+                    &[Overflow::Reject, Overflow::DropOldest, Overflow::Block],
+                )
                 .unwrap_or_default();
         }
         if let Some((n, p)) = fields.take("consumer") {
@@ -840,8 +1252,12 @@ impl Reader<'_> {
 
     fn consumer(&mut self, node: &Node, path: &str) -> Option<Consumer> {
         let mut fields = self.fields(node, path)?;
-        let operation = self.required(&mut fields, node, "operation").and_then(|(n, p)| self.string(n, &p));
-        let concurrency = fields.take("concurrency").and_then(|(n, p)| self.count_u32(n, &p, 1));
+        let operation = self
+            .required(&mut fields, node, "operation")
+            .and_then(|(n, p)| self.string(n, &p));
+        let concurrency = fields
+            .take("concurrency")
+            .and_then(|(n, p)| self.count_up_to(n, &p, 1, MAX_WORKERS));
         self.finish(&fields);
         Some(Consumer {
             operation: operation.unwrap_or_default(),
@@ -851,10 +1267,18 @@ impl Reader<'_> {
 
     fn link(&mut self, node: &Node, path: &str) -> Option<Link> {
         let mut fields = self.fields(node, path)?;
-        let from = self.required(&mut fields, node, "from").and_then(|(n, p)| self.string(n, &p));
-        let to = self.required(&mut fields, node, "to").and_then(|(n, p)| self.string(n, &p));
-        let latency = fields.take("latency").and_then(|(n, p)| self.distribution(n, &p));
-        let loss = fields.take("loss").and_then(|(n, p)| self.probability(n, &p));
+        let from = self
+            .required(&mut fields, node, "from")
+            .and_then(|(n, p)| self.string(n, &p));
+        let to = self
+            .required(&mut fields, node, "to")
+            .and_then(|(n, p)| self.string(n, &p));
+        let latency = fields
+            .take("latency")
+            .and_then(|(n, p)| self.distribution(n, &p));
+        let loss = fields
+            .take("loss")
+            .and_then(|(n, p)| self.probability(n, &p));
         self.finish(&fields);
         Some(Link {
             from: from.unwrap_or_default(),
@@ -866,8 +1290,12 @@ impl Reader<'_> {
 
     fn fault(&mut self, node: &Node, path: &str) -> Option<Fault> {
         let mut fields = self.fields(node, path)?;
-        let at = self.required(&mut fields, node, "at").and_then(|(n, p)| self.duration(n, &p));
-        let duration = self.required(&mut fields, node, "for").and_then(|(n, p)| self.positive_duration(n, &p));
+        let at = self
+            .required(&mut fields, node, "at")
+            .and_then(|(n, p)| self.duration(n, &p));
+        let duration = self
+            .required(&mut fields, node, "for")
+            .and_then(|(n, p)| self.positive_duration(n, &p));
         let kinds = ["outage", "slow", "errors"];
         let present: Vec<&'static str> = kinds.iter().copied().filter(|k| fields.has(k)).collect();
         let kind = match present.as_slice() {
@@ -875,11 +1303,23 @@ impl Reader<'_> {
             ["slow"] => fields.take("slow").and_then(|(n, p)| self.slow(n, &p)),
             ["errors"] => fields.take("errors").and_then(|(n, p)| self.errors(n, &p)),
             [] => {
-                self.error(node, path, format!("a fault needs one of the keys {}", quoted_list(kinds)));
+                self.error(
+                    node,
+                    path,
+                    format!("a fault needs one of the keys {}", quoted_list(kinds)),
+                );
                 None
             }
             several => {
-                self.error(node, path, format!("a fault has exactly one of {}; this one has {}", quoted_list(kinds), quoted_list(several.iter().copied())));
+                self.error(
+                    node,
+                    path,
+                    format!(
+                        "a fault has exactly one of {}; this one has {}",
+                        quoted_list(kinds),
+                        quoted_list_and(several.iter().copied())
+                    ),
+                );
                 for key in several {
                     fields.take(key);
                 }
@@ -896,10 +1336,17 @@ impl Reader<'_> {
 
     fn outage(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
         let mut fields = self.fields(node, path)?;
-        let service = self.required(&mut fields, node, "service").and_then(|(n, p)| self.string(n, &p));
-        let mode = fields
-            .take("mode")
-            .and_then(|(n, p)| self.choice(n, &p, &OutageMode::NAMES, &[OutageMode::FailFast, OutageMode::Timeout]));
+        let service = self
+            .required(&mut fields, node, "service")
+            .and_then(|(n, p)| self.string(n, &p));
+        let mode = fields.take("mode").and_then(|(n, p)| {
+            self.choice(
+                n,
+                &p,
+                &OutageMode::NAMES,
+                &[OutageMode::FailFast, OutageMode::Timeout],
+            )
+        });
         self.finish(&fields);
         Some(FaultKind::Outage(OutageFault {
             service: service?,
@@ -912,22 +1359,39 @@ impl Reader<'_> {
         let service = fields.take("service").and_then(|(n, p)| self.string(n, &p));
         let link = fields.take("link").and_then(|(n, p)| {
             let mut link_fields = self.fields(n, &p)?;
-            let from = self.required(&mut link_fields, n, "from").and_then(|(n, p)| self.string(n, &p));
-            let to = self.required(&mut link_fields, n, "to").and_then(|(n, p)| self.string(n, &p));
+            let from = self
+                .required(&mut link_fields, n, "from")
+                .and_then(|(n, p)| self.string(n, &p));
+            let to = self
+                .required(&mut link_fields, n, "to")
+                .and_then(|(n, p)| self.string(n, &p));
             self.finish(&link_fields);
-            Some(LinkRef { from: from?, to: to? })
+            Some(LinkRef {
+                from: from?,
+                to: to?,
+            })
         });
-        let multiplier = self.required(&mut fields, node, "latency_multiplier").and_then(|(n, p)| {
-            let m = self.number(n, &p)?;
-            if m > 0.0 {
-                Some(m)
-            } else {
-                self.error(n, &p, format!("invalid latency_multiplier {m}: must be greater than 0"));
-                None
-            }
-        });
+        let multiplier = self
+            .required(&mut fields, node, "latency_multiplier")
+            .and_then(|(n, p)| {
+                let m = self.number(n, &p)?;
+                if m > 0.0 {
+                    Some(m)
+                } else {
+                    self.error(
+                        n,
+                        &p,
+                        format!("invalid latency_multiplier {m}: must be greater than 0"),
+                    );
+                    None
+                }
+            });
         if service.is_some() == link.is_some() && (fields.has("service") == fields.has("link")) {
-            self.error(node, path, "a slow fault names exactly one of \"service\" or \"link\"");
+            self.error(
+                node,
+                path,
+                "a slow fault names exactly one of \"service\" or \"link\"",
+            );
         }
         self.finish(&fields);
         Some(FaultKind::Slow(SlowFault {
@@ -939,8 +1403,12 @@ impl Reader<'_> {
 
     fn errors(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
         let mut fields = self.fields(node, path)?;
-        let service = self.required(&mut fields, node, "service").and_then(|(n, p)| self.string(n, &p));
-        let probability = self.required(&mut fields, node, "probability").and_then(|(n, p)| self.probability(n, &p));
+        let service = self
+            .required(&mut fields, node, "service")
+            .and_then(|(n, p)| self.string(n, &p));
+        let probability = self
+            .required(&mut fields, node, "probability")
+            .and_then(|(n, p)| self.probability(n, &p));
         self.finish(&fields);
         Some(FaultKind::Errors(ErrorFault {
             service: service?,
@@ -950,67 +1418,154 @@ impl Reader<'_> {
 
     fn position(&mut self, node: &Node, path: &str) -> Option<[f64; 2]> {
         self.record(node, path);
-        if let Value::Seq(items) = &node.value {
-            if items.len() == 2 {
-                let x = self.number(&items[0], &index(path, 0));
-                let y = self.number(&items[1], &index(path, 1));
-                return Some([x?, y?]);
-            }
+        if let Value::Seq(items) = &node.value
+            && items.len() == 2
+        {
+            let x = self.number(&items[0], &index(path, 0));
+            let y = self.number(&items[1], &index(path, 1));
+            return Some([x?, y?]);
         }
-        self.error(node, path, format!("expected a position [x, y], found {}", node.value.display()));
+        let found = match &node.value {
+            Value::Seq(items) if items.len() == 1 => "a list of 1 item".to_owned(),
+            Value::Seq(items) => format!("a list of {} items", items.len()),
+            other => shown(other),
+        };
+        self.error(
+            node,
+            path,
+            format!("expected a position [x, y] of two numbers, found {found}"),
+        );
         None
     }
 
     fn distribution(&mut self, node: &Node, path: &str) -> Option<Distribution> {
         self.record(node, path);
-        if matches!(node.value, Value::String(_) | Value::Int(_) | Value::Float(_)) {
+        if matches!(
+            node.value,
+            Value::String(_) | Value::Int(_) | Value::Float(_)
+        ) {
             return self.duration(node, path).map(Distribution::Constant);
         }
-        let kinds = ["constant", "exponential", "uniform", "normal", "lognormal", "erlang", "pareto", "weibull", "empirical"];
-        let (kind, value, kind_path) = self.single_key(node, path, &kinds, "a distribution")?;
+        let kinds = [
+            "constant",
+            "exponential",
+            "uniform",
+            "normal",
+            "lognormal",
+            "erlang",
+            "pareto",
+            "weibull",
+            "empirical",
+        ];
+        let (kind, value, kind_path) = self.single_key(node, path, &kinds, "distribution")?;
         if kind == "constant" {
             return self.duration(value, &kind_path).map(Distribution::Constant);
         }
         let mut fields = self.fields(value, &kind_path)?;
-        let distribution = match kind {
+        let distribution = self.distribution_parameters(kind, value, &mut fields);
+        self.finish(&fields);
+        let distribution = distribution?;
+        let mut valid = true;
+        for (parameter, problem) in distribution.check() {
+            valid = false;
+            let parameter_path = join(&kind_path, parameter);
+            let position = self.sources.find(&parameter_path).unwrap_or(value.position);
+            self.error_at(
+                position,
+                &parameter_path,
+                format!("invalid {kind} parameter {parameter}: {problem}"),
+            );
+        }
+        valid.then_some(distribution)
+    }
+
+    /// Reads the parameters of a distribution of the given kind other than `constant`.
+    /// Kept apart from [`Self::distribution`] so that an unreadable parameter still lets
+    /// the caller report the unknown keys of the mapping.
+    fn distribution_parameters(
+        &mut self,
+        kind: &str,
+        value: &Node,
+        fields: &mut Fields<'_>,
+    ) -> Option<Distribution> {
+        match kind {
             "exponential" => {
-                let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.positive_duration(n, &p));
+                let mean = self
+                    .required(fields, value, "mean")
+                    .and_then(|(n, p)| self.positive_duration(n, &p));
                 mean.map(|mean| Distribution::Exponential { mean })
             }
             "uniform" => {
-                let min = self.required(&mut fields, value, "min").and_then(|(n, p)| self.duration(n, &p));
-                let max = self.required(&mut fields, value, "max").and_then(|(n, p)| self.duration(n, &p));
-                Some(Distribution::Uniform { min: min?, max: max? })
+                let min = self
+                    .required(fields, value, "min")
+                    .and_then(|(n, p)| self.duration(n, &p));
+                let max = self
+                    .required(fields, value, "max")
+                    .and_then(|(n, p)| self.duration(n, &p));
+                Some(Distribution::Uniform {
+                    min: min?,
+                    max: max?,
+                })
             }
             "normal" => {
-                let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.duration(n, &p));
-                let stddev = self.required(&mut fields, value, "stddev").and_then(|(n, p)| self.duration(n, &p));
-                Some(Distribution::Normal { mean: mean?, stddev: stddev? })
+                let mean = self
+                    .required(fields, value, "mean")
+                    .and_then(|(n, p)| self.duration(n, &p));
+                let stddev = self
+                    .required(fields, value, "stddev")
+                    .and_then(|(n, p)| self.duration(n, &p));
+                Some(Distribution::Normal {
+                    mean: mean?,
+                    stddev: stddev?,
+                })
             }
             "lognormal" => {
                 if fields.has("mu") || fields.has("sigma") {
-                    let mu = self.required(&mut fields, value, "mu").and_then(|(n, p)| self.number(n, &p));
-                    let sigma = self.required(&mut fields, value, "sigma").and_then(|(n, p)| self.number(n, &p));
+                    let mu = self
+                        .required(fields, value, "mu")
+                        .and_then(|(n, p)| self.number(n, &p));
+                    let sigma = self
+                        .required(fields, value, "sigma")
+                        .and_then(|(n, p)| self.number(n, &p));
                     if fields.has("mean") || fields.has("p99") {
+                        let kind_path = fields.path.clone();
                         self.error(value, &kind_path, "a lognormal is given by \"mean\" and \"p99\", or by \"mu\" and \"sigma\", not both");
                         fields.take("mean");
                         fields.take("p99");
                     }
-                    Some(Distribution::Lognormal(Lognormal::MuSigma { mu: mu?, sigma: sigma? }))
+                    Some(Distribution::Lognormal(Lognormal::MuSigma {
+                        mu: mu?,
+                        sigma: sigma?,
+                    }))
                 } else {
-                    let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.positive_duration(n, &p));
-                    let p99 = self.required(&mut fields, value, "p99").and_then(|(n, p)| self.duration(n, &p));
-                    Some(Distribution::Lognormal(Lognormal::MeanP99 { mean: mean?, p99: p99? }))
+                    let mean = self
+                        .required(fields, value, "mean")
+                        .and_then(|(n, p)| self.positive_duration(n, &p));
+                    let p99 = self
+                        .required(fields, value, "p99")
+                        .and_then(|(n, p)| self.duration(n, &p));
+                    Some(Distribution::Lognormal(Lognormal::MeanP99 {
+                        mean: mean?,
+                        p99: p99?,
+                    }))
                 }
             }
             "erlang" => {
-                let k = self.required(&mut fields, value, "k").and_then(|(n, p)| self.count_u32(n, &p, 1));
-                let mean = self.required(&mut fields, value, "mean").and_then(|(n, p)| self.positive_duration(n, &p));
+                let k = self
+                    .required(fields, value, "k")
+                    .and_then(|(n, p)| self.count_u32(n, &p, 1));
+                let mean = self
+                    .required(fields, value, "mean")
+                    .and_then(|(n, p)| self.positive_duration(n, &p));
                 Some(Distribution::Erlang { k: k?, mean: mean? })
             }
             "pareto" | "weibull" => {
-                let scale = self.required(&mut fields, value, "scale").and_then(|(n, p)| self.positive_duration(n, &p));
-                let shape = self.required(&mut fields, value, "shape").and_then(|(n, p)| self.number(n, &p));
+                let scale = self
+                    .required(fields, value, "scale")
+                    .and_then(|(n, p)| self.positive_duration(n, &p));
+                let shape = self
+                    .required(fields, value, "shape")
+                    .and_then(|(n, p)| self.number(n, &p));
                 let (scale, shape) = (scale?, shape?);
                 Some(if kind == "pareto" {
                     Distribution::Pareto { scale, shape }
@@ -1019,21 +1574,20 @@ impl Reader<'_> {
                 })
             }
             _ => {
-                let values = self.required(&mut fields, value, "values").map(|(n, p)| self.list(n, &p, Self::duration));
-                let weights = fields.take("weights").map(|(n, p)| self.list(n, &p, Self::number));
-                Some(Distribution::Empirical { values: values?, weights })
+                // A value or weight that cannot be read makes the whole distribution
+                // unreadable, so that the check of the counts does not report it again.
+                let values = self
+                    .required(fields, value, "values")
+                    .and_then(|(n, p)| self.complete_list(n, &p, Self::duration));
+                let weights = match fields.take("weights") {
+                    Some((n, p)) => self.complete_list(n, &p, Self::number).map(Some),
+                    None => Some(None),
+                };
+                Some(Distribution::Empirical {
+                    values: values?,
+                    weights: weights?,
+                })
             }
-        };
-        self.finish(&fields);
-        let distribution = distribution?;
-        let mut valid = true;
-        for (parameter, problem) in distribution.check() {
-            valid = false;
-            let parameter_path = join(&kind_path, parameter);
-            let position = self.sources.find(&parameter_path).unwrap_or(value.position);
-            self.diagnostics
-                .error_at(position, &parameter_path, format!("invalid {kind} parameter {parameter}: {problem}"));
         }
-        valid.then_some(distribution)
     }
 }

@@ -22,7 +22,8 @@ const DURATION_UNITS: [(&str, u64); 7] = [
 ];
 
 /// The units a duration may use, for messages.
-pub const DURATION_UNITS_HELP: &str = "a number with a unit: ns, us, ms, s, m or h (e.g. 250ms, 1.5s)";
+pub const DURATION_UNITS_HELP: &str =
+    "a number with a unit: ns, us, ms, s, m or h (e.g. 250ms, 1.5s)";
 
 /// The units a rate may use, for messages.
 pub const RATE_UNITS_HELP: &str = "a number per unit of time: /s, /min or /h (e.g. 800/s, 50/min)";
@@ -130,11 +131,13 @@ impl fmt::Display for Duration {
             ("ms", 1_000_000),
             ("us", 1_000),
         ] {
-            if nanos % unit == 0 {
+            if nanos.is_multiple_of(unit) {
                 return write!(f, "{}{suffix}", nanos / unit);
             }
             // One to three decimals read better than a smaller unit, e.g. 1.5s.
-            if nanos >= unit && (u128::from(nanos) * 1000) % u128::from(unit) == 0 && unit >= 1_000_000
+            if nanos >= unit
+                && (u128::from(nanos) * 1000) % u128::from(unit) == 0
+                && unit >= 1_000_000
             {
                 let value = nanos as f64 / unit as f64;
                 return write!(f, "{value}{suffix}");
@@ -263,8 +266,10 @@ impl Rate {
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let value = self.per_sec * self.unit.seconds();
-        // Round away the error of the unit conversion, e.g. 50/min stored as 0.8333/s.
-        let rounded = (value * 1e9).round() / 1e9;
+        // Round away the error of the unit conversion, e.g. 50/min stored as 0.8333/s,
+        // where the scaled value stays finite.
+        let scaled = (value * 1e9).round() / 1e9;
+        let rounded = if scaled.is_finite() { scaled } else { value };
         write!(f, "{rounded}{}", self.unit.suffix())
     }
 }
@@ -307,7 +312,11 @@ mod tests {
             (" 3 s ", 3_000_000_000),
         ];
         for (text, nanos) in cases {
-            assert_eq!(Duration::parse(text), Ok(Duration::from_nanos(nanos)), "{text}");
+            assert_eq!(
+                Duration::parse(text),
+                Ok(Duration::from_nanos(nanos)),
+                "{text}"
+            );
         }
     }
 
@@ -320,10 +329,16 @@ mod tests {
 
     #[test]
     fn duration_display_round_trips() {
-        for text in ["250ms", "1.5s", "40us", "2m", "1h", "7ns", "0s", "1.25ms", "90s"] {
+        for text in [
+            "250ms", "1.5s", "40us", "2m", "1h", "7ns", "0s", "1.25ms", "90s",
+        ] {
             let parsed = Duration::parse(text).expect("valid duration");
             let shown = parsed.to_string();
-            assert_eq!(Duration::parse(&shown), Ok(parsed), "{text} shown as {shown}");
+            assert_eq!(
+                Duration::parse(&shown),
+                Ok(parsed),
+                "{text} shown as {shown}"
+            );
         }
         assert_eq!(Duration::from_millis(1500).to_string(), "1.5s");
         assert_eq!(Duration::from_secs(120).to_string(), "2m");
@@ -344,6 +359,9 @@ mod tests {
     fn rate_display_keeps_unit() {
         let rate = Rate::parse("50/min").expect("valid rate");
         assert_eq!(rate.to_string(), "50/min");
-        assert_eq!(Rate::parse("0.5/s").expect("valid rate").to_string(), "0.5/s");
+        assert_eq!(
+            Rate::parse("0.5/s").expect("valid rate").to_string(),
+            "0.5/s"
+        );
     }
 }

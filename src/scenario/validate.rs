@@ -5,12 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean, quoted_list};
-use super::document::*;
+use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_list_and};
+use super::document::{CallStep, FaultKind, Scenario, Step, Workload};
 
 /// Runs every check and adds what it finds to `diagnostics`.
 pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diagnostics) {
-    let mut check = Checker { scenario, sources, diagnostics };
+    let mut check = Checker {
+        scenario,
+        sources,
+        diagnostics,
+    };
     check.names();
     check.clients();
     check.services();
@@ -40,16 +44,35 @@ struct Checker<'a> {
 /// Whether `name` can name a node: letters, digits, `_` and `-`, so that
 /// `service.operation` references stay unambiguous.
 fn is_valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 impl Checker<'_> {
+    /// Reports an error, unless the field could not be read, because its value is then a
+    /// stand-in and the reader has reported the error already.
     fn error(&mut self, path: &str, message: impl Into<String>) {
-        self.diagnostics.add(Severity::Error, self.sources, path, message);
+        if !self.sources.is_unreadable(path) {
+            self.diagnostics
+                .add(Severity::Error, self.sources, path, message);
+        }
     }
 
     fn warning(&mut self, path: &str, message: impl Into<String>) {
-        self.diagnostics.add(Severity::Warning, self.sources, path, message);
+        if !self.sources.is_unreadable(path) {
+            self.diagnostics
+                .add(Severity::Warning, self.sources, path, message);
+        }
+    }
+
+    /// Checks whether a node of this name may be missing only because its section or its
+    /// entry could not be read.
+    fn node_unreadable(&self, name: &str) -> bool {
+        ["clients", "services", "queues"]
+            .iter()
+            .any(|section| self.sources.is_unreadable(&format!("{section}.{name}")))
     }
 
     fn node_kind(&self, name: &str) -> Option<&'static str> {
@@ -90,7 +113,9 @@ impl Checker<'_> {
                     );
                 }
                 if let Some(first) = seen.get(name.as_str()) {
-                    let message = format!("duplicate name \"{name}\": {first} has the same name, and node names must be unique");
+                    let message = format!(
+                        "duplicate name \"{name}\": {first} has the same name; clients, services and queues share one set of names, so rename one of them"
+                    );
                     self.error(&path, message);
                 } else {
                     seen.insert(name, path);
@@ -115,46 +140,63 @@ impl Checker<'_> {
         if reference.is_empty() {
             return;
         }
-        let Some((service_name, operation_name)) = reference.split_once('.') else {
-            let mut message = format!("invalid operation reference \"{reference}\": expected \"service.operation\"");
+        let Some((service_name, operation_name)) = reference
+            .split_once('.')
+            .filter(|(service, operation)| !service.is_empty() && !operation.is_empty())
+        else {
+            let mut message = format!(
+                "invalid operation reference \"{reference}\": expected \"service.operation\""
+            );
             if let Some(service) = self.scenario.services.get(reference) {
                 let operations: Vec<&str> = service.operations.keys().map(String::as_str).collect();
-                message.push_str(&format!("; \"{reference}\" has the operations {}", quoted_list(operations)));
+                message.push_str(&format!(
+                    "; \"{reference}\" has the operations {}",
+                    quoted_list_and(operations)
+                ));
             }
             self.error(path, message);
             return;
         };
+        if self.sources.is_unreadable(&format!(
+            "services.{service_name}.operations.{operation_name}"
+        )) {
+            return;
+        }
         let Some(service) = self.scenario.services.get(service_name) else {
             let mut message = format!("service \"{service_name}\" not found");
             let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
-            if let Some(suggestion) = did_you_mean(service_name, services.iter().copied()) {
-                message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-            }
-            message.push_str(&format!(" Services: {}", quoted_list(services)));
+            message.push_str(&did_you_mean_ending(service_name, services.iter().copied()));
+            message.push_str(&format!(" Services: {}", quoted_list_and(services)));
             self.error(path, message);
             return;
         };
         if !service.operations.contains_key(operation_name) {
             let operations: Vec<&str> = service.operations.keys().map(String::as_str).collect();
-            let mut message = format!("operation \"{operation_name}\" not found in service \"{service_name}\"");
-            if let Some(suggestion) = did_you_mean(operation_name, operations.iter().copied()) {
-                message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-            }
-            message.push_str(&format!(" Operations of \"{service_name}\": {}", quoted_list(operations)));
+            let mut message =
+                format!("operation \"{operation_name}\" not found in service \"{service_name}\"");
+            message.push_str(&did_you_mean_ending(
+                operation_name,
+                operations.iter().copied(),
+            ));
+            message.push_str(&format!(
+                " Operations of \"{service_name}\": {}",
+                quoted_list_and(operations)
+            ));
             self.error(path, message);
         }
     }
 
     fn queue_reference(&mut self, path: &str, name: &str) {
-        if name.is_empty() || self.scenario.queues.contains_key(name) {
+        if name.is_empty()
+            || self.scenario.queues.contains_key(name)
+            || self.sources.is_unreadable(&format!("queues.{name}"))
+        {
             return;
         }
         let queues: Vec<&str> = self.scenario.queues.keys().map(String::as_str).collect();
         let mut message = format!("queue \"{name}\" not found");
-        if let Some(suggestion) = did_you_mean(name, queues.iter().copied()) {
-            message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-        }
-        message.push_str(&format!(" Queues: {}", quoted_list(queues)));
+        message.push_str(&did_you_mean_ending(name, queues.iter().copied()));
+        message.push_str(&format!(" Queues: {}", quoted_list_and(queues)));
         self.error(path, message);
     }
 
@@ -164,7 +206,9 @@ impl Checker<'_> {
             self.operation_reference(&format!("{path}.target"), &client.target);
             if let Workload::Open { profile, .. } = &client.workload {
                 for pair in profile.windows(2).enumerate() {
-                    let (i, [earlier, later]) = pair else { continue };
+                    let (i, [earlier, later]) = pair else {
+                        continue;
+                    };
                     if later.at < earlier.at {
                         self.error(
                             &format!("{path}.profile[{}].at", i + 1),
@@ -183,18 +227,28 @@ impl Checker<'_> {
         for (service_name, service) in &self.scenario.services {
             let path = format!("services.{service_name}");
             if service.operations.is_empty() {
-                self.error(&format!("{path}.operations"), "a service needs at least one operation");
+                self.error(
+                    &format!("{path}.operations"),
+                    "a service needs at least one operation",
+                );
             }
             for (operation_name, operation) in &service.operations {
                 let operation_path = format!("{path}.operations.{operation_name}");
                 for (i, step) in operation.steps.iter().enumerate() {
                     let step_path = format!("{operation_path}.steps[{i}]");
                     match step {
-                        Step::Call(call) => self.operation_reference(&format!("{step_path}.call"), &call.call),
-                        Step::Publish(publish) => self.queue_reference(&format!("{step_path}.publish"), &publish.publish),
+                        Step::Call(call) => {
+                            self.operation_reference(&format!("{step_path}.call"), &call.call);
+                        }
+                        Step::Publish(publish) => {
+                            self.queue_reference(&format!("{step_path}.publish"), &publish.publish);
+                        }
                         Step::Parallel(parallel) => {
                             for (j, call) in parallel.parallel.iter().enumerate() {
-                                self.operation_reference(&format!("{step_path}.parallel[{j}].call"), &call.call);
+                                self.operation_reference(
+                                    &format!("{step_path}.parallel[{j}].call"),
+                                    &call.call,
+                                );
                             }
                         }
                         Step::Work(_) => {}
@@ -216,6 +270,7 @@ impl Checker<'_> {
             match &queue.consumer {
                 Some(consumer) => self.operation_reference(&format!("{path}.consumer.operation"), &consumer.operation),
                 None if dead_letter_targets.contains(name.as_str()) => {}
+                None if self.sources.is_unreadable(&format!("{path}.consumer")) => {}
                 None => self.warning(
                     &path,
                     format!("queue \"{name}\" has no consumer, so its messages only accumulate; add \"consumer: {{ operation: service.operation }}\""),
@@ -224,7 +279,10 @@ impl Checker<'_> {
             if let Some(dead_letter) = &queue.dead_letter {
                 let dead_letter_path = format!("{path}.dead_letter");
                 if dead_letter == name {
-                    self.error(&dead_letter_path, format!("queue \"{name}\" cannot be its own dead-letter queue"));
+                    self.error(
+                        &dead_letter_path,
+                        format!("queue \"{name}\" cannot be its own dead-letter queue"),
+                    );
                 } else {
                     self.queue_reference(&dead_letter_path, dead_letter);
                 }
@@ -239,12 +297,16 @@ impl Checker<'_> {
         if self.node_kind(name).is_some() {
             return true;
         }
+        if self.node_unreadable(name) {
+            return false;
+        }
         let names: Vec<&str> = self.all_node_names().collect();
         let mut message = format!("node \"{name}\" not found");
-        if let Some(suggestion) = did_you_mean(name, names.iter().copied()) {
-            message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-        }
-        message.push_str(&format!(" Clients, services and queues: {}", quoted_list(names)));
+        message.push_str(&did_you_mean_ending(name, names.iter().copied()));
+        message.push_str(&format!(
+            " Clients, services and queues: {}",
+            quoted_list_and(names)
+        ));
         self.error(path, message);
         false
     }
@@ -256,7 +318,13 @@ impl Checker<'_> {
             let from_ok = self.node_reference(&format!("{path}.from"), &link.from);
             let to_ok = self.node_reference(&format!("{path}.to"), &link.to);
             if from_ok && to_ok && link.from == link.to {
-                self.error(&path, format!("a link joins two different nodes; both ends are \"{}\"", link.from));
+                self.error(
+                    &path,
+                    format!(
+                        "a link joins two different nodes; both ends are \"{}\"",
+                        link.from
+                    ),
+                );
             }
             let key = if link.from <= link.to {
                 (link.from.clone(), link.to.clone())
@@ -279,8 +347,12 @@ impl Checker<'_> {
         for (i, fault) in self.scenario.faults.iter().enumerate() {
             let path = format!("faults[{i}]");
             match &fault.kind {
-                FaultKind::Outage(outage) => self.service_reference(&format!("{path}.outage.service"), &outage.service),
-                FaultKind::Errors(errors) => self.service_reference(&format!("{path}.errors.service"), &errors.service),
+                FaultKind::Outage(outage) => {
+                    self.service_reference(&format!("{path}.outage.service"), &outage.service);
+                }
+                FaultKind::Errors(errors) => {
+                    self.service_reference(&format!("{path}.errors.service"), &errors.service);
+                }
                 FaultKind::Slow(slow) => {
                     if let Some(service) = &slow.service {
                         self.service_reference(&format!("{path}.slow.service"), service);
@@ -295,27 +367,27 @@ impl Checker<'_> {
     }
 
     fn service_reference(&mut self, path: &str, name: &str) {
-        if self.scenario.services.contains_key(name) {
+        if self.scenario.services.contains_key(name)
+            || self.sources.is_unreadable(&format!("services.{name}"))
+        {
             return;
         }
         let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
         let mut message = format!("service \"{name}\" not found");
-        if let Some(suggestion) = did_you_mean(name, services.iter().copied()) {
-            message.push_str(&format!("; did you mean \"{suggestion}\"?"));
-        }
-        message.push_str(&format!(" Services: {}", quoted_list(services)));
+        message.push_str(&did_you_mean_ending(name, services.iter().copied()));
+        message.push_str(&format!(" Services: {}", quoted_list_and(services)));
         self.error(path, message);
     }
 
     fn run_settings(&mut self) {
         let run = &self.scenario.run;
-        if let (Some(duration), Some(warmup)) = (run.duration, run.warmup) {
-            if warmup >= duration {
-                self.error(
-                    "run.warmup",
-                    format!("invalid warmup {warmup}: must be shorter than the duration {duration}"),
-                );
-            }
+        if let (Some(duration), Some(warmup)) = (run.duration, run.warmup)
+            && warmup >= duration
+        {
+            self.error(
+                "run.warmup",
+                format!("invalid warmup {warmup}: must be shorter than the duration {duration}"),
+            );
         }
     }
 
@@ -328,7 +400,10 @@ impl Checker<'_> {
             .cloned()
             .collect();
         for name in unknown {
-            self.warning(&format!("layout.{name}"), format!("node \"{name}\" not found; its position is ignored"));
+            self.warning(
+                &format!("layout.{name}"),
+                format!("node \"{name}\" not found; its position is ignored"),
+            );
         }
     }
 
@@ -348,7 +423,8 @@ impl Checker<'_> {
             for (operation_name, operation) in &service.operations {
                 let from = nodes[&format!("{service_name}.{operation_name}")];
                 for (i, step) in operation.steps.iter().enumerate() {
-                    let step_path = format!("services.{service_name}.operations.{operation_name}.steps[{i}]");
+                    let step_path =
+                        format!("services.{service_name}.operations.{operation_name}.steps[{i}]");
                     let calls: Vec<&CallStep> = match step {
                         Step::Call(call) => vec![call],
                         Step::Parallel(parallel) => parallel.parallel.iter().collect(),
@@ -357,7 +433,9 @@ impl Checker<'_> {
                     for call in calls {
                         if let Some(&to) = nodes.get(&call.call) {
                             graph.add_edge(from, to, ());
-                            edge_paths.entry((from, to)).or_insert_with(|| step_path.clone());
+                            edge_paths
+                                .entry((from, to))
+                                .or_insert_with(|| step_path.clone());
                         }
                     }
                 }
@@ -370,11 +448,17 @@ impl Checker<'_> {
                 continue;
             }
             let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
-            let start = *members.iter().min_by_key(|n| graph[**n].clone()).unwrap_or(&first);
+            let start = *members
+                .iter()
+                .min_by_key(|n| graph[**n].clone())
+                .unwrap_or(&first);
             let cycle = find_cycle(&graph, start, &members);
             let names: Vec<&str> = cycle.iter().map(|n| graph[*n].as_str()).collect();
             let path = if cycle.len() >= 2 {
-                edge_paths.get(&(cycle[0], cycle[1])).cloned().unwrap_or_default()
+                edge_paths
+                    .get(&(cycle[0], cycle[1]))
+                    .cloned()
+                    .unwrap_or_default()
             } else {
                 String::new()
             };
@@ -390,18 +474,29 @@ impl Checker<'_> {
 
     /// Warns about services that no client, call or consumer ever reaches.
     fn reachability(&mut self) {
+        // A reference that could not be read may have been the one that reaches a service.
+        if self.sources.has_unreadable() {
+            return;
+        }
         let mut reached: BTreeSet<&str> = BTreeSet::new();
         let targets = self
             .scenario
             .clients
             .values()
             .map(|c| c.target.as_str())
-            .chain(self.scenario.queues.values().filter_map(|q| q.consumer.as_ref().map(|c| c.operation.as_str())))
+            .chain(
+                self.scenario
+                    .queues
+                    .values()
+                    .filter_map(|q| q.consumer.as_ref().map(|c| c.operation.as_str())),
+            )
             .chain(self.scenario.services.values().flat_map(|s| {
                 s.operations.values().flat_map(|o| {
                     o.steps.iter().flat_map(|step| match step {
                         Step::Call(call) => vec![call.call.as_str()],
-                        Step::Parallel(parallel) => parallel.parallel.iter().map(|c| c.call.as_str()).collect(),
+                        Step::Parallel(parallel) => {
+                            parallel.parallel.iter().map(|c| c.call.as_str()).collect()
+                        }
                         Step::Publish(_) | Step::Work(_) => Vec::new(),
                     })
                 })
@@ -429,14 +524,21 @@ impl Checker<'_> {
 
 /// A cycle through `start` inside one strongly connected component, as a list of nodes
 /// that begins and ends with `start`.
-fn find_cycle(graph: &DiGraph<String, ()>, start: NodeIndex, members: &BTreeSet<NodeIndex>) -> Vec<NodeIndex> {
+fn find_cycle(
+    graph: &DiGraph<String, ()>,
+    start: NodeIndex,
+    members: &BTreeSet<NodeIndex>,
+) -> Vec<NodeIndex> {
     // Breadth-first search from the successors of `start` back to `start`, visiting
     // successors in name order so that the reported cycle does not depend on file order.
     let mut previous: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
     let mut frontier = std::collections::VecDeque::from([start]);
     let mut visited: BTreeSet<NodeIndex> = BTreeSet::new();
     while let Some(node) = frontier.pop_front() {
-        let mut successors: Vec<NodeIndex> = graph.neighbors(node).filter(|n| members.contains(n)).collect();
+        let mut successors: Vec<NodeIndex> = graph
+            .neighbors(node)
+            .filter(|n| members.contains(n))
+            .collect();
         successors.sort_by(|a, b| graph[*a].cmp(&graph[*b]));
         successors.dedup();
         for next in successors {
