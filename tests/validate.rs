@@ -875,6 +875,69 @@ fn empirical_with_bad_value_reported_once() {
 }
 
 #[test]
+fn many_unknown_references_validate_quickly() {
+    let count = 3000;
+    let mut text = String::from("version: 1\nclients:\n");
+    for i in 0..count {
+        let _ = writeln!(
+            text,
+            "  c{i}: {{ target: t{i}.x, arrivals: {{ poisson: 1/s }} }}"
+        );
+    }
+    text.push_str("services:\n");
+    for i in 0..count {
+        let _ = writeln!(
+            text,
+            "  s{i}: {{ operations: {{ x: {{ service_time: 1ms }} }} }}"
+        );
+    }
+    let started = Instant::now();
+    let diagnostics = errors_of(&text);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "validation took {elapsed:?}"
+    );
+    // Each service is also never called, which is a warning.
+    let errors: Vec<&String> = diagnostics
+        .iter()
+        .filter(|d| d.contains(": error: "))
+        .collect();
+    assert_eq!(errors.len(), count);
+    assert_eq!(diagnostics.len(), 2 * count);
+    assert_eq!(
+        *errors[0],
+        "shop.yaml:3:17: error: clients.c0.target: service \"t0\" not found; did you mean \"s0\"? Services: \"s0\", \"s1\", \"s2\", \"s3\", \"s4\", \"s5\", \"s6\", \"s7\", \"s8\", \"s9\" and 2990 more"
+    );
+    // Past the budget of comparisons, the names are listed without a suggestion.
+    assert!(
+        errors[count - 1].ends_with("service \"t2999\" not found. Services: \"s0\", \"s1\", \"s2\", \"s3\", \"s4\", \"s5\", \"s6\", \"s7\", \"s8\", \"s9\" and 2990 more"),
+        "{}",
+        errors[count - 1]
+    );
+}
+
+#[test]
+fn long_names_get_no_suggestion() {
+    let long = "x".repeat(100_000);
+    let text = shop()
+        .replace(
+            "target: shop.checkout",
+            &format!("target: {long}a.checkout"),
+        )
+        .replace("  shop:\n", &format!("  {long}b:\n"));
+    let started = Instant::now();
+    let errors = errors_of(&text);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "validation took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(!errors[0].contains("did you mean"), "{}", &errors[0][..200]);
+}
+
+#[test]
 fn bundled_scenarios_have_no_diagnostics() {
     let mut paths: Vec<PathBuf> = std::fs::read_dir("scenarios")
         .expect("scenarios is readable")
@@ -977,8 +1040,8 @@ fn checkout_text() -> &'static str {
     TEXT.get_or_init(|| read_text(Path::new("scenarios/checkout-async.yaml")))
 }
 
-/// Replaces the bytes from `start` to `start + length` (both taken modulo the length of
-/// `text`, on character boundaries) with `insert`.
+/// Replaces the characters between the character positions `start` and
+/// `start + length`, each taken modulo the number of positions in `text`, with `insert`.
 fn edit(text: &str, start: usize, length: usize, insert: &str) -> String {
     let boundaries: Vec<usize> = text
         .char_indices()

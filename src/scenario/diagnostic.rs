@@ -191,9 +191,16 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    if length > MAX_SUGGESTED_LENGTH {
+        return None;
+    }
+    let limit = (length / 3).max(1);
     candidates
         .into_iter()
+        // A length difference alone is a lower bound of the distance, and skipping such
+        // candidates keeps long lists cheap.
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
         .map(|candidate| (edit_distance(word, candidate), candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
@@ -228,6 +235,33 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
+}
+
+/// Longest word for which [`did_you_mean`] looks for a suggestion, in characters. Typos
+/// are made in names of everyday length, and the edit distance of two long strings is
+/// costly.
+pub const MAX_SUGGESTED_LENGTH: usize = 64;
+
+/// Names listed in a message at most; the rest are counted.
+pub const MAX_LISTED_NAMES: usize = 10;
+
+/// Formats names from a scenario as `a, b and c`, each quoted, listing at most
+/// [`MAX_LISTED_NAMES`] and counting the rest, as in `a, b and 3 more`.
+#[must_use]
+pub fn quoted_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    if names.len() <= MAX_LISTED_NAMES {
+        return quoted_list_and(names);
+    }
+    let listed: Vec<String> = names[..MAX_LISTED_NAMES]
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect();
+    format!(
+        "{} and {} more",
+        listed.join(", "),
+        names.len() - MAX_LISTED_NAMES
+    )
 }
 
 /// Formats a list of names as `a, b or c`, each quoted.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_list_and};
+use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_names};
 use super::document::{CallStep, FaultKind, Scenario, Step, Workload};
 
 /// Runs every check and adds what it finds to `diagnostics`.
@@ -14,6 +14,7 @@ pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diag
         scenario,
         sources,
         diagnostics,
+        suggestion_budget: MAX_SUGGESTION_COMPARISONS,
     };
     check.names();
     check.clients();
@@ -35,10 +36,18 @@ pub fn validate_document(scenario: &Scenario) -> Vec<super::Diagnostic> {
     diagnostics.into_sorted()
 }
 
+/// Comparisons of a misspelled name with a candidate allowed in one validation, after
+/// which messages list the names without a suggestion. Each comparison is an edit
+/// distance, so this bounds the time of a file with many unknown references among many
+/// names.
+const MAX_SUGGESTION_COMPARISONS: usize = 1_000_000;
+
 struct Checker<'a> {
     scenario: &'a Scenario,
     sources: &'a SourceMap,
     diagnostics: &'a mut Diagnostics,
+    /// Comparisons left for suggestions.
+    suggestion_budget: usize,
 }
 
 /// Whether `name` can name a node: letters, digits, `_` and `-`, so that
@@ -50,7 +59,7 @@ fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     /// Reports an error, unless the field could not be read, because its value is then a
     /// stand-in and the reader has reported the error already.
     fn error(&mut self, path: &str, message: impl Into<String>) {
@@ -65,6 +74,17 @@ impl Checker<'_> {
             self.diagnostics
                 .add(Severity::Warning, self.sources, path, message);
         }
+    }
+
+    /// Ends a sentence about the unknown `word` as [`did_you_mean_ending`] does, while
+    /// the budget of comparisons lasts.
+    fn suggestion(&mut self, word: &str, candidates: &[&str]) -> String {
+        if candidates.len() > self.suggestion_budget {
+            self.suggestion_budget = 0;
+            return ".".to_owned();
+        }
+        self.suggestion_budget -= candidates.len();
+        did_you_mean_ending(word, candidates.iter().copied())
     }
 
     /// Checks whether a node of this name may be missing only because its section or its
@@ -87,12 +107,13 @@ impl Checker<'_> {
         }
     }
 
-    fn all_node_names(&self) -> impl Iterator<Item = &str> {
-        self.scenario
+    fn all_node_names(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        let scenario = self.scenario;
+        scenario
             .clients
             .keys()
-            .chain(self.scenario.services.keys())
-            .chain(self.scenario.queues.keys())
+            .chain(scenario.services.keys())
+            .chain(scenario.queues.keys())
             .map(String::as_str)
     }
 
@@ -151,7 +172,7 @@ impl Checker<'_> {
                 let operations: Vec<&str> = service.operations.keys().map(String::as_str).collect();
                 message.push_str(&format!(
                     "; \"{reference}\" has the operations {}",
-                    quoted_list_and(operations)
+                    quoted_names(operations)
                 ));
             }
             self.error(path, message);
@@ -165,8 +186,8 @@ impl Checker<'_> {
         let Some(service) = self.scenario.services.get(service_name) else {
             let mut message = format!("service \"{service_name}\" not found");
             let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
-            message.push_str(&did_you_mean_ending(service_name, services.iter().copied()));
-            message.push_str(&format!(" Services: {}", quoted_list_and(services)));
+            message.push_str(&self.suggestion(service_name, &services));
+            message.push_str(&format!(" Services: {}", quoted_names(services)));
             self.error(path, message);
             return;
         };
@@ -174,13 +195,10 @@ impl Checker<'_> {
             let operations: Vec<&str> = service.operations.keys().map(String::as_str).collect();
             let mut message =
                 format!("operation \"{operation_name}\" not found in service \"{service_name}\"");
-            message.push_str(&did_you_mean_ending(
-                operation_name,
-                operations.iter().copied(),
-            ));
+            message.push_str(&self.suggestion(operation_name, &operations));
             message.push_str(&format!(
                 " Operations of \"{service_name}\": {}",
-                quoted_list_and(operations)
+                quoted_names(operations)
             ));
             self.error(path, message);
         }
@@ -195,8 +213,8 @@ impl Checker<'_> {
         }
         let queues: Vec<&str> = self.scenario.queues.keys().map(String::as_str).collect();
         let mut message = format!("queue \"{name}\" not found");
-        message.push_str(&did_you_mean_ending(name, queues.iter().copied()));
-        message.push_str(&format!(" Queues: {}", quoted_list_and(queues)));
+        message.push_str(&self.suggestion(name, &queues));
+        message.push_str(&format!(" Queues: {}", quoted_names(queues)));
         self.error(path, message);
     }
 
@@ -302,10 +320,10 @@ impl Checker<'_> {
         }
         let names: Vec<&str> = self.all_node_names().collect();
         let mut message = format!("node \"{name}\" not found");
-        message.push_str(&did_you_mean_ending(name, names.iter().copied()));
+        message.push_str(&self.suggestion(name, &names));
         message.push_str(&format!(
             " Clients, services and queues: {}",
-            quoted_list_and(names)
+            quoted_names(names)
         ));
         self.error(path, message);
         false
@@ -374,8 +392,8 @@ impl Checker<'_> {
         }
         let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
         let mut message = format!("service \"{name}\" not found");
-        message.push_str(&did_you_mean_ending(name, services.iter().copied()));
-        message.push_str(&format!(" Services: {}", quoted_list_and(services)));
+        message.push_str(&self.suggestion(name, &services));
+        message.push_str(&format!(" Services: {}", quoted_names(services)));
         self.error(path, message);
     }
 
