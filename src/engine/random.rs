@@ -199,6 +199,12 @@ pub fn standard_normal(stream: &mut Stream) -> f64 {
     StandardNormal.sample(stream)
 }
 
+/// A draw from the exponential distribution with mean 1.
+#[inline]
+pub fn exponential(stream: &mut Stream) -> f64 {
+    Exp1.sample(stream)
+}
+
 /// Returns true with probability `p`.
 #[inline]
 pub fn chance(stream: &mut Stream, p: f64) -> bool {

@@ -78,6 +78,22 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds every counter of `other`.
+    pub fn add(&mut self, other: &Counts) {
+        self.offered += other.offered;
+        self.completed += other.completed;
+        self.successes += other.successes;
+        for (mine, theirs) in self.errors.iter_mut().zip(other.errors) {
+            *mine += theirs;
+        }
+        self.attempts += other.attempts;
+        self.retries += other.retries;
+        self.lost += other.lost;
+        self.late += other.late;
+        self.sojourn_sum_ns += other.sojourn_sum_ns;
+        self.success_sum_ns += other.success_sum_ns;
+    }
+
     /// Failures of all kinds.
     #[must_use]
     pub fn failures(&self) -> u64 {
@@ -232,6 +248,11 @@ pub struct Recorder {
     pub window_end_ns: u64,
     /// Statistics, one per entity.
     pub stats: Vec<Stats>,
+    /// Aggregate entities and the contiguous range of members they sum.
+    groups: Vec<(usize, std::ops::Range<usize>)>,
+    /// For each entity, the entity whose window histogram holds its window latencies:
+    /// itself, or the single member of an aggregate.
+    latency_sources: Vec<usize>,
 }
 
 /// Index of an entity in a [`Recorder`].
@@ -246,7 +267,78 @@ impl Recorder {
             window_ns,
             window_end_ns: window_ns,
             stats: (0..entities).map(|_| Stats::new()).collect(),
+            groups: Vec::new(),
+            latency_sources: (0..entities).collect(),
         }
+    }
+
+    /// Makes `aggregate` the sum of the entities in `members`: its counters, latency
+    /// histograms and busy time are computed from theirs whenever a window closes and
+    /// at the end of the run, and are not recorded directly. Its in-flight level is
+    /// still recorded with [`Recorder::level`]. The aggregate must come before its
+    /// members.
+    pub fn group(&mut self, aggregate: Entity, members: std::ops::Range<Entity>) {
+        assert!(
+            aggregate < members.start || members.is_empty(),
+            "an aggregate comes before its members"
+        );
+        if members.len() == 1 {
+            self.latency_sources[aggregate as usize] = members.start as usize;
+        }
+        self.groups.push((
+            aggregate as usize,
+            members.start as usize..members.end as usize,
+        ));
+    }
+
+    /// Recomputes every aggregate from its members as of `now`: the open window's
+    /// counters, histogram and busy time, and the whole-run figures when `totals` is set.
+    /// An aggregate with a single member reads that member's window histogram instead of
+    /// a copy of it.
+    fn aggregate(&mut self, now: u64, totals: bool) {
+        let warmup = self.warmup_ns;
+        for (aggregate, members) in &self.groups {
+            let (head, tail) = self.stats.split_at_mut(members.start);
+            let target = &mut head[*aggregate];
+            let members = &mut tail[..members.len()];
+            let merge_window = members.len() > 1;
+            let mut window = Counts::default();
+            let mut total = Counts::default();
+            let mut busy_window = 0.0;
+            let mut busy_total = 0.0;
+            if merge_window && !target.window_latency.is_empty() {
+                target.window_latency.reset();
+            }
+            if totals && !target.total_latency.is_empty() {
+                target.total_latency.reset();
+            }
+            for member in members.iter_mut() {
+                member.busy.advance(now, warmup);
+                window.add(&member.window);
+                total.add(&member.total);
+                busy_window += member.busy.window_integral;
+                busy_total += member.busy.total_integral;
+                // Both sides have the same precision and auto-resize, so adding cannot
+                // fail; a failure would only leave the aggregate's percentiles short.
+                if merge_window {
+                    let _ = target.window_latency.add(&member.window_latency);
+                }
+                if totals {
+                    let _ = target.total_latency.add(&member.total_latency);
+                }
+            }
+            target.window = window;
+            target.total = total;
+            target.busy.window_integral = busy_window;
+            target.busy.total_integral = busy_total;
+            target.busy.last_ns = now;
+        }
+    }
+
+    /// Brings every aggregate's whole-run figures up to `now`, for a live view of a
+    /// run that has not finished; [`Recorder::flush`] does it at the end of a run.
+    pub fn refresh_totals(&mut self, now: u64) {
+        self.aggregate(now, true);
     }
 
     #[inline]
@@ -373,13 +465,18 @@ impl Recorder {
     /// `oldest_age_ns` gives, per entity, the age of its oldest queued message at that
     /// time (0 for entities without a queue).
     pub fn close_window_at(&mut self, end: u64, oldest_age_ns: impl Fn(usize) -> u64) {
+        self.aggregate(end, false);
+        let percentiles: Vec<[u64; 4]> = (0..self.stats.len())
+            .map(|i| window_percentiles(&self.stats[self.latency_sources[i]].window_latency))
+            .collect();
         let start = self.window_end_ns - self.window_ns;
         let warmup = self.warmup_ns;
         let window_len = end.saturating_sub(start).max(1) as f64;
         for (i, stats) in self.stats.iter_mut().enumerate() {
             stats.in_flight.advance(end, warmup);
             stats.busy.advance(end, warmup);
-            let latency = &stats.window_latency;
+            let has_latency = !stats.window_latency.is_empty();
+            let [p50_ns, p95_ns, p99_ns, max_ns] = percentiles[i];
             let age = oldest_age_ns(i);
             if end > warmup {
                 stats.max_oldest_age_ns = stats.max_oldest_age_ns.max(age);
@@ -387,10 +484,10 @@ impl Recorder {
             let window = Window {
                 start_ns: start,
                 counts: stats.window,
-                p50_ns: latency.value_at_quantile(0.50),
-                p95_ns: latency.value_at_quantile(0.95),
-                p99_ns: latency.value_at_quantile(0.99),
-                max_ns: latency.max(),
+                p50_ns,
+                p95_ns,
+                p99_ns,
+                max_ns,
                 mean_in_flight: stats.in_flight.window_integral / window_len,
                 max_in_flight: stats.in_flight.window_max,
                 mean_busy: stats.busy.window_integral / window_len,
@@ -398,7 +495,9 @@ impl Recorder {
             };
             stats.series.push(window);
             stats.window = Counts::default();
-            stats.window_latency.reset();
+            if has_latency {
+                stats.window_latency.reset();
+            }
             stats.in_flight.window_integral = 0.0;
             stats.in_flight.window_max = stats.in_flight.value;
             stats.busy.window_integral = 0.0;
@@ -409,12 +508,26 @@ impl Recorder {
 
     /// Brings every gauge's integral up to `now`, the end of the run.
     pub fn flush(&mut self, now: u64) {
+        self.aggregate(now, true);
         let warmup = self.warmup_ns;
         for stats in &mut self.stats {
             stats.in_flight.advance(now, warmup);
             stats.busy.advance(now, warmup);
         }
     }
+}
+
+/// The p50, p95, p99 and maximum of a window's histogram, or zeros when it is empty.
+fn window_percentiles(histogram: &Histogram<u64>) -> [u64; 4] {
+    if histogram.is_empty() {
+        return [0; 4];
+    }
+    [
+        histogram.value_at_quantile(0.50),
+        histogram.value_at_quantile(0.95),
+        histogram.value_at_quantile(0.99),
+        histogram.max(),
+    ]
 }
 
 /// Records into an auto-resizing histogram, which grows to fit the value; only if it

@@ -25,12 +25,15 @@ impl Simulation {
             // Thinning (Lewis and Shedler): candidates at the highest rate, each kept
             // with probability rate(t) / highest rate, gives a Poisson process of rate(t).
             let mut t = now as f64;
+            let constant = profile.changes.is_empty();
             loop {
-                let gap: f64 = -(1.0 - random::unit(&mut state.stream)).ln() / max_rate * 1e9;
-                t += gap;
+                t += random::exponential(&mut state.stream) / max_rate * 1e9;
                 if t >= u64::MAX as f64 / 2.0 {
                     state.arrival_scheduled = false;
                     return;
+                }
+                if constant {
+                    break;
                 }
                 let rate = profile.rate_at(t as u64) * factor;
                 if rate >= max_rate || random::unit(&mut state.stream) * max_rate < rate {

@@ -269,7 +269,24 @@ impl Simulation {
             .iter()
             .map(|o| random::stream(seed, &format!("operation/{}", o.name)))
             .collect();
-        let metrics = Recorder::new(layout.total as usize, options.warmup_ns, options.window_ns);
+        let mut metrics =
+            Recorder::new(layout.total as usize, options.warmup_ns, options.window_ns);
+        // A service's counters, histograms and busy time are the sums of its operations',
+        // so the engine records them once, per operation; only the service's in-flight
+        // level is kept directly, because the maximum of a sum is not a sum of maxima.
+        let mut first_operation = layout.operations;
+        for service in 0..model.services.len() {
+            let count = model
+                .operations
+                .iter()
+                .filter(|o| o.service as usize == service)
+                .count() as u32;
+            metrics.group(
+                layout.services + service as u32,
+                first_operation..first_operation + count,
+            );
+            first_operation += count;
+        }
         let active_faults = vec![false; model.faults.len()];
         let mut simulation = Self {
             model,
@@ -549,14 +566,14 @@ impl Simulation {
         let service = self.model.operations[operation as usize].service;
         let service_entity = self.layout.services + service;
         let operation_entity = self.layout.operations + operation;
-        self.metrics.arrive(service_entity, now);
+        self.metrics.level(service_entity, now, 1);
         self.metrics.arrive(operation_entity, now);
         if let Some(mode) = self.services[service as usize].outage {
             let kind = match mode {
                 OutageMode::FailFast => ErrorKind::Failed,
                 OutageMode::Timeout => ErrorKind::Dropped,
             };
-            self.metrics.finish(service_entity, now, now, Err(kind));
+            self.metrics.level(service_entity, now, -1);
             self.metrics.finish(operation_entity, now, now, Err(kind));
             if mode == OutageMode::FailFast {
                 self.respond(call, attempt, edge, Err(ErrorKind::Failed));
@@ -593,8 +610,7 @@ impl Simulation {
                 .waiting
                 .push_back(handle);
         } else {
-            self.metrics
-                .finish(service_entity, now, now, Err(ErrorKind::Rejected));
+            self.metrics.level(service_entity, now, -1);
             self.metrics
                 .finish(operation_entity, now, now, Err(ErrorKind::Rejected));
             self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
@@ -635,7 +651,6 @@ impl Simulation {
         if worker {
             self.services[service as usize].replicas[replica as usize].busy_workers += 1;
         }
-        self.metrics.busy(self.layout.services + service, now, 1);
         self.metrics
             .busy(self.layout.operations + operation, now, 1);
         let sampler = &self.model.operations[operation as usize].service_time;
@@ -730,11 +745,9 @@ impl Simulation {
             return;
         };
         let (operation, service, replica) = (job.operation, job.service, job.replica);
-        self.metrics.busy(self.layout.services + service, now, -1);
         self.metrics
             .busy(self.layout.operations + operation, now, -1);
-        self.metrics
-            .finish(self.layout.services + service, now, job.arrived_ns, outcome);
+        self.metrics.level(self.layout.services + service, now, -1);
         self.metrics.finish(
             self.layout.operations + operation,
             now,

@@ -141,11 +141,10 @@ impl Simulation {
         };
         job.arrived_ns = now;
         let (operation, service) = (job.operation, job.service);
-        self.metrics.arrive(self.layout.services + service, now);
+        self.metrics.level(self.layout.services + service, now, 1);
         self.metrics.arrive(self.layout.operations + operation, now);
         if self.services[service as usize].outage.is_some() {
             // A consumer in an outage cannot handle the message; the broker redelivers.
-            self.metrics.busy(self.layout.services + service, now, 1);
             self.metrics
                 .busy(self.layout.operations + operation, now, 1);
             self.finish_job(handle, Err(ErrorKind::Failed));
