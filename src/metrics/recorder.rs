@@ -277,6 +277,10 @@ impl Recorder {
     /// at the end of the run, and are not recorded directly. Its in-flight level is
     /// still recorded with [`Recorder::level`]. The aggregate must come before its
     /// members.
+    ///
+    /// # Panics
+    ///
+    /// If `aggregate` does not come before a non-empty range of members.
     pub fn group(&mut self, aggregate: Entity, members: std::ops::Range<Entity>) {
         assert!(
             aggregate < members.start || members.is_empty(),
