@@ -21,6 +21,27 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        file: "lossy-call-without-timeout.yaml",
+        loads: true,
+        diagnostics: &[
+            "tests/invalid/lossy-call-without-timeout.yaml:14:13: warning: services.shop.operations.checkout.steps[0]: messages between \"shop\" and \"stock\" are lost with probability 0.01, and this call has no timeout, so a lost request or response leaves its caller waiting until the end of the run; add a timeout",
+        ],
+    },
+    Case {
+        file: "warmup-beyond-default-duration.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/warmup-beyond-default-duration.yaml:4:11: error: run.warmup: invalid warmup 90s: must be shorter than the default duration 1m",
+        ],
+    },
+    Case {
+        file: "window-too-narrow.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/window-too-narrow.yaml:5:11: error: run.window: 3600000 windows of 1ms in 1h: at most 1000000 are kept; choose a wider window",
+        ],
+    },
+    Case {
         file: "alias-bomb.yaml",
         loads: false,
         diagnostics: &[

@@ -1,18 +1,10 @@
 //! Running a whole scenario from start to horizon, as the command line does.
 
+pub use crate::scenario::document::{DEFAULT_DURATION, DEFAULT_SEED, DEFAULT_WINDOW, MAX_WINDOWS};
 use crate::scenario::{Duration, RunSettings, Scenario};
 
 use super::model::{CompileError, Model};
 use super::sim::{EngineError, RunOptions, Simulation};
-
-/// Simulated time run when neither the scenario nor the caller sets one.
-pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
-
-/// Time-series window when neither the scenario nor the caller sets one.
-pub const DEFAULT_WINDOW: Duration = Duration::from_secs(1);
-
-/// Seed used when neither the scenario nor the caller sets one.
-pub const DEFAULT_SEED: u64 = 1;
 
 /// The settings of one run, after overrides and defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,9 +86,6 @@ impl RunConfig {
         }
     }
 }
-
-/// Windows kept per entity at most, which bounds the memory of the time series.
-pub const MAX_WINDOWS: u64 = 1_000_000;
 
 /// Compiles and runs `scenario` to its horizon, calling `progress` with the simulated
 /// time after each slice of about a hundredth of the run.

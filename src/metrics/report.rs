@@ -203,7 +203,7 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
     let windows = |entity: u32| stats[entity as usize].series.as_slice();
     let capacity = |service: usize| {
         let m = &model.services[service];
-        f64::from(m.replicas) * f64::from(m.workers + m.consumer_slots)
+        f64::from(m.replicas) * (f64::from(m.workers) + f64::from(m.consumer_slots))
     };
     for (i, c) in model.clients.iter().enumerate() {
         series.push(Series {

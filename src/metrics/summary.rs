@@ -317,7 +317,7 @@ impl Summary {
         };
         let capacity = |service: usize| {
             let m = &model.services[service];
-            f64::from(m.replicas) * f64::from(m.workers + m.consumer_slots)
+            f64::from(m.replicas) * (f64::from(m.workers) + f64::from(m.consumer_slots))
         };
         let services = model
             .services

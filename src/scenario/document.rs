@@ -15,11 +15,24 @@ use super::units::{Duration, Rate};
 /// The only format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Simulated time run when neither the scenario nor the caller sets one.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(60);
+
+/// Time-series window when neither the scenario nor the caller sets one.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(1);
+
+/// Seed used when neither the scenario nor the caller sets one.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Windows kept per entity at most, which bounds the memory of the time series.
+pub const MAX_WINDOWS: u64 = 1_000_000;
+
 /// A whole scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Format version; must be 1.
+    #[schemars(range(min = 1, max = 1))]
     pub version: u32,
     /// A short title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +158,7 @@ pub enum Workload {
     /// A fixed population of users, each waiting for its response, then thinking.
     Closed {
         /// Number of users.
+        #[schemars(range(min = 1, max = super::read::MAX_USERS))]
         users: u32,
         /// Time a user waits between a response and its next request. Default: 0.
         #[serde(default, skip_serializing_if = "Distribution::is_zero")]
@@ -191,9 +205,11 @@ pub struct RateChange {
 pub struct Service {
     /// Number of replicas. Default: 1.
     #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = super::read::MAX_REPLICAS))]
     pub replicas: u32,
     /// Workers per replica: requests served at once by one replica. Default: 1.
     #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = super::read::MAX_WORKERS))]
     pub workers: u32,
     /// Requests that may wait per replica while all workers are busy; arrivals past it
     /// are rejected. Default: unbounded.
@@ -323,6 +339,7 @@ pub struct WorkStep {
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Total attempts, the first one included; at least 1.
+    #[schemars(range(min = 1, max = super::read::MAX_ATTEMPTS))]
     pub attempts: u32,
     /// Wait before each retry. Default: no wait.
     #[serde(default, skip_serializing_if = "Backoff::is_none")]
@@ -411,6 +428,7 @@ impl Jitter {
 pub struct Queue {
     /// Messages the queue can hold, not counting those being handled. Default: unbounded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub capacity: Option<u64>,
     /// What a publish to a full queue does. Default: reject.
     #[serde(default, skip_serializing_if = "Overflow::is_default")]
@@ -421,6 +439,7 @@ pub struct Queue {
     /// Deliveries of one message before it is dead-lettered, the first one included.
     /// Default: 3.
     #[serde(default = "three", skip_serializing_if = "is_three")]
+    #[schemars(range(min = 1))]
     pub max_deliveries: u32,
     /// The queue that receives messages that failed `max_deliveries` times. Without one
     /// they are discarded, and still counted as dead-lettered.
@@ -463,6 +482,7 @@ pub struct Consumer {
     /// Messages handled at once per replica of the consuming service, each by a consumer
     /// of its own, apart from the service's workers. Default: 1.
     #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = super::read::MAX_WORKERS))]
     pub concurrency: u32,
 }
 

@@ -134,10 +134,12 @@ impl fmt::Display for Duration {
             if nanos.is_multiple_of(unit) {
                 return write!(f, "{}{suffix}", nanos / unit);
             }
-            // One to three decimals read better than a smaller unit, e.g. 1.5s.
+            // One to three decimals of seconds or milliseconds read better than a
+            // smaller unit, e.g. 1.5s; minutes and hours are only used when whole, so
+            // 90s stays 90s.
             if nanos >= unit
                 && (u128::from(nanos) * 1000) % u128::from(unit) == 0
-                && unit >= 1_000_000
+                && (1_000_000..=1_000_000_000).contains(&unit)
             {
                 let value = nanos as f64 / unit as f64;
                 return write!(f, "{value}{suffix}");

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_names};
-use super::document::{CallStep, FaultKind, Scenario, Step, Workload};
+use super::document::{
+    CallStep, DEFAULT_DURATION, DEFAULT_WINDOW, FaultKind, MAX_WINDOWS, Scenario, Step, Workload,
+};
 
 /// Runs every check and adds what it finds to `diagnostics`.
 pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diagnostics) {
@@ -23,6 +25,7 @@ pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diag
     check.links();
     check.faults();
     check.run_settings();
+    check.lossy_calls_without_timeout();
     check.layout();
     check.call_cycles();
     check.reachability();
@@ -399,12 +402,78 @@ impl<'a> Checker<'a> {
 
     fn run_settings(&mut self) {
         let run = &self.scenario.run;
-        if let (Some(duration), Some(warmup)) = (run.duration, run.warmup)
+        let duration = run.duration.unwrap_or(DEFAULT_DURATION);
+        let window = run.window.unwrap_or(DEFAULT_WINDOW);
+        if let Some(warmup) = run.warmup
             && warmup >= duration
         {
+            let source = if run.duration.is_some() { "the duration" } else { "the default duration" };
             self.error(
                 "run.warmup",
-                format!("invalid warmup {warmup}: must be shorter than the duration {duration}"),
+                format!("invalid warmup {warmup}: must be shorter than {source} {duration}"),
+            );
+        }
+        let windows = duration.as_nanos() / window.as_nanos().max(1);
+        if windows > MAX_WINDOWS {
+            self.error(
+                if run.window.is_some() { "run.window" } else { "run.duration" },
+                format!(
+                    "{windows} windows of {window} in {duration}: at most {MAX_WINDOWS} are kept; choose a wider window"
+                ),
+            );
+        }
+    }
+
+    /// The loss probability of the edge between two nodes.
+    fn loss_between(&self, a: &str, b: &str) -> f64 {
+        self.scenario
+            .links
+            .iter()
+            .find(|l| (l.from == a && l.to == b) || (l.from == b && l.to == a))
+            .and_then(|l| l.loss)
+            .unwrap_or(self.scenario.defaults.loss)
+    }
+
+    /// Warns about calls on lossy edges without a timeout, whose callers would wait for
+    /// a lost message until the end of the run.
+    fn lossy_calls_without_timeout(&mut self) {
+        let mut findings = Vec::new();
+        for (name, client) in &self.scenario.clients {
+            let service = client.target.split_once('.').map_or("", |(s, _)| s);
+            let loss = self.loss_between(name, service);
+            if loss > 0.0 && client.timeout.is_none() {
+                findings.push((format!("clients.{name}"), name.clone(), service.to_owned(), loss));
+            }
+        }
+        for (service_name, service) in &self.scenario.services {
+            for (operation_name, operation) in &service.operations {
+                for (i, step) in operation.steps.iter().enumerate() {
+                    let path = format!("services.{service_name}.operations.{operation_name}.steps[{i}]");
+                    let targets: Vec<(&str, bool)> = match step {
+                        Step::Call(call) => vec![(call.call.split_once('.').map_or("", |(s, _)| s), call.timeout.is_some())],
+                        Step::Parallel(parallel) => parallel
+                            .parallel
+                            .iter()
+                            .map(|c| (c.call.split_once('.').map_or("", |(s, _)| s), c.timeout.is_some()))
+                            .collect(),
+                        Step::Publish(publish) => vec![(publish.publish.as_str(), publish.timeout.is_some())],
+                        Step::Work(_) => Vec::new(),
+                    };
+                    for (target, has_timeout) in targets {
+                        let loss = self.loss_between(service_name, target);
+                        if loss > 0.0 && !has_timeout {
+                            findings.push((path.clone(), service_name.clone(), target.to_owned(), loss));
+                        }
+                    }
+                }
+            }
+        }
+        for (path, from, to, loss) in findings {
+            self.warning(
+                &path,
+                format!(
+                    "messages between \"{from}\" and \"{to}\" are lost with probability {loss}, and this call has no timeout, so a lost request or response leaves its caller waiting until the end of the run; add a timeout"
+                ),
             );
         }
     }
