@@ -190,8 +190,20 @@ fn to_nanos(value: f64) -> u64 {
     } else if value >= MAX_SAMPLE_NS as f64 {
         MAX_SAMPLE_NS
     } else {
-        value.round() as u64
+        round_non_negative(value)
     }
+}
+
+/// Rounds a finite non-negative number to the nearest integer, halves up.
+///
+/// This matches `f64::round` except for numbers one ulp below a half, such as
+/// 0.49999999999999994, which round up here. `f64::round` is a call into the math
+/// library, while adding one half and truncating compiles to two instructions, and
+/// rounding happens on every draw.
+#[inline]
+#[must_use]
+pub fn round_non_negative(value: f64) -> u64 {
+    (value + 0.5) as u64
 }
 
 /// Draws a standard normal value, for tests of the streams.

@@ -40,7 +40,7 @@ impl Simulation {
                     break;
                 }
             }
-            t.round() as u64
+            random::round_non_negative(t)
         } else {
             let rate = profile.rate_at(now) * factor;
             if rate <= 0.0 {
@@ -52,7 +52,7 @@ impl Simulation {
                 }
                 return;
             }
-            now + ((1e9 / rate).round() as u64).max(1)
+            now + random::round_non_negative(1e9 / rate).max(1)
         };
         state.arrival_scheduled = true;
         self.events.push(next, Event::Arrival { client });

@@ -795,9 +795,7 @@ fn scale(nanos: u64, factor: f64) -> u64 {
     if factor == 1.0 {
         nanos
     } else {
-        (nanos as f64 * factor)
-            .min(random::MAX_SAMPLE_NS as f64)
-            .round() as u64
+        random::round_non_negative((nanos as f64 * factor).min(random::MAX_SAMPLE_NS as f64))
     }
 }
 
