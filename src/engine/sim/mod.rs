@@ -112,6 +112,9 @@ struct Replica {
 #[derive(Clone, Debug)]
 struct ServiceState {
     replicas: Vec<Replica>,
+    /// Replicas that receive new requests and messages: the first `active` of
+    /// `replicas`. Replicas past it finish what they hold and then stay idle.
+    active: u32,
     next_replica: u32,
     /// Draws for random load balancing and for the backoff jitter of its calls.
     stream: Stream,
@@ -126,6 +129,8 @@ struct QueueState {
     blocked: VecDeque<(Handle, u32, u32, Message)>,
     /// Busy consumers per replica of the consuming service.
     busy_consumers: Vec<u32>,
+    /// Replicas of the consuming service that receive messages.
+    active_replicas: u32,
     next_replica: u32,
 }
 
@@ -234,6 +239,7 @@ impl Simulation {
             .iter()
             .map(|s| ServiceState {
                 replicas: vec![Replica::default(); s.replicas as usize],
+                active: s.replicas,
                 next_replica: 0,
                 stream: random::stream(seed, &format!("service/{}", s.name)),
                 outage: None,
@@ -252,6 +258,7 @@ impl Simulation {
                     messages: VecDeque::new(),
                     blocked: VecDeque::new(),
                     busy_consumers: vec![0; replicas as usize],
+                    active_replicas: replicas,
                     next_replica: 0,
                 }
             })
@@ -369,6 +376,44 @@ impl Simulation {
     #[must_use]
     pub fn metrics(&self) -> &Recorder {
         &self.metrics
+    }
+
+    /// Changes the number of replicas of `service` from now on. New replicas start idle
+    /// and receive requests and messages at once; removed replicas receive nothing new
+    /// and finish the requests and messages they already hold.
+    ///
+    /// NOTE: utilization in the summary and the time series is still computed against
+    /// the replica count of the scenario file.
+    pub fn set_replicas(&mut self, service: usize, replicas: u32) {
+        let Some(state) = self.services.get_mut(service) else {
+            return;
+        };
+        let replicas = replicas.max(1);
+        if state.replicas.len() < replicas as usize {
+            state.replicas.resize(replicas as usize, Replica::default());
+        }
+        state.active = replicas;
+        state.next_replica %= replicas;
+        for (queue, model) in self.queues.iter_mut().zip(&self.model.queues) {
+            let consumes = model.consumer.is_some_and(|(operation, _, _)| {
+                self.model.operations[operation as usize].service as usize == service
+            });
+            if consumes && queue.busy_consumers.len() < replicas as usize {
+                queue.busy_consumers.resize(replicas as usize, 0);
+            }
+            if consumes {
+                queue.active_replicas = replicas;
+            }
+        }
+        for queue in 0..self.queues.len() as u32 {
+            self.events.push(self.now_ns, Event::Dispatch { queue });
+        }
+    }
+
+    /// The number of replicas of `service` that receive new work.
+    #[must_use]
+    pub fn replicas(&self, service: usize) -> u32 {
+        self.services.get(service).map_or(0, |s| s.active)
     }
 
     /// Requests and publishes currently in flight, and jobs being served or waiting.
@@ -620,7 +665,7 @@ impl Simulation {
     fn pick_replica(&mut self, service: u32) -> u32 {
         let model = &self.model.services[service as usize];
         let state = &mut self.services[service as usize];
-        let count = state.replicas.len() as u32;
+        let count = state.active.max(1);
         if count <= 1 {
             return 0;
         }
@@ -631,8 +676,7 @@ impl Simulation {
                 replica
             }
             LoadBalancing::Random => random::index_below(&mut state.stream, count as usize) as u32,
-            LoadBalancing::LeastOutstanding => state
-                .replicas
+            LoadBalancing::LeastOutstanding => state.replicas[..count as usize]
                 .iter()
                 .enumerate()
                 .min_by_key(|(i, r)| (r.busy_workers as usize + r.waiting.len(), *i))

@@ -74,7 +74,7 @@ impl Simulation {
                 if state.messages.is_empty() {
                     break;
                 }
-                let replicas = state.busy_consumers.len() as u32;
+                let replicas = state.active_replicas.min(state.busy_consumers.len() as u32);
                 let free = (0..replicas)
                     .map(|k| (state.next_replica + k) % replicas.max(1))
                     .find(|r| state.busy_consumers[*r as usize] < concurrency);

@@ -1,0 +1,107 @@
+//! Changes made while a run goes on: a client's rate and a service's replicas take
+//! effect at the current simulated time, without a reset.
+
+use topolab::engine::run::RunConfig;
+use topolab::engine::{Model, Simulation};
+use topolab::scenario::{Duration, load_str};
+
+const OVERLOADED: &str = r"
+version: 1
+clients:
+  load:
+    target: api.serve
+    arrivals: { poisson: 1500/s }
+services:
+  api:
+    workers: 1
+    operations:
+      serve:
+        service_time: { exponential: { mean: 1ms } }
+";
+
+fn start(yaml: &str) -> Simulation {
+    let loaded = load_str(yaml, None).expect("the scenario is valid");
+    let config = RunConfig::resolve(
+        &loaded.scenario.run,
+        Some(Duration::from_secs(60)),
+        None,
+        Some(3),
+        None,
+    )
+    .expect("valid settings");
+    let model = Model::compile(&loaded.scenario).expect("the scenario compiles");
+    Simulation::new(model, config.options())
+}
+
+fn service_in_flight(simulation: &Simulation) -> i64 {
+    let entity = simulation.layout().services as usize;
+    simulation.metrics().stats[entity].in_flight.value()
+}
+
+#[test]
+fn added_replicas_drain_backlog() {
+    let mut unchanged = start(OVERLOADED);
+    let mut scaled = start(OVERLOADED);
+    unchanged.run_until(10_000_000_000).expect("runs");
+    scaled.run_until(10_000_000_000).expect("runs");
+    let backlog = service_in_flight(&scaled);
+    // At ρ = 1.5 the backlog grows by about 500 requests per second.
+    assert!(
+        backlog > 2_000,
+        "expected a backlog at 10 s, found {backlog}"
+    );
+
+    scaled.set_replicas(0, 3);
+    assert_eq!(scaled.replicas(0), 3);
+    unchanged.run_until(30_000_000_000).expect("runs");
+    scaled.run_until(30_000_000_000).expect("runs");
+
+    let grown = service_in_flight(&unchanged);
+    let drained = service_in_flight(&scaled);
+    assert!(
+        grown > 8_000,
+        "without the change the backlog keeps growing, found {grown}"
+    );
+    assert!(
+        drained < 50,
+        "with three replicas at ρ = 0.5 the backlog drains, found {drained}"
+    );
+}
+
+#[test]
+fn removed_replicas_finish_their_work() {
+    let mut simulation = start(&OVERLOADED.replace("workers: 1", "workers: 1\n    replicas: 3"));
+    simulation.run_until(5_000_000_000).expect("runs");
+    simulation.set_replicas(0, 1);
+    simulation.run_until(6_000_000_000).expect("runs");
+    // The single remaining replica is overloaded again, so the backlog grows, but
+    // nothing is lost: every arrival is served, waiting or in service.
+    let entity = simulation.layout().operations as usize;
+    let stats = &simulation.metrics().stats[entity];
+    let in_flight = stats.in_flight.value();
+    assert!(
+        in_flight > 200,
+        "expected a growing backlog on one replica, found {in_flight}"
+    );
+}
+
+#[test]
+fn rate_factor_doubles_arrivals() {
+    let mut simulation = start(&OVERLOADED.replace("1500/s", "100/s"));
+    simulation.run_until(20_000_000_000).expect("runs");
+    simulation.set_client_rate_factor(0, 2.0);
+    simulation.run_until(40_000_000_000).expect("runs");
+    let series = &simulation.metrics().stats[simulation.layout().clients as usize].series;
+    let before: u64 = series[..20].iter().map(|w| w.counts.offered).sum();
+    let after: u64 = series[20..40].iter().map(|w| w.counts.offered).sum();
+    // Poisson counts over 20 s: about 2000 ± 45 before and 4000 ± 63 after (one
+    // standard deviation), so these bounds are more than eight deviations wide.
+    assert!(
+        (1_600..=2_400).contains(&before),
+        "arrivals before the change: {before}"
+    );
+    assert!(
+        (3_400..=4_600).contains(&after),
+        "arrivals after the change: {after}"
+    );
+}
