@@ -48,6 +48,13 @@ struct Tracked {
     entity: usize,
     /// Whether the entity is a queue, whose number in system is waiting plus handled.
     queue: bool,
+    /// Entities whose arrival and end counters, summed, count the entity's measured
+    /// requests: its operations for a service, else the entity itself.
+    ///
+    /// The engine may update a service's counters only when a window closes or the
+    /// run finishes, as the sums of its operations' counters, which are current after
+    /// every event.
+    counted_by: Vec<usize>,
 }
 
 impl Tracked {
@@ -62,10 +69,16 @@ impl Tracked {
 
     /// Returns the number of measured requests or messages in the system now: those
     /// that arrived at or after the warm-up and have not ended.
-    fn measured_in_system(stats: &Stats) -> i64 {
-        let offered = i64::try_from(stats.total.offered).expect("the count fits in i64");
-        let completed = i64::try_from(stats.total.completed).expect("the count fits in i64");
-        offered - completed
+    fn measured_in_system(&self, stats: &[Stats]) -> i64 {
+        self.counted_by
+            .iter()
+            .map(|&entity| {
+                let total = &stats[entity].total;
+                let offered = i64::try_from(total.offered).expect("the count fits in i64");
+                let completed = i64::try_from(total.completed).expect("the count fits in i64");
+                offered - completed
+            })
+            .sum()
     }
 
     /// Returns the time integral of the number in the system over `measured_ns`, in
@@ -84,30 +97,45 @@ fn tracked_entities(simulation: &Simulation) -> Vec<Tracked> {
     let model = simulation.model();
     let layout = simulation.layout();
     let mut tracked = Vec::new();
-    let mut add = |kind: &str, name: &str, entity: u32, queue: bool| {
+    let mut add = |kind: &str, name: &str, entity: u32, queue: bool, counted_by: Vec<usize>| {
         tracked.push(Tracked {
             name: format!("{kind} {name}"),
             entity: entity as usize,
             queue,
+            counted_by,
         });
     };
     for (i, client) in model.clients.iter().enumerate() {
-        add("client", &client.name, layout.clients + i as u32, false);
+        let entity = layout.clients + i as u32;
+        add("client", &client.name, entity, false, vec![entity as usize]);
     }
     for (i, service) in model.services.iter().enumerate() {
-        add("service", &service.name, layout.services + i as u32, false);
+        let operations = (0..model.operations.len())
+            .filter(|&operation| model.operations[operation].service as usize == i)
+            .map(|operation| layout.operations as usize + operation)
+            .collect();
+        add(
+            "service",
+            &service.name,
+            layout.services + i as u32,
+            false,
+            operations,
+        );
     }
     for (i, operation) in model.operations.iter().enumerate() {
+        let entity = layout.operations + i as u32;
         add(
             "operation",
             &operation.name,
-            layout.operations + i as u32,
+            entity,
             false,
+            vec![entity as usize],
         );
     }
     for (i, queue) in model.queues.iter().enumerate() {
         if queue.consumer.is_some() {
-            add("queue", &queue.name, layout.queues + i as u32, true);
+            let entity = layout.queues + i as u32;
+            add("queue", &queue.name, entity, true, vec![entity as usize]);
         }
     }
     tracked
@@ -142,8 +170,8 @@ fn pre_warmup_residence(
         tracked
             .iter()
             .map(|item| {
-                let stats = &simulation.metrics().stats[item.entity];
-                item.in_system(stats) - Tracked::measured_in_system(stats)
+                let stats = &simulation.metrics().stats;
+                item.in_system(&stats[item.entity]) - item.measured_in_system(stats)
             })
             .collect()
     };
