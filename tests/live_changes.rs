@@ -105,3 +105,39 @@ fn rate_factor_doubles_arrivals() {
         "arrivals after the change: {after}"
     );
 }
+
+#[test]
+fn raised_rate_applies_at_once() {
+    // A nearly stopped client is raised back to full rate: the arrival drawn at the low
+    // rate, seconds away, must not delay the new ones.
+    let mut simulation = start(
+        &OVERLOADED
+            .replace("1500/s", "800/s")
+            .replace("workers: 1", "workers: 4"),
+    );
+    simulation.run_until(1_000_000_000).expect("runs");
+    simulation.set_client_rate_factor(0, 0.0001);
+    simulation.run_until(1_100_000_000).expect("runs");
+    simulation.set_client_rate_factor(0, 1.0);
+    simulation.run_until(2_000_000_000).expect("runs");
+    let series = &simulation.metrics().stats[simulation.layout().clients as usize].series;
+    let second = series[1].counts.offered;
+    // About 720 arrivals fall in [1.1 s, 2 s) at 800/s; a Poisson count of that mean has
+    // a standard deviation of about 27, so 600 is more than four deviations below.
+    assert!(second > 600, "arrivals in the second window: {second}");
+}
+
+#[test]
+fn zero_rate_stops_poisson_arrivals() {
+    let mut simulation = start(
+        &OVERLOADED
+            .replace("1500/s", "800/s")
+            .replace("workers: 1", "workers: 4"),
+    );
+    simulation.run_until(1_000_000_000).expect("runs");
+    simulation.set_client_rate_factor(0, 0.0);
+    simulation.run_until(3_000_000_000).expect("runs");
+    let series = &simulation.metrics().stats[simulation.layout().clients as usize].series;
+    assert_eq!(series[1].counts.offered, 0);
+    assert_eq!(series[2].counts.offered, 0);
+}

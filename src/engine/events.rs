@@ -12,8 +12,9 @@ use super::slab::Handle;
 /// What happens at a scheduled time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Event {
-    /// The next arrival of an open client.
-    Arrival { client: u32 },
+    /// The next arrival of an open client; stale unless `generation` is the client's
+    /// current one, which changes when its rate is changed while running.
+    Arrival { client: u32, generation: u32 },
     /// A user of a closed client ends its think time and sends a request.
     UserWake { client: u32 },
     /// A call's next attempt leaves after its backoff.
@@ -128,15 +129,39 @@ mod tests {
     #[test]
     fn equal_times_pop_in_push_order() {
         let mut queue = EventQueue::default();
-        queue.push(5, Event::Arrival { client: 1 });
-        queue.push(3, Event::Arrival { client: 0 });
-        queue.push(5, Event::Arrival { client: 2 });
-        queue.push(5, Event::Arrival { client: 3 });
+        queue.push(
+            5,
+            Event::Arrival {
+                client: 1,
+                generation: 0,
+            },
+        );
+        queue.push(
+            3,
+            Event::Arrival {
+                client: 0,
+                generation: 0,
+            },
+        );
+        queue.push(
+            5,
+            Event::Arrival {
+                client: 2,
+                generation: 0,
+            },
+        );
+        queue.push(
+            5,
+            Event::Arrival {
+                client: 3,
+                generation: 0,
+            },
+        );
         let order: Vec<Event> = std::iter::from_fn(|| queue.pop().map(|(_, e)| e)).collect();
         let clients: Vec<u32> = order
             .iter()
             .map(|e| match e {
-                Event::Arrival { client } => *client,
+                Event::Arrival { client, .. } => *client,
                 _ => u32::MAX,
             })
             .collect();

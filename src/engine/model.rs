@@ -458,8 +458,9 @@ impl Builder<'_> {
                 Some(consumer) => {
                     let operation = self.operation(&consumer.operation)?;
                     let service = operations[operation as usize].service;
-                    services[service as usize].consumer_slots =
-                        services[service as usize].consumer_slots.saturating_add(consumer.concurrency);
+                    services[service as usize].consumer_slots = services[service as usize]
+                        .consumer_slots
+                        .saturating_add(consumer.concurrency);
                     let edge = self.edge(
                         NodeRef::Queue(queue_number as u32),
                         NodeRef::Service(service),

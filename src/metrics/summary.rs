@@ -255,7 +255,8 @@ fn ratio(numerator: u64, denominator: u64) -> f64 {
 }
 
 impl Summary {
-    /// Summarizes a run that has been finished with [`Simulation::finish`].
+    /// Summarizes a run that has been finished with [`Simulation::finish`], or brought
+    /// up to date with [`Simulation::refresh_metrics`] while it goes on.
     #[must_use]
     pub fn new(simulation: &Simulation, scenario_name: &str) -> Self {
         let model = simulation.model();

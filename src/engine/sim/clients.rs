@@ -47,7 +47,9 @@ impl Simulation {
                 // Wait for the profile's next change, if any.
                 state.arrival_scheduled = false;
                 if let Some(change) = profile.next_change_after(now) {
-                    self.events.push(change, Event::Arrival { client });
+                    let generation = state.arrival_generation;
+                    self.events
+                        .push(change, Event::Arrival { client, generation });
                     state.arrival_scheduled = true;
                 }
                 return;
@@ -55,13 +57,15 @@ impl Simulation {
             now + random::round_non_negative(1e9 / rate).max(1)
         };
         state.arrival_scheduled = true;
-        self.events.push(next, Event::Arrival { client });
+        let generation = state.arrival_generation;
+        self.events
+            .push(next, Event::Arrival { client, generation });
     }
 
     pub(super) fn on_arrival(&mut self, client: u32) {
         let is_rate_zero = matches!(
             &self.model.clients[client as usize].workload,
-            WorkloadModel::Open { poisson: false, profile } if profile.rate_at(self.now_ns) * self.clients[client as usize].rate_factor <= 0.0
+            WorkloadModel::Open { profile, .. } if profile.rate_at(self.now_ns) * self.clients[client as usize].rate_factor <= 0.0
         );
         if !is_rate_zero {
             self.issue(client);
@@ -89,8 +93,11 @@ impl Simulation {
             return;
         };
         state.rate_factor = factor.max(0.0);
-        if !state.arrival_scheduled {
-            self.schedule_arrival(client as u32);
-        }
+        // The pending arrival was drawn at the old rate: replace it with one drawn from
+        // now at the new rate. For Poisson arrivals this is exact, because the process
+        // is memoryless; evenly spaced arrivals restart their spacing from now.
+        state.arrival_generation = state.arrival_generation.wrapping_add(1);
+        state.arrival_scheduled = false;
+        self.schedule_arrival(client as u32);
     }
 }

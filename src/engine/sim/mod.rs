@@ -141,6 +141,8 @@ struct ClientState {
     rate_factor: f64,
     /// Whether an arrival event is scheduled (open clients).
     arrival_scheduled: bool,
+    /// Generation of the scheduled arrival; arrivals of older generations are stale.
+    arrival_generation: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -232,6 +234,7 @@ impl Simulation {
                 stream: random::stream(seed, &format!("client/{}", c.name)),
                 rate_factor: 1.0,
                 arrival_scheduled: false,
+                arrival_generation: 0,
             })
             .collect();
         let services = model
@@ -518,6 +521,14 @@ impl Simulation {
         Ok(())
     }
 
+    /// Brings the whole-run metrics up to the current time without ending the run: the
+    /// sums of each service's operations and the time-averages. A live view calls it
+    /// before [`crate::metrics::summary::Summary::new`]; between calls, a service's
+    /// whole-run counters lag by up to one window.
+    pub fn refresh_metrics(&mut self) {
+        self.metrics.flush(self.now_ns);
+    }
+
     /// Ends the run at the current time: closes the last, possibly partial, window and
     /// brings the time-averages up to date.
     pub fn finish(&mut self) {
@@ -571,7 +582,11 @@ impl Simulation {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Arrival { client } => self.on_arrival(client),
+            Event::Arrival { client, generation } => {
+                if self.clients[client as usize].arrival_generation == generation {
+                    self.on_arrival(client);
+                }
+            }
             Event::UserWake { client } => self.issue(client),
             Event::SendAttempt { call } => self.send_attempt(call),
             Event::RequestArrive {
