@@ -407,7 +407,11 @@ impl<'a> Checker<'a> {
         if let Some(warmup) = run.warmup
             && warmup >= duration
         {
-            let source = if run.duration.is_some() { "the duration" } else { "the default duration" };
+            let source = if run.duration.is_some() {
+                "the duration"
+            } else {
+                "the default duration"
+            };
             self.error(
                 "run.warmup",
                 format!("invalid warmup {warmup}: must be shorter than {source} {duration}"),
@@ -442,27 +446,48 @@ impl<'a> Checker<'a> {
             let service = client.target.split_once('.').map_or("", |(s, _)| s);
             let loss = self.loss_between(name, service);
             if loss > 0.0 && client.timeout.is_none() {
-                findings.push((format!("clients.{name}"), name.clone(), service.to_owned(), loss));
+                findings.push((
+                    format!("clients.{name}"),
+                    name.clone(),
+                    service.to_owned(),
+                    loss,
+                ));
             }
         }
         for (service_name, service) in &self.scenario.services {
             for (operation_name, operation) in &service.operations {
                 for (i, step) in operation.steps.iter().enumerate() {
-                    let path = format!("services.{service_name}.operations.{operation_name}.steps[{i}]");
+                    let path =
+                        format!("services.{service_name}.operations.{operation_name}.steps[{i}]");
                     let targets: Vec<(&str, bool)> = match step {
-                        Step::Call(call) => vec![(call.call.split_once('.').map_or("", |(s, _)| s), call.timeout.is_some())],
+                        Step::Call(call) => vec![(
+                            call.call.split_once('.').map_or("", |(s, _)| s),
+                            call.timeout.is_some(),
+                        )],
                         Step::Parallel(parallel) => parallel
                             .parallel
                             .iter()
-                            .map(|c| (c.call.split_once('.').map_or("", |(s, _)| s), c.timeout.is_some()))
+                            .map(|c| {
+                                (
+                                    c.call.split_once('.').map_or("", |(s, _)| s),
+                                    c.timeout.is_some(),
+                                )
+                            })
                             .collect(),
-                        Step::Publish(publish) => vec![(publish.publish.as_str(), publish.timeout.is_some())],
+                        Step::Publish(publish) => {
+                            vec![(publish.publish.as_str(), publish.timeout.is_some())]
+                        }
                         Step::Work(_) => Vec::new(),
                     };
                     for (target, has_timeout) in targets {
                         let loss = self.loss_between(service_name, target);
                         if loss > 0.0 && !has_timeout {
-                            findings.push((path.clone(), service_name.clone(), target.to_owned(), loss));
+                            findings.push((
+                                path.clone(),
+                                service_name.clone(),
+                                target.to_owned(),
+                                loss,
+                            ));
                         }
                     }
                 }
