@@ -5,3 +5,5 @@ pub mod cli;
 pub mod engine;
 pub mod metrics;
 pub mod scenario;
+#[cfg(feature = "gui")]
+pub mod ui;

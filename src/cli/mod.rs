@@ -20,11 +20,16 @@ pub const EXIT_INVALID: u8 = 2;
 #[command(
     name = "topolab",
     version,
-    about = "Design message-driven architectures and simulate them under load and failures"
+    about = "Design message-driven architectures and simulate them under load and failures",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// A scenario file to open in the desktop application [default: the file opened
+    /// last, else the bundled checkout-async scenario].
+    #[cfg(feature = "gui")]
+    file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -83,13 +88,18 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run_command(&args),
         Some(Command::Validate { file }) => Ok(validate_command(&file)),
         Some(Command::Schema) => schema_command(),
+        #[cfg(feature = "gui")]
+        None if has_display() => crate::ui::run_app(cli.file).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "gui")]
         None => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            command
-                .print_help()
-                .map(|()| ExitCode::SUCCESS)
-                .map_err(anyhow::Error::from)
+            eprintln!(
+                "topolab: no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the \
+                 desktop application cannot open; use a subcommand to work headless"
+            );
+            print_help()
         }
+        #[cfg(not(feature = "gui"))]
+        None => print_help(),
     };
     match result {
         Ok(code) => code,
@@ -97,6 +107,33 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn print_help() -> anyhow::Result<ExitCode> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    command
+        .print_help()
+        .map(|()| ExitCode::SUCCESS)
+        .map_err(anyhow::Error::from)
+}
+
+/// Returns whether a window can open. On Linux and the BSDs the environment must name an
+/// X11 or Wayland display, and other systems always have one.
+#[cfg(feature = "gui")]
+fn has_display() -> bool {
+    if cfg!(any(
+        target_os = "linux",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    )) {
+        ["DISPLAY", "WAYLAND_DISPLAY"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+    } else {
+        true
     }
 }
 

@@ -1,0 +1,807 @@
+//! The application window: menus, run controls, panels and the status bar.
+//!
+//! Three kinds of state stay apart here. The [`Document`] is the scenario as read from
+//! its file. The run state lives on the engine thread; the app only keeps the
+//! [`RunHistory`] it has drained from the engine's reports. View state (panels shown,
+//! pacing, recent files, plot scope, the graph's pan and zoom) belongs to the app, and
+//! only [`Settings`] of it are persisted, through eframe's storage, never with the
+//! scenario.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration as WallDuration, Instant};
+
+use anyhow::Context as _;
+use egui::{Key, Modifiers, RichText, Ui};
+
+use crate::scenario::{self, Diagnostic, Duration};
+
+use super::actions::Action;
+use super::bundled::{self, BUNDLED};
+use super::document::{Document, Source};
+use super::driver::{Command, Driver, MAX_SPEED, MIN_SPEED, Report, RunState, Waker};
+use super::graph::{self, GraphView};
+use super::history::RunHistory;
+use super::panels::{self, DiagnosticsAction};
+use super::plots::{self, PlotsView};
+use super::settings::Settings;
+
+/// Wall time the UI spends per frame at most on draining engine reports.
+const DRAIN_BUDGET: WallDuration = WallDuration::from_millis(4);
+
+/// Interval between repaints while a run plays, unless a report requests one sooner.
+const PLAYING_REPAINT: WallDuration = WallDuration::from_millis(33);
+
+/// A source that could not be opened, with everything wrong with it.
+#[derive(Clone, Debug)]
+struct OpenFailure {
+    source: Source,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The starting point of the app.
+pub struct AppOptions {
+    /// A file to open instead of the last document.
+    pub initial: Option<PathBuf>,
+    /// Settings restored from the last session.
+    pub settings: Settings,
+    /// Whether File ▸ Open shows the system's file dialog; tests turn it off.
+    pub dialogs: bool,
+    /// Called by the engine thread after it sends reports.
+    pub waker: Option<Waker>,
+}
+
+/// The values of the run controls as the user edits them.
+#[derive(Clone, Debug, Default)]
+struct Controls {
+    /// Rate factor of each client, in file order.
+    rate_factors: Vec<f64>,
+    /// Replicas of each service, in file order.
+    replicas: Vec<u32>,
+    seed: u64,
+    duration_text: String,
+    duration_error: Option<String>,
+    /// The horizon last reported by the engine, ns.
+    known_duration_ns: u64,
+    path_text: String,
+    show_path_field: bool,
+    /// Whether the path field takes the keyboard focus in the next frame.
+    focus_path_field: bool,
+}
+
+/// A message in the status bar.
+#[derive(Clone, Debug)]
+struct Notice {
+    text: String,
+    is_error: bool,
+}
+
+/// The Topolab window.
+pub struct TopolabApp {
+    document: Document,
+    failure: Option<OpenFailure>,
+    history: RunHistory,
+    driver: Driver,
+    settings: Settings,
+    controls: Controls,
+    plots: PlotsView,
+    /// The canvas's view state, which includes the selection.
+    graph: GraphView,
+    notice: Option<Notice>,
+    dialogs: bool,
+    /// Title of each bundled scenario, for the Scenarios menu.
+    bundled_titles: Vec<(&'static str, String)>,
+    title_changed: bool,
+}
+
+impl TopolabApp {
+    /// Starts the engine thread and opens the first document: `options.initial`, else
+    /// the last document, else the bundled default. A source that cannot be opened
+    /// leaves the default open and lists its errors.
+    ///
+    /// Fails if the engine thread cannot start, or if the bundled default scenario is
+    /// invalid, which a test rules out.
+    pub fn new(options: AppOptions) -> anyhow::Result<Self> {
+        let default = bundled::DEFAULT.load().map_err(|diagnostics| {
+            let messages: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+            anyhow::anyhow!(
+                "the bundled default scenario is invalid:\n{}",
+                messages.join("\n")
+            )
+        })?;
+        let bundled_titles = BUNDLED
+            .iter()
+            .map(|b| {
+                let title = b
+                    .load()
+                    .ok()
+                    .and_then(|loaded| loaded.scenario.name)
+                    .unwrap_or_default();
+                (b.file, title)
+            })
+            .collect();
+        let mut app = Self {
+            document: Document {
+                source: Source::Bundled(bundled::DEFAULT.file.to_owned()),
+                scenario: default.scenario,
+                warnings: default.warnings,
+            },
+            failure: None,
+            history: RunHistory::default(),
+            driver: Driver::spawn(options.waker).context("cannot start the engine thread")?,
+            settings: options.settings,
+            controls: Controls::default(),
+            plots: PlotsView::default(),
+            graph: GraphView::default(),
+            notice: None,
+            dialogs: options.dialogs,
+            bundled_titles,
+            title_changed: true,
+        };
+        let pacing = app.settings.pacing();
+        app.driver.send(Command::SetSpeed(pacing));
+        let first = options
+            .initial
+            .map(Source::File)
+            .or_else(|| app.settings.last.clone())
+            .unwrap_or_else(|| app.document.source.clone());
+        let opened = first != app.document.source && app.open(first);
+        if !opened {
+            app.load_document();
+        }
+        Ok(app)
+    }
+
+    /// Returns the open document.
+    #[must_use]
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// Returns the app's copy of the current run.
+    #[must_use]
+    pub fn history(&self) -> &RunHistory {
+        &self.history
+    }
+
+    /// Returns the plots' view state.
+    #[must_use]
+    pub fn plots(&self) -> &PlotsView {
+        &self.plots
+    }
+
+    /// Returns the persisted view settings.
+    #[must_use]
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Returns the selected node's name.
+    #[must_use]
+    pub fn selection(&self) -> Option<&str> {
+        self.graph.selection()
+    }
+
+    /// Selects the node called `name`, or clears the selection.
+    pub fn select(&mut self, name: Option<String>) {
+        self.graph.select(name);
+    }
+
+    /// Returns the rectangle in which the canvas drew the node called `name` in the last
+    /// frame, in screen points.
+    #[must_use]
+    pub fn graph_node_rect(&self, name: &str) -> Option<egui::Rect> {
+        self.graph.node_screen_rect(name)
+    }
+
+    /// Returns the diagnostics of the last source that could not be opened.
+    #[must_use]
+    pub fn failed_diagnostics(&self) -> Option<&[Diagnostic]> {
+        self.failure.as_ref().map(|f| f.diagnostics.as_slice())
+    }
+
+    /// Sets the text of the path field, as typing into it would.
+    pub fn set_path_text(&mut self, text: &str) {
+        text.clone_into(&mut self.controls.path_text);
+        self.controls.show_path_field = true;
+    }
+
+    /// Opens `source` and returns whether it opened. On success the engine loads it and
+    /// a new run starts; otherwise the current document stays and the errors are listed.
+    pub fn open(&mut self, source: Source) -> bool {
+        let result = match &source {
+            Source::Bundled(file) => {
+                let Some(bundled) = bundled::find(file) else {
+                    tracing::warn!(file, "unknown bundled scenario; keeping the current one");
+                    return false;
+                };
+                bundled.load()
+            }
+            Source::File(path) => scenario::load_file(path),
+        };
+        if let Source::File(path) = &source {
+            self.settings.add_recent(path);
+        }
+        match result {
+            Ok(loaded) => {
+                tracing::info!(source = %source.display_name(), "scenario opened");
+                self.document = Document {
+                    source,
+                    scenario: loaded.scenario,
+                    warnings: loaded.warnings,
+                };
+                self.failure = None;
+                self.load_document();
+                self.notice = Some(Notice {
+                    text: format!("Opened {}", self.document.source.display_name()),
+                    is_error: false,
+                });
+                true
+            }
+            Err(diagnostics) => {
+                tracing::info!(
+                    source = %source.display_name(),
+                    errors = diagnostics.len(),
+                    "scenario could not be opened"
+                );
+                self.notice = Some(Notice {
+                    text: format!("{} could not be opened", source.display_name()),
+                    is_error: true,
+                });
+                self.failure = Some(OpenFailure {
+                    source,
+                    diagnostics,
+                });
+                false
+            }
+        }
+    }
+
+    /// Sends the document to the engine and resets what depends on the old one.
+    fn load_document(&mut self) {
+        self.settings.last = Some(self.document.source.clone());
+        self.graph.select(None);
+        self.graph.zoom_to_fit();
+        self.title_changed = true;
+        self.controls.rate_factors = vec![1.0; self.document.scenario.clients.len()];
+        self.controls.replicas = self
+            .document
+            .scenario
+            .services
+            .values()
+            .map(|service| service.replicas)
+            .collect();
+        self.driver
+            .send(Command::Load(Box::new(self.document.scenario.clone())));
+    }
+
+    /// Carries out `action`.
+    pub fn perform(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Play => self.driver.send(Command::Play),
+            Action::Pause => self.driver.send(Command::Pause),
+            Action::Step => self.driver.send(Command::Step),
+            Action::Reset => self.driver.send(Command::Reset),
+            Action::Open => self.open_dialog(),
+            Action::OpenPath => self.show_path_field(),
+            Action::Reload => {
+                let source = self
+                    .failure
+                    .as_ref()
+                    .map_or_else(|| self.document.source.clone(), |f| f.source.clone());
+                self.open(source);
+            }
+            Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+        }
+    }
+
+    fn show_path_field(&mut self) {
+        self.controls.show_path_field = true;
+        self.controls.focus_path_field = true;
+    }
+
+    fn open_dialog(&mut self) {
+        if !self.dialogs {
+            self.show_path_field();
+            return;
+        }
+        let mut dialog = rfd::FileDialog::new().add_filter("Scenario", &["yaml", "yml"]);
+        if let Source::File(path) = &self.document.source
+            && let Some(folder) = path.parent()
+        {
+            dialog = dialog.set_directory(folder);
+        }
+        match dialog.pick_file() {
+            Some(path) => {
+                self.open(Source::File(path));
+            }
+            None => {
+                // Without a file dialog service (as under a bare X server) this is
+                // also what comes back, so offer the path field.
+                self.show_path_field();
+            }
+        }
+    }
+
+    /// Draws the whole window into `ui`; the eframe app and the tests both call it.
+    pub fn ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.drain_reports();
+        self.handle_dropped_files(&ctx);
+        self.handle_shortcuts(&ctx);
+        if std::mem::take(&mut self.title_changed) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
+                "{} — Topolab",
+                self.document.source.display_name()
+            )));
+        }
+
+        egui::Panel::top("menu-bar").show(ui, |ui| self.menu_bar_ui(ui));
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        if self.controls.show_path_field {
+            egui::Panel::top("path-field").show(ui, |ui| self.path_field_ui(ui));
+        }
+        if self.failure.is_some() {
+            egui::Panel::top("diagnostics").show(ui, |ui| self.diagnostics_ui(ui));
+        }
+        egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar_ui(ui));
+        if self.settings.panels.plots {
+            egui::Panel::bottom("plots")
+                .resizable(true)
+                .default_size(300.0)
+                .min_size(160.0)
+                .show(ui, |ui| {
+                    plots::plots_ui(ui, &mut self.plots, &self.history, self.graph.selection());
+                });
+        }
+        if self.settings.panels.scenario {
+            egui::Panel::left("scenario-panel")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| self.scenario_panel_ui(ui));
+        }
+        if self.settings.panels.node
+            && let Some(name) = self.graph.selection().map(str::to_owned)
+        {
+            egui::Panel::right("node-panel")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    panels::node_panel_ui(ui, &name, &self.document.scenario, &self.history);
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
+        file_hover_overlay(&ctx);
+
+        if self.history.state() == RunState::Playing {
+            ctx.request_repaint_after(PLAYING_REPAINT);
+        }
+        self.driver.flush();
+    }
+
+    /// Folds the reports that have arrived into the history, for [`DRAIN_BUDGET`] at
+    /// most, so that a flood of reports cannot stall a frame.
+    fn drain_reports(&mut self) {
+        let started = Instant::now();
+        while started.elapsed() < DRAIN_BUDGET {
+            let Some(report) = self.driver.try_recv() else {
+                break;
+            };
+            if let Report::Started(info) = &report {
+                self.controls.rate_factors.clone_from(&info.rate_factors);
+                self.controls.replicas.clone_from(&info.replicas);
+                self.controls.seed = info.config.seed;
+            }
+            if let Some(message) = self.history.apply(report) {
+                self.notice = Some(Notice {
+                    text: message,
+                    is_error: true,
+                });
+            }
+        }
+        if let Some(status) = self.history.status()
+            && status.duration_ns != self.controls.known_duration_ns
+        {
+            self.controls.known_duration_ns = status.duration_ns;
+            self.controls.duration_text = Duration::from_nanos(status.duration_ns).to_string();
+            self.controls.duration_error = None;
+        }
+        if !self.driver.is_connected() {
+            self.notice = Some(Notice {
+                text: "The engine thread has stopped; restart Topolab to run again".to_owned(),
+                is_error: true,
+            });
+        }
+    }
+
+    fn handle_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> = ctx.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_path_buf())
+                .collect()
+        });
+        let Some(path) = dropped.into_iter().next() else {
+            return;
+        };
+        if is_scenario_file(&path) {
+            self.open(Source::File(path));
+        } else {
+            self.notice = Some(Notice {
+                text: format!("{} is not a .yaml scenario file", path.display()),
+                is_error: true,
+            });
+        }
+    }
+
+    fn handle_shortcuts(&mut self, ctx: &egui::Context) {
+        // Keys without modifiers belong to the focused widget, if any: a text field takes
+        // them as text, a slider moves on arrows and a button presses on Space.
+        let typing = ctx.egui_wants_keyboard_input() || ctx.memory(|m| m.focused().is_some());
+        let actions = [
+            Action::Step,
+            Action::Reset,
+            Action::Open,
+            Action::OpenPath,
+            Action::Reload,
+            Action::Quit,
+        ];
+        for action in actions {
+            let Some(shortcut) = action.shortcut() else {
+                continue;
+            };
+            if typing && shortcut.modifiers.is_none() {
+                continue;
+            }
+            if ctx.input_mut(|input| input.consume_shortcut(&shortcut)) {
+                self.perform(ctx, action);
+            }
+        }
+        if !typing && ctx.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Space)) {
+            let action = if self.history.state() == RunState::Playing {
+                Action::Pause
+            } else {
+                Action::Play
+            };
+            self.perform(ctx, action);
+        }
+    }
+
+    fn action_button(&mut self, ui: &mut Ui, action: Action, enabled: bool) {
+        let mut tooltip = action.tooltip().to_owned();
+        if let Some(shortcut) = action.shortcut() {
+            tooltip.push_str(&format!(" ({})", ui.ctx().format_shortcut(&shortcut)));
+        } else if matches!(action, Action::Play | Action::Pause) {
+            tooltip.push_str(" (Space)");
+        }
+        let response = ui
+            .add_enabled(enabled, egui::Button::new(action.label()))
+            .on_hover_text(tooltip);
+        if response.clicked() {
+            self.perform(ui.ctx(), action);
+        }
+    }
+
+    fn menu_entry(&mut self, ui: &mut Ui, action: Action) {
+        let mut button = egui::Button::new(action.label());
+        if let Some(shortcut) = action.shortcut() {
+            button = button.shortcut_text(ui.ctx().format_shortcut(&shortcut));
+        }
+        if ui.add(button).on_hover_text(action.tooltip()).clicked() {
+            self.perform(ui.ctx(), action);
+        }
+    }
+
+    fn menu_bar_ui(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                self.menu_entry(ui, Action::Open);
+                self.menu_entry(ui, Action::OpenPath);
+                self.menu_entry(ui, Action::Reload);
+                ui.menu_button("Recent files", |ui| self.recent_menu_ui(ui));
+                ui.separator();
+                self.menu_entry(ui, Action::Quit);
+            });
+            ui.menu_button("Scenarios", |ui| {
+                for (file, title) in self.bundled_titles.clone() {
+                    let label = if title.is_empty() {
+                        file.to_owned()
+                    } else {
+                        format!("{title} ({file})")
+                    };
+                    if ui.button(label).clicked() {
+                        self.open(Source::Bundled(file.to_owned()));
+                    }
+                }
+            });
+            ui.menu_button("View", |ui| {
+                ui.checkbox(&mut self.settings.panels.scenario, "Scenario panel");
+                ui.checkbox(&mut self.settings.panels.node, "Selected node panel");
+                ui.checkbox(&mut self.settings.panels.plots, "Plots");
+            });
+        });
+    }
+
+    fn recent_menu_ui(&mut self, ui: &mut Ui) {
+        if self.settings.recent.is_empty() {
+            ui.weak("No recent files");
+            return;
+        }
+        for path in self.settings.recent.clone() {
+            if ui.button(path.display().to_string()).clicked() {
+                self.open(Source::File(path));
+            }
+        }
+        ui.separator();
+        if ui.button("Clear recent files").clicked() {
+            self.settings.recent.clear();
+        }
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let state = self.history.state();
+            let playing = state == RunState::Playing;
+            let runnable = self.history.info().is_some() && state != RunState::Failed;
+            self.action_button(ui, Action::Play, runnable && !playing);
+            self.action_button(ui, Action::Pause, playing);
+            self.action_button(ui, Action::Step, runnable && state != RunState::Finished);
+            self.action_button(ui, Action::Reset, self.history.info().is_some());
+            ui.separator();
+            self.speed_ui(ui);
+            ui.separator();
+            self.seed_ui(ui);
+            ui.separator();
+            self.duration_ui(ui);
+        });
+    }
+
+    fn speed_ui(&mut self, ui: &mut Ui) {
+        let before = self.settings.pacing();
+        ui.add_enabled_ui(!self.settings.unpaced, |ui| {
+            ui.add(
+                egui::Slider::new(&mut self.settings.speed, MIN_SPEED..=MAX_SPEED)
+                    .logarithmic(true)
+                    .suffix("×")
+                    .text("speed"),
+            )
+            .on_hover_text("Simulated seconds per wall second");
+        });
+        ui.checkbox(&mut self.settings.unpaced, "As fast as possible")
+            .on_hover_text("Play without pacing; the results are the same at every speed");
+        let after = self.settings.pacing();
+        if after != before {
+            self.driver.send(Command::SetSpeed(after));
+        }
+    }
+
+    fn seed_ui(&mut self, ui: &mut Ui) {
+        ui.label("Seed");
+        let response = ui
+            .add(egui::DragValue::new(&mut self.controls.seed))
+            .on_hover_text("Seed of every random stream; changing it starts a new run");
+        if response.changed() {
+            self.driver.send(Command::SetSeed(self.controls.seed));
+        }
+    }
+
+    fn duration_ui(&mut self, ui: &mut Ui) {
+        ui.label("Duration");
+        let mut edit = egui::TextEdit::singleline(&mut self.controls.duration_text)
+            .desired_width(64.0)
+            .hint_text("60s");
+        if self.controls.duration_error.is_some() {
+            edit = edit.text_color(ui.visuals().error_fg_color);
+        }
+        let response = ui.add(edit);
+        let hover = self.controls.duration_error.clone().unwrap_or_else(|| {
+            "Simulated time to run, such as 90s or 5m; press Enter to apply".to_owned()
+        });
+        let response = response.on_hover_text(hover);
+        if response.lost_focus() && response.changed() || submitted(ui, &response) {
+            match Duration::parse(&self.controls.duration_text) {
+                Ok(duration) if duration.as_nanos() > 0 => {
+                    self.controls.duration_error = None;
+                    self.driver.send(Command::SetDuration(duration));
+                }
+                Ok(_) => {
+                    self.controls.duration_error =
+                        Some("The duration must be greater than zero".to_owned());
+                }
+                Err(message) => self.controls.duration_error = Some(message),
+            }
+        }
+        if let Some(error) = &self.controls.duration_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    }
+
+    fn path_field_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            ui.label("Scenario path");
+            let response = ui.add(
+                egui::TextEdit::singleline(&mut self.controls.path_text)
+                    .desired_width(420.0)
+                    .hint_text("scenarios/mm1.yaml"),
+            );
+            if std::mem::take(&mut self.controls.focus_path_field) {
+                response.request_focus();
+            }
+            let open = ui.button("Open").clicked() || submitted(ui, &response);
+            if open {
+                let text = self.controls.path_text.trim();
+                if text.is_empty() {
+                    self.notice = Some(Notice {
+                        text: "Type the path of a scenario file first".to_owned(),
+                        is_error: true,
+                    });
+                } else {
+                    let path = PathBuf::from(text);
+                    self.open(Source::File(path));
+                }
+            }
+            if ui.button("Close").clicked() {
+                self.controls.show_path_field = false;
+            }
+        });
+    }
+
+    fn diagnostics_ui(&mut self, ui: &mut Ui) {
+        let Some(failure) = &self.failure else {
+            return;
+        };
+        let title = format!("{} is invalid", failure.source.display_name());
+        let note = format!("{} stays open.", self.document.source.display_name());
+        match panels::diagnostics_ui(ui, &title, &failure.diagnostics, &note) {
+            Some(DiagnosticsAction::Reload) => {
+                let source = failure.source.clone();
+                self.open(source);
+            }
+            Some(DiagnosticsAction::Dismiss) => self.failure = None,
+            None => {}
+        }
+    }
+
+    fn scenario_panel_ui(&mut self, ui: &mut Ui) {
+        let scenario = &self.document.scenario;
+        ui.heading(scenario.name.as_deref().unwrap_or("Untitled scenario"));
+        ui.weak(match &self.document.source {
+            Source::Bundled(file) => format!("bundled: scenarios/{file}"),
+            Source::File(path) => path.display().to_string(),
+        });
+        if !self.document.warnings.is_empty() {
+            egui::CollapsingHeader::new(format!("{} warnings", self.document.warnings.len())).show(
+                ui,
+                |ui| {
+                    for warning in &self.document.warnings {
+                        ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
+                    }
+                },
+            );
+        }
+        ui.separator();
+        let mut commands = Vec::new();
+        let mut selection = self.graph.selection().map(str::to_owned);
+        panels::scenario_panel_ui(
+            ui,
+            scenario,
+            &mut self.controls.rate_factors,
+            &mut self.controls.replicas,
+            &mut selection,
+            &mut commands,
+        );
+        if selection.as_deref() != self.graph.selection() {
+            self.graph.select(selection);
+        }
+        for command in commands {
+            self.driver.send(command);
+        }
+    }
+
+    fn canvas_ui(&mut self, ui: &mut Ui) {
+        graph::graph_ui(
+            ui,
+            &mut self.graph,
+            &self.document.scenario,
+            self.history.live(),
+        );
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            let status = self.history.status();
+            let state = self.history.state();
+            ui.label(RichText::new(state.label()).strong());
+            ui.separator();
+            match status {
+                Some(status) => {
+                    ui.label(format!(
+                        "simulated {:.3} s of {}",
+                        status.now_ns as f64 / 1e9,
+                        Duration::from_nanos(status.duration_ns)
+                    ));
+                    ui.separator();
+                    ui.label(format!("wall {:.1} s", status.wall_s));
+                    ui.separator();
+                    ui.label(format!("{} events/s", si(status.events_per_s)));
+                    ui.separator();
+                    ui.label(format!("{} events", si(status.events_processed as f64)));
+                    ui.separator();
+                    ui.label(format!("run {}, seed {}", status.run, status.seed));
+                    if let Some(error) = &status.error {
+                        ui.separator();
+                        ui.colored_label(ui.visuals().error_fg_color, error);
+                    }
+                }
+                None => {
+                    ui.label("no run");
+                }
+            }
+            if let Some(notice) = &self.notice {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if notice.is_error {
+                        ui.colored_label(ui.visuals().error_fg_color, &notice.text);
+                    } else {
+                        ui.weak(&notice.text);
+                    }
+                });
+            }
+        });
+    }
+}
+
+impl eframe::App for TopolabApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        TopolabApp::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Returns whether `response`, a text field, lost focus because Enter was pressed.
+fn submitted(ui: &Ui, response: &egui::Response) -> bool {
+    response.lost_focus() && ui.input(|input| input.key_pressed(Key::Enter))
+}
+
+fn is_scenario_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension == "yaml" || extension == "yml")
+}
+
+/// Covers the window with a hint while files are dragged over it.
+fn file_hover_overlay(ctx: &egui::Context) {
+    let hovering = ctx.input(|input| !input.raw.hovered_files.is_empty());
+    if !hovering {
+        return;
+    }
+    let painter = ctx.layer_painter(egui::LayerId::new(
+        egui::Order::Foreground,
+        egui::Id::unique("file-drop-overlay"),
+    ));
+    let rect = ctx.content_rect();
+    let visuals = ctx.global_style().visuals.clone();
+    painter.rect_filled(rect, 0.0, visuals.extreme_bg_color.gamma_multiply(0.85));
+    painter.text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        "Drop a .yaml scenario to open it",
+        egui::TextStyle::Heading.resolve(&ctx.global_style()),
+        visuals.strong_text_color(),
+    );
+}
+
+/// Formats a number with an SI suffix: 1234567 becomes "1.23 M".
+fn si(value: f64) -> String {
+    if value >= 1e9 {
+        format!("{:.2} G", value / 1e9)
+    } else if value >= 1e6 {
+        format!("{:.2} M", value / 1e6)
+    } else if value >= 1e3 {
+        format!("{:.1} k", value / 1e3)
+    } else {
+        format!("{value:.0}")
+    }
+}

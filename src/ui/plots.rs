@@ -1,0 +1,707 @@
+//! Live plots of the run: throughput and goodput, latency percentiles, backlog and
+//! errors, for the whole system or for the selected node.
+//!
+//! The plots show the whole run, downsampled to at most two points per pixel column.
+//! They follow the latest simulated time until the user pans or zooms, and follow again
+//! after a double click or "Follow latest". The four plots share their time axis.
+
+use std::collections::BTreeMap;
+
+use egui::ecolor::Hsva;
+use egui::{Color32, Id, Ui, vec2};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
+
+use crate::metrics::recorder::ErrorKind;
+
+use super::driver::EntityKind;
+use super::history::{Row, RunHistory};
+
+/// Narrowest plot for which four fit side by side, in points.
+const MIN_PLOT_WIDTH: f32 = 300.0;
+
+/// Queues drawn one by one in the system's backlog plot; deeper ones come first, and
+/// the rest add up into one line.
+const MAX_BACKLOG_QUEUES: usize = 5;
+
+/// The subject of the plots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlotScope {
+    /// The clients' end-to-end figures, the queues' backlogs.
+    #[default]
+    System,
+    /// The selected node, or the system while nothing is selected.
+    SelectedNode,
+}
+
+/// View state of the plots.
+#[derive(Clone, Debug, Default)]
+pub struct PlotsView {
+    /// The subject of the plots.
+    pub scope: PlotScope,
+    /// Whether the time axis followed the latest time in the last frame.
+    following: bool,
+    /// Set by "Follow latest"; applied to every plot in the next frame.
+    follow_requested: bool,
+    /// Points drawn per plot title in the last frame.
+    drawn_points: BTreeMap<&'static str, usize>,
+    /// Height of the tallest title and legend in the last frame, in points; every plot's
+    /// header takes it, so that the plots line up.
+    header_height: f32,
+}
+
+impl PlotsView {
+    /// Returns the points that the plot titled `title` drew in the last frame, over all
+    /// its lines.
+    #[must_use]
+    pub fn drawn_points(&self, title: &str) -> usize {
+        self.drawn_points.get(title).copied().unwrap_or(0)
+    }
+
+    /// Returns whether the time axis follows the latest simulated time.
+    #[must_use]
+    pub fn is_following(&self) -> bool {
+        self.following
+    }
+}
+
+/// The value of one line in one row; `None` leaves a gap.
+type Value<'a> = Box<dyn Fn(&Row) -> Option<f64> + 'a>;
+
+struct LineSpec<'a> {
+    name: String,
+    value: Value<'a>,
+}
+
+impl<'a> LineSpec<'a> {
+    fn new(name: impl Into<String>, value: impl Fn(&Row) -> Option<f64> + 'a) -> Self {
+        Self {
+            name: name.into(),
+            value: Box::new(value),
+        }
+    }
+}
+
+struct PlotSpec<'a> {
+    title: &'static str,
+    unit: &'static str,
+    lines: Vec<LineSpec<'a>>,
+}
+
+/// Titles of the four plots, in display order.
+pub const TITLES: [&str; 4] = ["Throughput", "Latency", "Backlog", "Errors"];
+
+/// Draws the header and the four plots of `history` into the whole of `ui`.
+pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selected: Option<&str>) {
+    let node = match view.scope {
+        PlotScope::SelectedNode => selected.and_then(|name| {
+            history
+                .node_entity(name)
+                .map(|entity| (name.to_owned(), entity))
+        }),
+        PlotScope::System => None,
+    };
+    header_ui(ui, view, selected, node.is_some());
+
+    let specs = match &node {
+        Some((_, entity)) => node_specs(history, *entity),
+        None => system_specs(history),
+    };
+    let warmup_s = history
+        .info()
+        .map_or(0.0, |info| info.config.warmup.as_secs_f64());
+
+    let available = ui.available_size();
+    let spacing = ui.spacing().item_spacing;
+    let columns = if available.x >= 4.0 * MIN_PLOT_WIDTH {
+        4
+    } else {
+        2
+    };
+    let grid_rows = specs.len().div_ceil(columns);
+    let cell = vec2(
+        (available.x - spacing.x * (columns - 1) as f32) / columns as f32,
+        (available.y - spacing.y * (grid_rows.saturating_sub(1)) as f32) / grid_rows as f32,
+    );
+    let follow = std::mem::take(&mut view.follow_requested);
+    let link = ui.make_persistent_id("plots-time-axis");
+    let mut following = true;
+    let mut header_height: f32 = 0.0;
+    for chunk in specs.chunks(columns) {
+        ui.horizontal(|ui| {
+            for spec in chunk {
+                ui.allocate_ui(cell, |ui| {
+                    let drawn = plot_ui(
+                        ui,
+                        spec,
+                        history.rows(),
+                        link,
+                        follow,
+                        warmup_s,
+                        view.header_height,
+                    );
+                    view.drawn_points.insert(spec.title, drawn.points);
+                    following &= drawn.following;
+                    header_height = header_height.max(drawn.header_height);
+                });
+            }
+        });
+    }
+    view.following = following;
+    view.header_height = header_height;
+}
+
+fn header_ui(ui: &mut Ui, view: &mut PlotsView, selected: Option<&str>, showing_node: bool) {
+    ui.horizontal(|ui| {
+        ui.strong("Plots");
+        ui.radio_value(&mut view.scope, PlotScope::System, "System");
+        let node_label = match selected {
+            Some(name) => format!("Selected node: {name}"),
+            None => "Selected node".to_owned(),
+        };
+        ui.add_enabled_ui(selected.is_some(), |ui| {
+            ui.radio_value(&mut view.scope, PlotScope::SelectedNode, node_label)
+                .on_disabled_hover_text("Select a node on the graph first");
+        });
+        if view.scope == PlotScope::SelectedNode && selected.is_some() && !showing_node {
+            ui.weak("(no figures for this node yet)");
+        }
+        ui.separator();
+        ui.weak("Dashed line: end of the warm-up.");
+        if view.following {
+            ui.weak("Following the latest time; drag to pan, scroll or pinch to zoom");
+        } else if ui
+            .button("Follow latest")
+            .on_hover_text("Show the whole run and keep up with it (or double-click a plot)")
+            .clicked()
+        {
+            view.follow_requested = true;
+        }
+    });
+}
+
+/// What one plot drew in a frame.
+struct Drawn {
+    points: usize,
+    /// Whether its time axis follows the data.
+    following: bool,
+    /// Height that its title and legend needed, in points.
+    header_height: f32,
+}
+
+/// Draws one plot filling `ui`, below a header at least `header_height` points high.
+fn plot_ui(
+    ui: &mut Ui,
+    spec: &PlotSpec<'_>,
+    rows: &[Row],
+    link: Id,
+    follow: bool,
+    warmup_s: f64,
+    header_height: f32,
+) -> Drawn {
+    ui.vertical(|ui| {
+        let header = ui.scope(|ui| legend_ui(ui, spec)).response.rect.height();
+        if header < header_height {
+            ui.add_space(header_height - header);
+        }
+        let height = ui.available_height().max(60.0);
+        let response = Plot::new(("plot", spec.title))
+            .height(height)
+            .width(ui.available_width())
+            .link_axis(link, [true, false])
+            .link_cursor(link, [true, false])
+            .include_x(0.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .y_axis_min_width(36.0)
+            .x_axis_formatter(|mark, _| format!("{} s", mark.value))
+            .show(ui, |plot_ui| {
+                if follow {
+                    plot_ui.set_auto_bounds(true);
+                }
+                let auto = plot_ui.auto_bounds().x;
+                let range = (!auto).then(|| {
+                    let bounds = plot_ui.plot_bounds();
+                    (bounds.min()[0], bounds.max()[0])
+                });
+                let columns = plot_ui.response().rect.width().max(1.0) as usize;
+                let mut drawn = 0;
+                for (index, line) in spec.lines.iter().enumerate() {
+                    let points = downsample(rows, range, columns, &line.value);
+                    drawn += points.len();
+                    plot_ui.line(
+                        Line::new(line.name.clone(), PlotPoints::new(points))
+                            .color(line_color(index))
+                            .width(1.5),
+                    );
+                }
+                if warmup_s > 0.0 {
+                    // Unnamed, so that it has no legend entry covering the lines; the
+                    // header explains it.
+                    plot_ui.vline(
+                        VLine::new("", warmup_s)
+                            .style(LineStyle::dashed_loose())
+                            .color(ui_weak_color(plot_ui.ctx())),
+                    );
+                }
+                (drawn, auto)
+            });
+        let (points, following) = response.inner;
+        Drawn {
+            points,
+            following,
+            header_height: header,
+        }
+    })
+    .inner
+}
+
+/// Picks the colour of the line at `index` of a plot. Hues lie a golden ratio apart,
+/// so that neighbouring lines differ clearly.
+fn line_color(index: usize) -> Color32 {
+    let hue = (index as f32 * 0.618_034 + 0.05).fract();
+    Hsva::new(hue, 0.75, 0.85, 1.0).into()
+}
+
+/// Draws the title with the unit, and the legend, above a plot; the legend sits outside
+/// the plot so that it never covers a line.
+fn legend_ui(ui: &mut Ui, spec: &PlotSpec<'_>) {
+    ui.label(egui::RichText::new(format!("{} ({})", spec.title, spec.unit)).strong());
+    // One wrapped label, because egui cannot wrap a row of separate widgets by their
+    // widths. No-break spaces keep each swatch and its name on one line.
+    let small = egui::TextStyle::Small.resolve(ui.style());
+    let text_color = ui.visuals().text_color();
+    let mut job = egui::text::LayoutJob::default();
+    for (index, line) in spec.lines.iter().enumerate() {
+        let swatch = egui::TextFormat::simple(small.clone(), line_color(index));
+        job.append("\u{2014}\u{a0}", 0.0, swatch);
+        let name = egui::TextFormat::simple(small.clone(), text_color);
+        job.append(
+            &format!("{}   ", line.name.replace(' ', "\u{a0}")),
+            0.0,
+            name,
+        );
+    }
+    job.wrap.max_width = ui.available_width();
+    ui.add(egui::Label::new(job).wrap());
+}
+
+fn ui_weak_color(ctx: &egui::Context) -> egui::Color32 {
+    ctx.global_style().visuals.weak_text_color()
+}
+
+/// Collects the points of `value` over the rows within `range` (all rows when `None`),
+/// with at most one minimum and one maximum per pixel column, in time order. One row
+/// beyond each end of the range is kept so that lines run to the plot's edges.
+pub fn downsample(
+    rows: &[Row],
+    range: Option<(f64, f64)>,
+    columns: usize,
+    value: impl Fn(&Row) -> Option<f64>,
+) -> Vec<[f64; 2]> {
+    let visible = match range {
+        Some((low, high)) => {
+            let first = rows
+                .partition_point(|row| row.end_s() < low)
+                .saturating_sub(1);
+            let last = (rows.partition_point(|row| row.end_s() <= high) + 1).min(rows.len());
+            &rows[first..last.max(first)]
+        }
+        None => rows,
+    };
+    let points = visible
+        .iter()
+        .filter_map(|row| value(row).map(|y| [row.end_s(), y]));
+    let columns = columns.max(1);
+    if visible.len() <= 2 * columns {
+        return points.collect();
+    }
+    let (Some(first), Some(last)) = (visible.first(), visible.last()) else {
+        return Vec::new();
+    };
+    let start = first.end_s();
+    let column_width = (last.end_s() - start) / columns as f64;
+    let mut output = Vec::with_capacity(2 * columns + 2);
+    let mut bucket: Option<(usize, [f64; 2], [f64; 2])> = None;
+    let flush = |output: &mut Vec<[f64; 2]>, low: [f64; 2], high: [f64; 2]| {
+        if low == high {
+            output.push(low);
+        } else if low[0] <= high[0] {
+            output.extend([low, high]);
+        } else {
+            output.extend([high, low]);
+        }
+    };
+    for point in points {
+        let column = ((point[0] - start) / column_width) as usize;
+        match &mut bucket {
+            Some((current, low, high)) if *current == column => {
+                if point[1] < low[1] {
+                    *low = point;
+                }
+                if point[1] > high[1] {
+                    *high = point;
+                }
+            }
+            _ => {
+                if let Some((_, low, high)) = bucket {
+                    flush(&mut output, low, high);
+                }
+                bucket = Some((column, point, point));
+            }
+        }
+    }
+    if let Some((_, low, high)) = bucket {
+        flush(&mut output, low, high);
+    }
+    output
+}
+
+/// Returns a latency percentile in ms, or `None` for a row without successes.
+fn latency_ms(row: &Row, entity: usize, pick: fn(&super::history::Sample) -> u64) -> Option<f64> {
+    let sample = row.samples.get(entity)?;
+    (sample.successes > 0).then(|| pick(sample) as f64 / 1e6)
+}
+
+fn percentile_lines<'a>(entity: usize, suffix: &str) -> Vec<LineSpec<'a>> {
+    vec![
+        LineSpec::new(format!("p50{suffix}"), move |row| {
+            latency_ms(row, entity, |s| s.p50_ns)
+        }),
+        LineSpec::new(format!("p95{suffix}"), move |row| {
+            latency_ms(row, entity, |s| s.p95_ns)
+        }),
+        LineSpec::new(format!("p99{suffix}"), move |row| {
+            latency_ms(row, entity, |s| s.p99_ns)
+        }),
+    ]
+}
+
+/// Error kinds that occur anywhere in the run for any of `entities`.
+fn occurring_kinds(history: &RunHistory, entities: &[usize]) -> Vec<ErrorKind> {
+    ErrorKind::ALL
+        .into_iter()
+        .filter(|kind| {
+            history.rows().iter().any(|row| {
+                entities
+                    .iter()
+                    .any(|&e| row.samples.get(e).is_some_and(|s| s.errors_of(*kind) > 0))
+            })
+        })
+        .collect()
+}
+
+fn error_lines<'a>(history: &RunHistory, entities: Vec<usize>) -> Vec<LineSpec<'a>> {
+    let kinds = occurring_kinds(history, &entities);
+    if kinds.is_empty() {
+        return vec![LineSpec::new("failures", move |row: &Row| {
+            let total: u64 = entities
+                .iter()
+                .filter_map(|&e| row.samples.get(e))
+                .map(super::history::Sample::failures)
+                .sum();
+            Some(row.per_second(total))
+        })];
+    }
+    kinds
+        .into_iter()
+        .map(|kind| {
+            let entities = entities.clone();
+            LineSpec::new(kind.name(), move |row: &Row| {
+                let total: u64 = entities
+                    .iter()
+                    .filter_map(|&e| row.samples.get(e))
+                    .map(|s| s.errors_of(kind))
+                    .sum();
+                Some(row.per_second(total))
+            })
+        })
+        .collect()
+}
+
+/// Builds the value of a line: the sum of `count` over `entities` in a row, per second.
+fn rate_of(
+    entities: Vec<usize>,
+    count: fn(&super::history::Sample) -> u64,
+) -> impl Fn(&Row) -> Option<f64> {
+    move |row| {
+        let total: u64 = entities
+            .iter()
+            .filter_map(|&e| row.samples.get(e))
+            .map(count)
+            .sum();
+        Some(row.per_second(total))
+    }
+}
+
+/// Splits `queues` into the [`MAX_BACKLOG_QUEUES`] deepest over the run, in their
+/// original order, and the entity indices of the rest.
+fn deepest_queues(
+    history: &RunHistory,
+    queues: Vec<(usize, String)>,
+) -> (Vec<(usize, String)>, Vec<usize>) {
+    if queues.len() <= MAX_BACKLOG_QUEUES {
+        return (queues, Vec::new());
+    }
+    let deepest = |entity: usize| {
+        history
+            .rows()
+            .iter()
+            .filter_map(|row| row.samples.get(entity).map(|s| row.mean(s.in_flight_ns)))
+            .fold(0.0, f64::max)
+    };
+    let mut ranked: Vec<(f64, usize)> = queues
+        .iter()
+        .enumerate()
+        .map(|(position, (entity, _))| (deepest(*entity), position))
+        .collect();
+    // Deepest first; equal depths keep file order, so the choice is stable.
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut shown: Vec<usize> = ranked
+        .iter()
+        .take(MAX_BACKLOG_QUEUES)
+        .map(|(_, position)| *position)
+        .collect();
+    shown.sort_unstable();
+    let mut kept = Vec::new();
+    let mut rest = Vec::new();
+    for (position, queue) in queues.into_iter().enumerate() {
+        if shown.contains(&position) {
+            kept.push(queue);
+        } else {
+            rest.push(queue.0);
+        }
+    }
+    (kept, rest)
+}
+
+fn system_specs(history: &RunHistory) -> Vec<PlotSpec<'static>> {
+    let clients: Vec<(usize, String)> = history
+        .entities_where(|kind| matches!(kind, EntityKind::Client { .. }))
+        .map(|(index, name)| (index, name.to_owned()))
+        .collect();
+    let client_indices: Vec<usize> = clients.iter().map(|(index, _)| *index).collect();
+    let queues: Vec<(usize, String)> = history
+        .entities_where(|kind| matches!(kind, EntityKind::Queue { .. }))
+        .map(|(index, name)| (index, name.to_owned()))
+        .collect();
+    let services: Vec<usize> = history
+        .entities_where(|kind| matches!(kind, EntityKind::Service { .. }))
+        .map(|(index, _)| index)
+        .collect();
+
+    let throughput = vec![
+        LineSpec::new("offered", rate_of(client_indices.clone(), |s| s.offered)),
+        LineSpec::new(
+            "throughput",
+            rate_of(client_indices.clone(), |s| s.completed),
+        ),
+        LineSpec::new("goodput", rate_of(client_indices.clone(), |s| s.successes)),
+    ];
+
+    // One client gets its three percentiles; several get their p99 each, so that the
+    // plot stays readable.
+    let latency = if let [(index, _)] = clients.as_slice() {
+        percentile_lines(*index, "")
+    } else {
+        clients
+            .iter()
+            .map(|(index, name)| {
+                let index = *index;
+                LineSpec::new(format!("p99 {name}"), move |row| {
+                    latency_ms(row, index, |s| s.p99_ns)
+                })
+            })
+            .collect()
+    };
+
+    let (queues, other_queues) = deepest_queues(history, queues);
+    let mut backlog: Vec<LineSpec<'static>> = queues
+        .into_iter()
+        .map(|(index, name)| {
+            LineSpec::new(format!("{name} depth"), move |row: &Row| {
+                row.samples
+                    .get(index)
+                    .map(|sample| row.mean(sample.in_flight_ns))
+            })
+        })
+        .collect();
+    if !other_queues.is_empty() {
+        let name = format!("{} other queues", other_queues.len());
+        backlog.push(LineSpec::new(name, move |row: &Row| {
+            let total: f64 = other_queues
+                .iter()
+                .filter_map(|&e| row.samples.get(e))
+                .map(|s| row.mean(s.in_flight_ns))
+                .sum();
+            Some(total)
+        }));
+    }
+    backlog.push(LineSpec::new("in services", move |row: &Row| {
+        let total: f64 = services
+            .iter()
+            .filter_map(|&e| row.samples.get(e))
+            .map(|s| row.mean(s.in_flight_ns))
+            .sum();
+        Some(total)
+    }));
+
+    vec![
+        PlotSpec {
+            title: TITLES[0],
+            unit: "requests/s",
+            lines: throughput,
+        },
+        PlotSpec {
+            title: TITLES[1],
+            unit: "ms, end to end",
+            lines: latency,
+        },
+        PlotSpec {
+            title: TITLES[2],
+            unit: "requests or messages",
+            lines: backlog,
+        },
+        PlotSpec {
+            title: TITLES[3],
+            unit: "per second",
+            lines: error_lines(history, client_indices),
+        },
+    ]
+}
+
+fn node_specs(history: &RunHistory, entity: usize) -> Vec<PlotSpec<'static>> {
+    let is_queue = matches!(history.kind(entity), Some(EntityKind::Queue { .. }));
+    let is_service = matches!(history.kind(entity), Some(EntityKind::Service { .. }));
+    let mean_of = move |pick: fn(&super::history::Sample) -> f64| {
+        move |row: &Row| row.samples.get(entity).map(|s| row.mean(pick(s)))
+    };
+
+    let throughput = if is_queue {
+        vec![
+            LineSpec::new("published", rate_of(vec![entity], |s| s.offered)),
+            LineSpec::new("consumed", rate_of(vec![entity], |s| s.successes)),
+        ]
+    } else {
+        vec![
+            LineSpec::new("arrivals", rate_of(vec![entity], |s| s.offered)),
+            LineSpec::new("throughput", rate_of(vec![entity], |s| s.completed)),
+            LineSpec::new("goodput", rate_of(vec![entity], |s| s.successes)),
+        ]
+    };
+
+    let mut latency = percentile_lines(entity, "");
+    if is_queue {
+        latency.push(LineSpec::new("oldest message age", move |row: &Row| {
+            row.samples
+                .get(entity)
+                .map(|s| s.oldest_age_ns as f64 / 1e6)
+        }));
+    }
+
+    let backlog = if is_queue {
+        vec![
+            LineSpec::new("depth", mean_of(|s| s.in_flight_ns)),
+            LineSpec::new("in handling", mean_of(|s| s.busy_ns)),
+        ]
+    } else if is_service {
+        vec![
+            LineSpec::new("in flight", mean_of(|s| s.in_flight_ns)),
+            LineSpec::new(
+                "waiting",
+                mean_of(|s| (s.in_flight_ns - s.busy_ns).max(0.0)),
+            ),
+        ]
+    } else {
+        vec![LineSpec::new("in flight", mean_of(|s| s.in_flight_ns))]
+    };
+
+    let (throughput_unit, backlog_unit) = if is_queue {
+        ("messages/s", "messages")
+    } else {
+        ("requests/s", "requests")
+    };
+    vec![
+        PlotSpec {
+            title: TITLES[0],
+            unit: throughput_unit,
+            lines: throughput,
+        },
+        PlotSpec {
+            title: TITLES[1],
+            unit: "ms",
+            lines: latency,
+        },
+        PlotSpec {
+            title: TITLES[2],
+            unit: backlog_unit,
+            lines: backlog,
+        },
+        PlotSpec {
+            title: TITLES[3],
+            unit: "per second",
+            lines: error_lines(history, vec![entity]),
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::history::Sample;
+
+    fn rows(count: u64) -> Vec<Row> {
+        (0..count)
+            .map(|index| Row {
+                start_ns: index * 1_000_000_000,
+                end_ns: (index + 1) * 1_000_000_000,
+                windows: 1,
+                samples: vec![Sample {
+                    // A spike at row 500 must survive downsampling.
+                    offered: if index == 500 { 1000 } else { index % 7 },
+                    ..Sample::default()
+                }],
+            })
+            .collect()
+    }
+
+    fn offered(row: &Row) -> Option<f64> {
+        row.samples.first().map(|sample| sample.offered as f64)
+    }
+
+    #[test]
+    fn downsample_keeps_short_series() {
+        let rows = rows(10);
+        let points = downsample(&rows, None, 100, offered);
+        assert_eq!(points.len(), 10);
+        assert_eq!(points[0], [1.0, 0.0]);
+    }
+
+    #[test]
+    fn downsample_bounds_points_per_column() {
+        let rows = rows(10_000);
+        let points = downsample(&rows, None, 200, offered);
+        assert!(points.len() <= 2 * 201, "{} points", points.len());
+        assert!(points.iter().any(|p| p[1] == 1000.0), "the spike is kept");
+        assert!(
+            points.windows(2).all(|pair| pair[0][0] <= pair[1][0]),
+            "time order"
+        );
+    }
+
+    #[test]
+    fn downsample_limits_to_range() {
+        let rows = rows(1000);
+        let points = downsample(&rows, Some((100.0, 200.0)), 1000, offered);
+        assert_eq!(points.first().map(|p| p[0]), Some(99.0));
+        assert_eq!(points.last().map(|p| p[0]), Some(201.0));
+    }
+
+    #[test]
+    fn downsample_skips_gaps() {
+        let rows = rows(10);
+        let points = downsample(&rows, None, 100, |row| {
+            (row.end_ns > 5_000_000_000).then_some(1.0)
+        });
+        assert_eq!(points.len(), 5);
+    }
+}
