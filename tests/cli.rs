@@ -373,3 +373,52 @@ fn missing_subcommand_prints_help() {
         assert!(text.contains(command), "the help lists {command}:\n{text}");
     }
 }
+
+#[test]
+fn full_stdout_is_an_error() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        // Not every system has /dev/full; there is nothing to check without it.
+        return;
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_topolab"))
+        .arg("schema")
+        .stdout(full)
+        .output()
+        .expect("the topolab binary starts");
+    assert_exit(&output, 1);
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        errors.contains("cannot write to standard output"),
+        "{errors}"
+    );
+    assert!(!errors.contains("panicked"), "{errors}");
+}
+
+#[test]
+fn unwritable_out_still_prints_summary() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let blocker = directory.path().join("file");
+    std::fs::write(&blocker, "not a directory").expect("writable temporary file");
+    let out = blocker.join("out");
+    let output = topolab(&[
+        "run",
+        "scenarios/mm1.yaml",
+        "--duration",
+        "5s",
+        "--warmup",
+        "1s",
+        "--out",
+        out.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_exit(&output, 1);
+    assert!(
+        stdout(&output).contains("server.serve"),
+        "the summary table is printed"
+    );
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        errors.contains("cannot create the output directory"),
+        "{errors}"
+    );
+}

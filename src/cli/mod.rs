@@ -165,12 +165,12 @@ fn validate_command(file: &Path) -> ExitCode {
     match scenario::load_file(file) {
         Ok(loaded) => {
             print_diagnostics(&loaded.warnings);
-            println!(
-                "{}: valid ({})",
+            let line = format!(
+                "{}: valid ({})\n",
                 file.display(),
                 count_summary(&loaded.warnings)
             );
-            ExitCode::SUCCESS
+            print_stdout(&line)
         }
         Err(diagnostics) => {
             print_diagnostics(&diagnostics);
@@ -187,8 +187,24 @@ fn validate_command(file: &Path) -> ExitCode {
 fn schema_command() -> anyhow::Result<ExitCode> {
     let schema =
         scenario::schema::json_schema_text().context("cannot serialize the JSON Schema")?;
-    print!("{schema}");
-    Ok(ExitCode::SUCCESS)
+    Ok(print_stdout(&schema))
+}
+
+/// Writes `text` to standard output. A reader that went away, as with `| head`, ends the
+/// command quietly; any other write error is reported, never a panic.
+fn print_stdout(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: cannot write to standard output: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -243,16 +259,19 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
         simulation.events_processed() as f64 / wall.max(1e-9) / 1e6,
         simulation.events_processed()
     );
-    if let Some(directory) = &args.out {
-        write_outputs(&simulation, &summary, directory)?;
-    }
     let text = match args.format {
         Format::Table => report::table(&summary),
         Format::Json => report::json(&summary).context("cannot serialize the summary")?,
         Format::Csv => report::summary_csv(&summary),
     };
-    print!("{text}");
-    Ok(ExitCode::SUCCESS)
+    if let Some(directory) = &args.out
+        && let Err(error) = write_outputs(&simulation, &summary, directory)
+    {
+        // Print the summary anyway, so that a long run is not lost to a bad path.
+        print_stdout(&text);
+        return Err(error);
+    }
+    Ok(print_stdout(&text))
 }
 
 fn progress_bar(duration: Duration) -> Option<indicatif::ProgressBar> {

@@ -507,7 +507,7 @@ impl Recorder {
             stats.busy.window_integral = 0.0;
             stats.busy.window_max = stats.busy.value;
         }
-        self.window_end_ns = end + self.window_ns;
+        self.window_end_ns = end.saturating_add(self.window_ns);
     }
 
     /// Brings every gauge's integral up to `now`, the end of the run.

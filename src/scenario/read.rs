@@ -78,7 +78,36 @@ pub struct Loaded {
 /// On failure, returns every error and warning found, each naming the file.
 pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
     let file = Some(path.to_path_buf());
-    let bytes = match std::fs::read(path) {
+    // Read at most one byte past the limit, so that a device such as /dev/zero or a
+    // huge file is rejected without being read whole.
+    let read = std::fs::File::open(path).and_then(|file| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_FILE_BYTES as u64 + 1),
+            &mut bytes,
+        )?;
+        Ok(bytes)
+    });
+    let bytes = match read {
+        Ok(bytes) if bytes.len() > MAX_FILE_BYTES => {
+            let size = std::fs::metadata(path)
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map_or_else(
+                    || format!("more than {MAX_FILE_BYTES}"),
+                    |m| m.len().to_string(),
+                );
+            let mut diagnostics = Diagnostics::new(file);
+            diagnostics.error_at(
+                Position::default(),
+                "",
+                format!(
+                    "the file is {size} bytes, larger than the limit of {MAX_FILE_BYTES} bytes ({} MiB) for a scenario",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            );
+            return Err(diagnostics.into_sorted());
+        }
         Ok(bytes) => bytes,
         Err(error) => {
             let mut diagnostics = Diagnostics::new(file);

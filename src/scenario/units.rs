@@ -95,8 +95,12 @@ impl Duration {
             return Err("must not be negative".to_owned());
         }
         let nanos = value * nanos_per_unit as f64;
-        if nanos > u64::MAX as f64 / 2.0 {
-            return Err("is too long: durations are limited to about 292 years".to_owned());
+        // 2^62 ns, about 146 years, leaves room for adding two durations without
+        // overflow, and f64 rounding near the limit cannot carry a value past it.
+        if nanos > (1u64 << 62) as f64 {
+            return Err(
+                "is too long: durations are limited to 2^62 ns, about 146 years".to_owned(),
+            );
         }
         let rounded = nanos.round();
         if (nanos - rounded).abs() > 1e-6 * nanos.max(1.0) {
