@@ -295,7 +295,7 @@ pub struct Model {
 }
 
 /// A scenario that passed validation but still cannot be compiled; validation is meant
-/// to make this unreachable, so its message says which check is missing.
+/// to make this unreachable, so its message names the check that is missing.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot compile the scenario: {0}")]
 pub struct CompileError(pub String);

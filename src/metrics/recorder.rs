@@ -250,7 +250,7 @@ pub struct Recorder {
     pub stats: Vec<Stats>,
     /// Aggregate entities and the contiguous range of members they sum.
     groups: Vec<(usize, std::ops::Range<usize>)>,
-    /// For each entity, the entity whose window histogram holds its window latencies:
+    /// For each entity, the entity whose window histogram contains its window latencies:
     /// itself, or the single member of an aggregate.
     latency_sources: Vec<usize>,
 }

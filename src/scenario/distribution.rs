@@ -1,6 +1,6 @@
 //! Probability distributions of durations, as written in a scenario.
 //!
-//! The engine turns a [`Distribution`] into a sampler; this module holds the document
+//! The engine turns a [`Distribution`] into a sampler; this module contains the document
 //! form, its parameter checks and the closed-form mean and quantiles used in messages
 //! and previews.
 

@@ -451,7 +451,7 @@ pub struct Queue {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Overflow {
-    /// The publish fails and the publisher sees a rejection.
+    /// The publish fails and the publisher receives a rejection.
     #[default]
     Reject,
     /// The oldest queued message is dropped to make room.

@@ -39,8 +39,13 @@ impl Simulation {
         call.attempt += 1;
         call.waiting = true;
         call.attempt_started_ns = now;
-        let (attempt, edge, target, started) =
-            (call.attempt, call.edge, call.target, call.started_ns);
+        let (attempt, edge, target, started, policy) = (
+            call.attempt,
+            call.edge,
+            call.target,
+            call.started_ns,
+            call.policy as usize,
+        );
         let retry = attempt > 1;
         let caller_entity = match call.caller {
             Caller::Client { client } => Some(self.layout.clients + client),
@@ -52,7 +57,7 @@ impl Simulation {
         let edge_entity = self.layout.edges + edge;
         self.metrics.attempt(edge_entity, now, retry);
         self.metrics.arrive(edge_entity, now);
-        if let Some(timeout) = self.model.policies[self.calls_policy(handle)].timeout_ns {
+        if let Some(timeout) = self.model.policies[policy].timeout_ns {
             self.events.push(
                 now.saturating_add(timeout),
                 Event::Timeout {
@@ -74,10 +79,6 @@ impl Simulation {
                 },
             ),
         }
-    }
-
-    pub(super) fn calls_policy(&self, handle: Handle) -> usize {
-        self.calls.get(handle).map_or(0, |c| c.policy as usize)
     }
 
     /// Draws the delay of one message on `edge`, or `None` if the message is lost.

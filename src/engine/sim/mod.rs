@@ -699,7 +699,7 @@ impl Simulation {
         }
     }
 
-    /// Starts serving a job; `worker` says whether it takes one of the replica's workers
+    /// Starts serving a job; `worker` is true when it takes one of the replica's workers
     /// (synchronous requests) rather than a consumer slot (messages).
     fn start_job(&mut self, handle: Handle, worker: bool) {
         let now = self.now_ns;
