@@ -461,6 +461,7 @@ impl RunHistory {
                         queue_depth: waiting,
                         queue_capacity: waiting_per_replica
                             .map(|room| u64::from(room) * u64::from(replicas)),
+                        replicas: Some(replicas),
                     }
                 }
                 EntityKind::Queue { capacity, consumer } => {
@@ -477,6 +478,7 @@ impl RunHistory {
                         error_rate: errors,
                         queue_depth: depth,
                         queue_capacity: *capacity,
+                        replicas: None,
                     }
                 }
                 EntityKind::Operation { .. } => continue,

@@ -34,6 +34,9 @@ pub struct NodeLive {
     pub queue_depth: Option<u64>,
     /// Maximum of [`NodeLive::queue_depth`], or `None` when unbounded.
     pub queue_capacity: Option<u64>,
+    /// Replicas of a service right now, which live changes may have moved from the
+    /// file's; `None` for clients and queues.
+    pub replicas: Option<u32>,
 }
 
 /// Figures of one edge over the latest closed window.

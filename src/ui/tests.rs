@@ -270,6 +270,12 @@ fn replicas_change_without_reset() {
     let status = harness.state().history().status().expect("a status");
     assert_eq!(status.run, 1, "the same run goes on");
     assert_eq!(status.now_ns, 1_000_000_000, "at the same simulated time");
+    let live = harness.state().history().live().expect("live figures");
+    assert_eq!(
+        live.nodes["payments"].replicas,
+        Some(5),
+        "the canvas draws the current replicas"
+    );
 }
 
 fn write_invalid(folder: &Path) -> PathBuf {
