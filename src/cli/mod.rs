@@ -30,6 +30,24 @@ struct Cli {
     /// last, else the bundled checkout-async scenario].
     #[cfg(feature = "gui")]
     file: Option<PathBuf>,
+    /// Start playing the scenario as soon as it has loaded.
+    #[cfg(feature = "gui")]
+    #[arg(long)]
+    play: bool,
+    /// Pace of the run: simulated seconds per wall second, from 0.1 to 1000, or `max`
+    /// for as fast as possible [default: the speed set when the app last closed].
+    #[cfg(feature = "gui")]
+    #[arg(long, value_parser = parse_speed)]
+    speed: Option<crate::ui::messages::Pacing>,
+    /// Write the wall time and CPU time of every frame to this CSV file when the window
+    /// closes, and print their median, 95th percentile and maximum.
+    #[cfg(feature = "gui")]
+    #[arg(long, value_name = "FILE")]
+    frame_times: Option<PathBuf>,
+    /// Close the window after this much wall time, e.g. 30s.
+    #[cfg(feature = "gui")]
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    quit_after: Option<Duration>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +98,21 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::parse(text)
 }
 
+#[cfg(feature = "gui")]
+fn parse_speed(text: &str) -> Result<crate::ui::messages::Pacing, String> {
+    use crate::ui::messages::{MAX_SPEED, MIN_SPEED, Pacing};
+    if text.eq_ignore_ascii_case("max") {
+        return Ok(Pacing::AsFastAsPossible);
+    }
+    let factor = text.strip_suffix(['x', '×']).unwrap_or(text);
+    match factor.parse::<f64>() {
+        Ok(factor) if (MIN_SPEED..=MAX_SPEED).contains(&factor) => Ok(Pacing::RealTime(factor)),
+        _ => Err(format!(
+            "`{text}` is not a speed: give a factor from {MIN_SPEED} to {MAX_SPEED}, such as 10, or `max`"
+        )),
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 #[must_use]
 pub fn main() -> ExitCode {
@@ -89,7 +122,16 @@ pub fn main() -> ExitCode {
         Some(Command::Validate { file }) => Ok(validate_command(&file)),
         Some(Command::Schema) => schema_command(),
         #[cfg(feature = "gui")]
-        None if has_display() => crate::ui::run_app(cli.file).map(|()| ExitCode::SUCCESS),
+        None if has_display() => crate::ui::run_app(crate::ui::Launch {
+            initial: cli.file,
+            play: cli.play,
+            pacing: cli.speed,
+            frame_times: cli.frame_times,
+            quit_after: cli
+                .quit_after
+                .map(|d| std::time::Duration::from_nanos(d.as_nanos())),
+        })
+        .map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "gui")]
         None => {
             eprintln!(
@@ -320,4 +362,31 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         )
     })?;
     Ok(())
+}
+
+#[cfg(all(test, feature = "gui"))]
+mod tests {
+    use super::parse_speed;
+    use crate::ui::messages::Pacing;
+
+    #[test]
+    fn speed_takes_a_factor_or_max() {
+        assert_eq!(parse_speed("max"), Ok(Pacing::AsFastAsPossible));
+        assert_eq!(parse_speed("MAX"), Ok(Pacing::AsFastAsPossible));
+        assert_eq!(parse_speed("300"), Ok(Pacing::RealTime(300.0)));
+        assert_eq!(parse_speed("0.5x"), Ok(Pacing::RealTime(0.5)));
+        assert_eq!(parse_speed("1000×"), Ok(Pacing::RealTime(1000.0)));
+    }
+
+    #[test]
+    fn speed_out_of_range_says_what_is_allowed() {
+        for text in ["0", "5000", "NaN", "fast", "-1", "inf"] {
+            assert_eq!(
+                parse_speed(text),
+                Err(format!(
+                    "`{text}` is not a speed: give a factor from 0.1 to 1000, such as 10, or `max`"
+                )),
+            );
+        }
+    }
 }

@@ -18,7 +18,7 @@ use crate::scenario::{self, Diagnostic, Duration};
 use super::actions::Action;
 use super::bundled::{self, BUNDLED};
 use super::document::{Document, Source};
-use super::driver::{Command, Driver, MAX_SPEED, MIN_SPEED, Report, RunState, Waker};
+use super::driver::{Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Waker};
 use super::graph::{self, GraphView};
 use super::history::RunHistory;
 use super::panels::{self, DiagnosticsAction};
@@ -48,6 +48,10 @@ pub struct AppOptions {
     pub dialogs: bool,
     /// Called by the engine thread after it sends reports.
     pub waker: Option<Waker>,
+    /// Whether the first run starts playing as soon as it has loaded.
+    pub play: bool,
+    /// Pacing that replaces the one in `settings`.
+    pub pacing: Option<Pacing>,
 }
 
 /// The values of the run controls as the user edits them.
@@ -137,6 +141,9 @@ impl TopolabApp {
             bundled_titles,
             title_changed: true,
         };
+        if let Some(pacing) = options.pacing {
+            app.settings.set_pacing(pacing);
+        }
         let pacing = app.settings.pacing();
         app.driver.send(Command::SetSpeed(pacing));
         let first = options
@@ -147,6 +154,9 @@ impl TopolabApp {
         let opened = first != app.document.source && app.open(first);
         if !opened {
             app.load_document();
+        }
+        if options.play && app.failure.is_none() {
+            app.driver.send(Command::Play);
         }
         Ok(app)
     }

@@ -14,6 +14,7 @@ pub mod app;
 pub mod bundled;
 pub mod document;
 pub mod driver;
+pub mod frames;
 pub mod graph;
 pub mod history;
 pub mod live;
@@ -27,9 +28,24 @@ pub mod topology;
 #[cfg(test)]
 mod tests;
 
-/// Opens the Topolab window on `initial`, else on the last document, else on the
+/// How the desktop application starts, from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    /// A file to open instead of the last document.
+    pub initial: Option<PathBuf>,
+    /// Whether the run starts playing as soon as the scenario has loaded.
+    pub play: bool,
+    /// Pacing that replaces the saved one.
+    pub pacing: Option<messages::Pacing>,
+    /// A CSV file that receives the time of every frame when the window closes.
+    pub frame_times: Option<PathBuf>,
+    /// Wall time after which the window closes by itself.
+    pub quit_after: Option<std::time::Duration>,
+}
+
+/// Opens the Topolab window on `launch.initial`, else on the last document, else on the
 /// bundled default scenario, and returns when the window closes.
-pub fn run_app(initial: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run_app(launch: Launch) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Topolab")
@@ -37,8 +53,21 @@ pub fn run_app(initial: Option<PathBuf>) -> anyhow::Result<()> {
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 500.0])
             .with_drag_and_drop(true),
+        // Without vsync, a frame measurement shows what a frame costs rather than the
+        // display's refresh interval.
+        glow_options: eframe::egui_glow::GlowConfiguration {
+            vsync: launch.frame_times.is_none(),
+            ..eframe::egui_glow::GlowConfiguration::default()
+        },
         ..eframe::NativeOptions::default()
     };
+    let Launch {
+        initial,
+        play,
+        pacing,
+        frame_times,
+        quit_after,
+    } = launch;
     eframe::run_native(
         "Topolab",
         options,
@@ -54,9 +83,57 @@ pub fn run_app(initial: Option<PathBuf>) -> anyhow::Result<()> {
                 settings,
                 dialogs: true,
                 waker: Some(waker),
+                play,
+                pacing,
             })?;
-            Ok(Box::new(app))
+            Ok(Box::new(Window {
+                app,
+                frames: frame_times.map(frames::FrameRecorder::new),
+                quit_at: quit_after.map(|after| std::time::Instant::now() + after),
+            }))
         }),
     )
     .map_err(|error| anyhow!("cannot open the window: {error}"))
+}
+
+/// The app in its native window, with what only a real window has: frame timing and
+/// closing by itself.
+struct Window {
+    app: app::TopolabApp,
+    frames: Option<frames::FrameRecorder>,
+    quit_at: Option<std::time::Instant>,
+}
+
+impl eframe::App for Window {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if let Some(recorder) = &mut self.frames {
+            recorder.record(frame.info().cpu_usage);
+            // Back-to-back frames make the interval the whole cost of a frame, buffer
+            // swap and software rasterization included, rather than the time between
+            // engine reports.
+            ui.ctx().request_repaint();
+        }
+        if let Some(quit_at) = self.quit_at {
+            let now = std::time::Instant::now();
+            if now >= quit_at {
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ui.ctx().request_repaint_after(quit_at - now);
+            }
+        }
+        self.app.ui(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::App::save(&mut self.app, storage);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(recorder) = &self.frames {
+            match recorder.finish() {
+                Ok(summary) => eprint!("{summary}"),
+                Err(error) => eprintln!("error: {error:#}"),
+            }
+        }
+    }
 }

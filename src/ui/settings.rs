@@ -72,6 +72,17 @@ impl Settings {
         }
     }
 
+    /// Makes these settings choose `pacing`.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        match pacing.clamped() {
+            Pacing::AsFastAsPossible => self.unpaced = true,
+            Pacing::RealTime(factor) => {
+                self.unpaced = false;
+                self.speed = factor;
+            }
+        }
+    }
+
     /// Puts `path` first in the recent files, dropping an older entry of it and the
     /// oldest entries beyond the limit.
     pub fn add_recent(&mut self, path: &Path) {

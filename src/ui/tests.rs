@@ -28,6 +28,8 @@ fn new_app(initial: Option<PathBuf>) -> TopolabApp {
         settings: Settings::default(),
         dialogs: false,
         waker: None,
+        play: false,
+        pacing: None,
     })
     .expect("the engine thread starts")
 }
