@@ -17,6 +17,7 @@ pub mod driver;
 pub mod frames;
 pub mod graph;
 pub mod history;
+pub mod inspector;
 pub mod live;
 pub mod markdown;
 pub mod messages;

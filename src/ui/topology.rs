@@ -223,6 +223,28 @@ impl Topology {
             .find(|node| node.rect().contains(position))
     }
 
+    /// Moves the nodes named in `offsets` by their offset, in canvas units, for drawing
+    /// a drag before it lands in the document.
+    pub fn translate(&mut self, offsets: &BTreeMap<String, Vec2>) {
+        for node in self.graph.node_weights_mut() {
+            if let Some(offset) = offsets.get(&node.name) {
+                node.position += *offset;
+            }
+        }
+    }
+
+    /// Returns the position of every node that the automatic layout would choose if the
+    /// scenario had no layout at all, in node order.
+    #[must_use]
+    pub fn automatic_positions(scenario: &Scenario) -> Vec<(String, Pos2)> {
+        let mut unplaced = scenario.clone();
+        unplaced.layout.clear();
+        Topology::from_scenario(&unplaced)
+            .nodes()
+            .map(|node| (node.name.clone(), node.position))
+            .collect()
+    }
+
     fn add_node(&mut self, name: &str, kind: NodeKind) {
         if self.by_name.contains_key(name) {
             return;

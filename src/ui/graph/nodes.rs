@@ -20,12 +20,17 @@ pub(super) fn node_ui(
     palette: &Palette,
     node: &Node,
     live: Option<&NodeLive>,
-    selected: Option<&str>,
+    is_selected: bool,
+    editable: bool,
 ) -> Response {
     let rect = node.rect();
     let id = ui.scope_id().with(("topology-node", node.name.as_str()));
-    let response = ui.interact(rect, id, Sense::click());
-    let is_selected = selected == Some(node.name.as_str());
+    let sense = if editable {
+        Sense::click_and_drag()
+    } else {
+        Sense::click()
+    };
+    let response = ui.interact(rect, id, sense);
     response.widget_info(|| {
         egui::WidgetInfo::selected(egui::Role::Button, true, is_selected, &node.name)
     });
