@@ -11,10 +11,13 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Serialize, Serializer};
 
 /// Nanoseconds per unit suffix, longest suffixes first so that `ms` is not read as `m`.
-const DURATION_UNITS: [(&str, u64); 7] = [
+/// Both the micro sign (U+00B5) and the Greek small letter mu (U+03BC) spell micro,
+/// because keyboards and editors produce either.
+const DURATION_UNITS: [(&str, u64); 8] = [
     ("ns", 1),
     ("us", 1_000),
-    ("µs", 1_000),
+    ("\u{b5}s", 1_000),
+    ("\u{3bc}s", 1_000),
     ("ms", 1_000_000),
     ("s", 1_000_000_000),
     ("m", 60_000_000_000),
@@ -168,7 +171,7 @@ impl JsonSchema for Duration {
         json_schema!({
             "description": "A span of simulated time: a number with a unit ns, us, ms, s, m or h, e.g. 250ms or 1.5s.",
             "type": "string",
-            "pattern": "^\\s*(0|[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\s*(ns|us|µs|ms|s|m|h))\\s*$"
+            "pattern": "^\\s*(0|[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\s*(ns|us|\u{b5}s|\u{3bc}s|ms|s|m|h))\\s*$"
         })
     }
 }
@@ -311,6 +314,7 @@ mod tests {
             ("1.5s", 1_500_000_000),
             ("40us", 40_000),
             ("40µs", 40_000),
+            ("40\u{3bc}s", 40_000),
             ("2m", 120_000_000_000),
             ("1h", 3_600_000_000_000),
             ("7ns", 7),
