@@ -39,6 +39,11 @@ struct Cli {
     #[cfg(feature = "gui")]
     #[arg(long, value_parser = parse_speed)]
     speed: Option<crate::ui::messages::Pacing>,
+    /// Simulated time of the first run, e.g. 1h [default: the scenario's run.duration,
+    /// else 60s].
+    #[cfg(feature = "gui")]
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
     /// Write the wall time and CPU time of every frame to this CSV file when the window
     /// closes, and print their median, 95th percentile and maximum.
     #[cfg(feature = "gui")]
@@ -126,6 +131,7 @@ pub fn main() -> ExitCode {
             initial: cli.file,
             play: cli.play,
             pacing: cli.speed,
+            duration: cli.duration,
             frame_times: cli.frame_times,
             quit_after: cli
                 .quit_after

@@ -52,6 +52,8 @@ pub struct AppOptions {
     pub play: bool,
     /// Pacing that replaces the one in `settings`.
     pub pacing: Option<Pacing>,
+    /// Simulated time of the first run, replacing the scenario's.
+    pub duration: Option<Duration>,
 }
 
 /// The values of the run controls as the user edits them.
@@ -154,6 +156,9 @@ impl TopolabApp {
         let opened = first != app.document.source && app.open(first);
         if !opened {
             app.load_document();
+        }
+        if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
+            app.driver.send(Command::SetDuration(duration));
         }
         if options.play && app.failure.is_none() {
             app.driver.send(Command::Play);

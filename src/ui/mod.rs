@@ -38,6 +38,8 @@ pub struct Launch {
     pub play: bool,
     /// Pacing that replaces the saved one.
     pub pacing: Option<messages::Pacing>,
+    /// Simulated time of the first run, replacing the scenario's.
+    pub duration: Option<crate::scenario::Duration>,
     /// A CSV file that receives the time of every frame when the window closes.
     pub frame_times: Option<PathBuf>,
     /// Wall time after which the window closes by itself.
@@ -66,6 +68,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
         initial,
         play,
         pacing,
+        duration,
         frame_times,
         quit_after,
     } = launch;
@@ -77,6 +80,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
                 .storage
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
                 .unwrap_or_default();
+            draw_panels_on_the_clear_color(&creation.egui_ctx);
             let context = creation.egui_ctx.clone();
             let waker: driver::Waker = Arc::new(move || context.request_repaint());
             let app = app::TopolabApp::new(app::AppOptions {
@@ -86,6 +90,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
                 waker: Some(waker),
                 play,
                 pacing,
+                duration,
             })?;
             Ok(Box::new(Window {
                 app,
@@ -95,6 +100,24 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
         }),
     )
     .map_err(|error| anyhow!("cannot open the window: {error}"))
+}
+
+/// Makes panels transparent, for [`Window::clear_color`] to paint their colour.
+///
+/// Panels cover the whole window, so their fill costs a full-window pass of shading
+/// in every frame. Clearing to the same colour instead costs a memory fill, which
+/// matters on software OpenGL, where shading the window is most of a frame's cost.
+fn draw_panels_on_the_clear_color(ctx: &egui::Context) {
+    ctx.all_styles_mut(|style| style.visuals.panel_fill = egui::Color32::TRANSPARENT);
+}
+
+/// Returns the panel colour of the theme of `visuals`, as egui's defaults have it.
+fn panel_fill(visuals: &egui::Visuals) -> egui::Color32 {
+    if visuals.dark_mode {
+        egui::Visuals::dark().panel_fill
+    } else {
+        egui::Visuals::light().panel_fill
+    }
 }
 
 /// The app in its native window, with what only a real window has: frame timing and
@@ -127,6 +150,10 @@ impl eframe::App for Window {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::App::save(&mut self.app, storage);
+    }
+
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        panel_fill(visuals).to_normalized_gamma_f32()
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

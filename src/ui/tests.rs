@@ -30,6 +30,7 @@ fn new_app(initial: Option<PathBuf>) -> TopolabApp {
         waker: None,
         play: false,
         pacing: None,
+        duration: None,
     })
     .expect("the engine thread starts")
 }
