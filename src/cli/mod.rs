@@ -328,7 +328,8 @@ fn progress_bar(duration: Duration) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(duration.as_nanos() / 1_000_000);
     let style = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} ms simulated, {elapsed} elapsed, {eta} left",
+        // The bar takes what the terminal width leaves, so the line never wraps.
+        "{wide_bar} {percent:>3}% simulated, {elapsed} elapsed, {eta} left",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     bar.set_style(style);

@@ -10,10 +10,25 @@ use super::chart::{ChartError, Line, LineChart, write_chart};
 use super::recorder::{ErrorKind, Window};
 use super::summary::{Latency, Summary};
 
-/// Formats the summary as a fixed-width table for a terminal.
+/// Narrowest name column of the table, in characters.
+const NAME_WIDTH: usize = 28;
+
+/// Formats the summary as a fixed-width table for a terminal. The name column is as
+/// wide as the longest name, so that the columns stay aligned.
 #[must_use]
 pub fn table(summary: &Summary) -> String {
     let mut out = String::new();
+    let names = summary
+        .clients
+        .iter()
+        .map(|c| &c.name)
+        .chain(summary.operations.iter().map(|o| &o.name))
+        .chain(summary.queues.iter().map(|q| &q.name));
+    let w = names
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(NAME_WIDTH);
     let latency = |l: &Latency| {
         format!(
             "{:>8} {:>8} {:>8}",
@@ -24,13 +39,13 @@ pub fn table(summary: &Summary) -> String {
     };
     let _ = writeln!(
         out,
-        "{:<28} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "{:<w$} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
         "client", "offered/s", "goodput/s", "p50", "p95", "p99", "errors", "retry×"
     );
     for c in &summary.clients {
         let _ = writeln!(
             out,
-            "{:<28} {:>10.1} {:>10.1} {} {:>9} {:>6.2}",
+            "{:<w$} {:>10.1} {:>10.1} {} {:>9} {:>6.2}",
             c.name,
             c.offered_per_s,
             c.goodput_per_s,
@@ -42,13 +57,13 @@ pub fn table(summary: &Summary) -> String {
     out.push('\n');
     let _ = writeln!(
         out,
-        "{:<28} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
+        "{:<w$} {:>10} {:>10} {:>8} {:>8} {:>8} {:>9} {:>6}",
         "operation", "offered/s", "goodput/s", "p50", "p95", "p99", "errors", "util"
     );
     for o in &summary.operations {
         let _ = writeln!(
             out,
-            "{:<28} {:>10.1} {:>10.1} {} {:>9} {:>5.0}%",
+            "{:<w$} {:>10.1} {:>10.1} {} {:>9} {:>5.0}%",
             o.name,
             o.offered_per_s,
             o.goodput_per_s,
@@ -61,13 +76,13 @@ pub fn table(summary: &Summary) -> String {
         out.push('\n');
         let _ = writeln!(
             out,
-            "{:<28} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10}",
+            "{:<w$} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10}",
             "queue", "published", "consumed", "dropped", "dead", "rejected", "queued", "max age"
         );
         for q in &summary.queues {
             let _ = writeln!(
                 out,
-                "{:<28} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10}",
+                "{:<w$} {:>10} {:>10} {:>8} {:>8} {:>9} {:>9} {:>10}",
                 q.name,
                 q.published,
                 q.consumed,
@@ -366,4 +381,47 @@ pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), Cha
             lines: backlog,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::run::{RunConfig, run};
+    use crate::scenario::{Duration, load_str};
+
+    #[test]
+    fn long_names_keep_columns_aligned() {
+        let text = "version: 1\n\
+            clients:\n  a-very-long-client-name-for-the-table:\n    target: an-extremely-long-service-name.a-long-operation-name\n    arrivals: { poisson: 10/s }\n\
+            services:\n  an-extremely-long-service-name:\n    operations:\n      a-long-operation-name: { service_time: 1ms }\n";
+        let scenario = load_str(text, None)
+            .expect("the scenario is valid")
+            .scenario;
+        let config = RunConfig::resolve(
+            &scenario.run,
+            Some(Duration::from_secs(5)),
+            None,
+            None,
+            None,
+        )
+        .expect("the settings are valid");
+        let simulation = run(&scenario, &config, |_| {}).expect("the run succeeds");
+        let table = table(&Summary::new(&simulation, "long names"));
+        // Every header and row ends its second column, offered/s, at the same column.
+        let ends: Vec<usize> = table
+            .lines()
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                let name_end = line.find(' ').expect("a name column");
+                let rest = &line[name_end..];
+                let start = name_end + (rest.len() - rest.trim_start().len());
+                start + rest.trim_start().find(' ').expect("an offered column")
+            })
+            .collect();
+        assert_eq!(ends.len(), 4, "two headers and two rows:\n{table}");
+        assert!(
+            ends.iter().all(|&end| end == ends[0]),
+            "columns end at {ends:?}:\n{table}"
+        );
+    }
 }
