@@ -228,6 +228,13 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "slow-link-without-latency.yaml",
+        loads: true,
+        diagnostics: &[
+            "tests/invalid/slow-link-without-latency.yaml:16:13: warning: faults[0].slow.link: the link between \"shoppers\" and \"orders\" has no latency, so multiplying it changes nothing; give it a latency in links or defaults.network_latency",
+        ],
+    },
+    Case {
         file: "tab-indent.yaml",
         loads: false,
         diagnostics: &[

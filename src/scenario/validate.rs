@@ -379,8 +379,18 @@ impl<'a> Checker<'a> {
                         self.service_reference(&format!("{path}.slow.service"), service);
                     }
                     if let Some(link) = &slow.link {
-                        self.node_reference(&format!("{path}.slow.link.from"), &link.from);
-                        self.node_reference(&format!("{path}.slow.link.to"), &link.to);
+                        let from =
+                            self.node_reference(&format!("{path}.slow.link.from"), &link.from);
+                        let to = self.node_reference(&format!("{path}.slow.link.to"), &link.to);
+                        if from && to && self.latency_between(&link.from, &link.to).is_zero() {
+                            self.warning(
+                                &format!("{path}.slow.link"),
+                                format!(
+                                    "the link between \"{}\" and \"{}\" has no latency, so multiplying it changes nothing; give it a latency in links or defaults.network_latency",
+                                    link.from, link.to
+                                ),
+                            );
+                        }
                     }
                 }
             }
@@ -426,6 +436,16 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
+    }
+
+    /// The latency of the edge between two nodes.
+    fn latency_between(&self, a: &str, b: &str) -> &crate::scenario::Distribution {
+        self.scenario
+            .links
+            .iter()
+            .find(|l| (l.from == a && l.to == b) || (l.from == b && l.to == a))
+            .and_then(|l| l.latency.as_ref())
+            .unwrap_or(&self.scenario.defaults.network_latency)
     }
 
     /// The loss probability of the edge between two nodes.
