@@ -83,6 +83,9 @@ const MUTED_TEXT_COLOR: RGBColor = RGBColor(0x60, 0x60, 0x60);
 
 /// The Tableau 10 palette in the order of matplotlib's `tab10`, which is the
 /// default colour cycle of matplotlib 2.0 and later.
+/// Lines a chart can tell apart: every colour solid, then every colour dashed.
+pub const DISTINCT_STYLES: usize = 2 * PALETTE.len();
+
 const PALETTE: [RGBColor; 10] = [
     RGBColor(0x1f, 0x77, 0xb4), // blue
     RGBColor(0xff, 0x7f, 0x0e), // orange
@@ -102,9 +105,9 @@ pub struct Line {
     /// Name shown in the legend.
     pub label: String,
     /// Points as (simulated time in seconds, value in the unit of the chart's
-    /// y axis), connected in the given order. Points with a NaN, infinite or
-    /// larger than `f64::MAX / 4` coordinate are skipped, so the line joins
-    /// their neighbours.
+    /// y axis), connected in the given order. A point with a NaN, infinite or
+    /// larger than `f64::MAX / 4` coordinate is not drawn and breaks the line, so
+    /// NaN marks a window without data.
     pub points: Vec<(f64, f64)>,
 }
 
@@ -239,13 +242,20 @@ fn is_plottable(value: f64) -> bool {
     value.is_finite() && value.abs() <= MAX_ABS_COORDINATE
 }
 
-/// Returns the points of `line` that can be drawn, in the given order.
-fn plottable_points(line: &Line) -> Vec<(f64, f64)> {
-    line.points
-        .iter()
-        .copied()
-        .filter(|&(x, y)| is_plottable(x) && is_plottable(y))
-        .collect()
+/// Returns the runs of consecutive points of `line` that can be drawn, in order.
+fn plottable_segments(line: &Line) -> Vec<Vec<(f64, f64)>> {
+    let mut segments = vec![Vec::new()];
+    for &(x, y) in &line.points {
+        if is_plottable(x) && is_plottable(y) {
+            if let Some(segment) = segments.last_mut() {
+                segment.push((x, y));
+            }
+        } else if segments.last().is_some_and(|segment| !segment.is_empty()) {
+            segments.push(Vec::new());
+        }
+    }
+    segments.retain(|segment| !segment.is_empty());
+    segments
 }
 
 /// Axis ranges that contain every point in `lines`.
@@ -319,8 +329,9 @@ fn draw_chart<DB: DrawingBackend>(
     let title_style = (FONT_FAMILY, TITLE_FONT_SIZE).into_font().color(&BLACK);
     let body = framed.titled(&chart.title, title_style)?;
 
-    let lines: Vec<Vec<(f64, f64)>> = chart.lines.iter().map(plottable_points).collect();
-    let ranges = axis_ranges(&lines);
+    let lines: Vec<Vec<Vec<(f64, f64)>>> = chart.lines.iter().map(plottable_segments).collect();
+    let all_points: Vec<Vec<(f64, f64)>> = lines.iter().map(|segments| segments.concat()).collect();
+    let ranges = axis_ranges(&all_points);
 
     if chart.lines.is_empty() {
         return draw_plot(&body, chart, &lines, &ranges);
@@ -335,7 +346,7 @@ fn draw_chart<DB: DrawingBackend>(
 fn draw_plot<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &LineChart,
-    lines: &[Vec<(f64, f64)>],
+    lines: &[Vec<Vec<(f64, f64)>>],
     ranges: &AxisRanges,
 ) -> DrawResult<DB> {
     let mut context = ChartBuilder::on(area)
@@ -362,20 +373,31 @@ fn draw_plot<DB: DrawingBackend>(
         .axis_style(FRAME_COLOR)
         .draw()?;
 
-    for (index, points) in lines.iter().enumerate() {
+    for (index, segments) in lines.iter().enumerate() {
         let style = series_style(index);
         let shape = style.color.stroke_width(STROKE_WIDTH);
-        match points.as_slice() {
-            [] => {}
-            // A line through one point draws nothing, so mark the point.
-            [point] => {
-                context.draw_series([Circle::new(*point, MARKER_RADIUS, style.color.filled())])?;
-            }
-            _ if style.dashed => {
-                context.draw_series(DashedLineSeries::new(points.iter().copied(), 10, 6, shape))?;
-            }
-            _ => {
-                context.draw_series(LineSeries::new(points.iter().copied(), shape))?;
+        for points in segments {
+            match points.as_slice() {
+                [] => {}
+                // A line through one point draws nothing, so mark the point.
+                [point] => {
+                    context.draw_series([Circle::new(
+                        *point,
+                        MARKER_RADIUS,
+                        style.color.filled(),
+                    )])?;
+                }
+                _ if style.dashed => {
+                    context.draw_series(DashedLineSeries::new(
+                        points.iter().copied(),
+                        10,
+                        6,
+                        shape,
+                    ))?;
+                }
+                _ => {
+                    context.draw_series(LineSeries::new(points.iter().copied(), shape))?;
+                }
             }
         }
     }
@@ -861,7 +883,7 @@ mod tests {
     }
 
     #[test]
-    fn plottable_points_skip_non_finite_and_huge() {
+    fn plottable_segments_break_at_non_finite_and_huge() {
         let line = Line {
             label: "mixed".to_owned(),
             points: vec![
@@ -872,7 +894,24 @@ mod tests {
                 (3.0, 4.0),
             ],
         };
-        assert_eq!(plottable_points(&line), vec![(0.0, 1.0), (3.0, 4.0)]);
+        assert_eq!(
+            plottable_segments(&line),
+            vec![vec![(0.0, 1.0)], vec![(3.0, 4.0)]]
+        );
+        let gap = Line {
+            label: "gap".to_owned(),
+            points: vec![
+                (0.0, 1.0),
+                (1.0, 2.0),
+                (2.0, f64::NAN),
+                (3.0, 3.0),
+                (4.0, 4.0),
+            ],
+        };
+        assert_eq!(
+            plottable_segments(&gap),
+            vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(3.0, 3.0), (4.0, 4.0)]]
+        );
     }
 
     #[test]

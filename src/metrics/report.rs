@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::engine::Simulation;
 
-use super::chart::{ChartError, Line, LineChart, write_chart};
+use super::chart::{ChartError, DISTINCT_STYLES, Line, LineChart, write_chart};
 use super::recorder::{ErrorKind, Window};
 use super::summary::{Latency, Summary};
 
@@ -321,6 +321,41 @@ fn ns_to_ms(ns: u64) -> f64 {
     ns as f64 / 1e6
 }
 
+/// Keeps the lines with the highest peaks, at most as many as a chart can tell apart,
+/// and folds the rest into one line called "N other `what`". `fold` combines the
+/// values of the folded lines at one point, such as a sum for rates or a maximum for
+/// percentiles. Every line must have the same x values.
+fn limit_lines(mut lines: Vec<Line>, what: &str, fold: fn(f64, f64) -> f64) -> Vec<Line> {
+    if lines.len() <= DISTINCT_STYLES {
+        return lines;
+    }
+    let peak = |line: &Line| {
+        line.points
+            .iter()
+            .map(|&(_, y)| y)
+            .filter(|y| y.is_finite())
+            .fold(f64::NEG_INFINITY, f64::max)
+    };
+    // A stable sort keeps ties in the order of the document.
+    lines.sort_by(|a, b| peak(b).total_cmp(&peak(a)));
+    let rest = lines.split_off(DISTINCT_STYLES - 1);
+    let mut points: Vec<(f64, f64)> = rest[0].points.iter().map(|&(x, _)| (x, f64::NAN)).collect();
+    for line in &rest {
+        for (point, &(_, y)) in points.iter_mut().zip(&line.points) {
+            point.1 = match (point.1.is_nan(), y.is_nan()) {
+                (true, _) => y,
+                (false, true) => point.1,
+                (false, false) => fold(point.1, y),
+            };
+        }
+    }
+    lines.push(Line {
+        label: format!("{} other {what}", rest.len()),
+        points,
+    });
+    lines
+}
+
 /// Writes the throughput, latency and backlog charts into `directory` as PNG and SVG.
 pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), ChartError> {
     let window_ns = simulation.options().window_ns.max(1);
@@ -352,14 +387,21 @@ pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), Cha
         &LineChart {
             title: "Client throughput and goodput".to_owned(),
             y_label: "requests/s".to_owned(),
-            lines: throughput,
+            lines: limit_lines(throughput, "lines", |a, b| a + b),
         },
     )?;
     let mut latency = Vec::new();
     for (label, pick) in [("p50", 0), ("p95", 1), ("p99", 2)] {
         latency.extend(lines(
             &["client"],
-            &move |w| ns_to_ms([w.p50_ns, w.p95_ns, w.p99_ns][pick]),
+            // A window without successes has no percentiles, so the line breaks there.
+            &move |w| {
+                if w.counts.successes == 0 {
+                    f64::NAN
+                } else {
+                    ns_to_ms([w.p50_ns, w.p95_ns, w.p99_ns][pick])
+                }
+            },
             &format!(" {label}"),
         ));
     }
@@ -368,7 +410,7 @@ pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), Cha
         &LineChart {
             title: "Client latency percentiles (successes)".to_owned(),
             y_label: "ms".to_owned(),
-            lines: latency,
+            lines: limit_lines(latency, "percentiles, highest", f64::max),
         },
     )?;
     let mut backlog = lines(&["queue"], &|w| w.mean_in_flight, " depth");
@@ -378,7 +420,7 @@ pub fn write_charts(simulation: &Simulation, directory: &Path) -> Result<(), Cha
         &LineChart {
             title: "Backlog: queue depth and requests in flight (window means)".to_owned(),
             y_label: "messages or requests".to_owned(),
-            lines: backlog,
+            lines: limit_lines(backlog, "queues and services", |a, b| a + b),
         },
     )
 }
@@ -388,6 +430,42 @@ mod tests {
     use super::*;
     use crate::engine::run::{RunConfig, run};
     use crate::scenario::{Duration, load_str};
+
+    fn line(label: &str, values: &[f64]) -> Line {
+        Line {
+            label: label.to_owned(),
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(x, &y)| (x as f64, y))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn limit_lines_folds_the_lowest_peaks() {
+        let lines: Vec<Line> = (0..25)
+            .map(|i| line(&format!("q{i}"), &[f64::from(i), f64::NAN, 1.0]))
+            .collect();
+        let limited = limit_lines(lines, "queues", |a, b| a + b);
+        assert_eq!(limited.len(), DISTINCT_STYLES);
+        assert_eq!(limited[0].label, "q24", "the highest peak comes first");
+        let last = limited.last().expect("a folded line");
+        assert_eq!(last.label, "6 other queues");
+        // q0 to q5 are folded: 0 + 1 + ... + 5, a gap, then six ones.
+        assert_eq!(last.points[0], (0.0, 15.0));
+        assert!(
+            last.points[1].1.is_nan(),
+            "a gap in every folded line stays a gap"
+        );
+        assert_eq!(last.points[2], (2.0, 6.0));
+    }
+
+    #[test]
+    fn limit_lines_keeps_few_lines() {
+        let lines = vec![line("a", &[1.0]), line("b", &[2.0])];
+        assert_eq!(limit_lines(lines.clone(), "lines", f64::max), lines);
+    }
 
     #[test]
     fn long_names_keep_columns_aligned() {
