@@ -87,9 +87,9 @@ pub enum Command {
     /// operation appends a call step, operation to queue appends a publish step, queue to
     /// operation sets the queue's consumer, and queue to queue sets its dead-letter queue.
     Connect {
-        /// Where the edge starts.
+        /// The start of the edge.
         from: Endpoint,
-        /// Where it leads.
+        /// The end of the edge.
         to: Endpoint,
     },
     /// Removes one edge; a client whose target is removed keeps an empty target.
@@ -131,7 +131,7 @@ pub enum Command {
     /// Adds copies of the clipboard's nodes with free names, moved by `offset`.
     /// Edges between copied nodes lead to the copies; edges to other nodes are kept.
     Paste {
-        /// What was copied.
+        /// The copied nodes.
         clipboard: Clipboard,
         /// Added to each copied position.
         offset: [f64; 2],
@@ -145,8 +145,8 @@ pub enum Command {
     },
     /// Moves every node to a position computed by [`super::layout::auto_layout`].
     AutoLayout,
-    /// Several commands applied, undone and redone as one step. Each command sees the
-    /// document as the ones before it left it.
+    /// Several commands applied, undone and redone as one step. Each command applies to
+    /// the document as the commands before it left it.
     Batch {
         /// The label shown in the undo menu.
         label: String,
@@ -186,7 +186,7 @@ impl Command {
     }
 }
 
-/// Why a command cannot apply.
+/// The reason a command cannot apply.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum EditError {
     /// No node has this id, for instance because it was deleted.
@@ -873,9 +873,13 @@ impl EditorDocument {
             .unwrap_or_else(|| base.to_owned())
     }
 
-    /// A free name for a copy of `name`: `orders` gives `orders-2`, and `service-2`
-    /// gives `service-3`, or the next free number.
+    /// A free name for a copy of `name`: `name` itself if no node has it, as when
+    /// pasting into another document, else `orders-2` for `orders` and `service-3` for
+    /// `service-2`, or the next free number.
     fn free_copy_name(&self, name: &str, taken: &BTreeSet<String>) -> String {
+        if self.id_of(name).is_none() && !taken.contains(name) {
+            return name.to_owned();
+        }
         let (stem, first) = match name.rsplit_once('-') {
             Some((stem, number))
                 if !stem.is_empty()

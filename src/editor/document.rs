@@ -423,8 +423,7 @@ impl EditorDocument {
     fn roll_back(&mut self, mut inverses: Vec<Primitive>) {
         while let Some(inverse) = inverses.pop() {
             // Each inverse was produced from the state it now applies to, so it cannot
-            // fail; a failure would leave the document as it is, which is still valid
-            // to edit.
+            // fail. If it did, the document would stay as it is, which is still valid.
             if let Err(error) = self.apply_primitive(inverse) {
                 tracing::error!(%error, "rolling back a failed edit failed");
             }

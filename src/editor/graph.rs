@@ -2,14 +2,14 @@
 //!
 //! A scenario stores its edges as names inside the nodes: a client's `target`, the
 //! `call` and `publish` steps of operations, a queue's `consumer` and `dead_letter`.
-//! [`edges`] lists them with ids that say where each one is stored, and the rewriting
+//! [`edges`] lists them with ids that name the place where each one is stored, and the rewriting
 //! functions below change or remove the names when nodes are renamed, deleted or copied.
 
 use crate::scenario::{Fault, FaultKind, Link, Step};
 
 use super::document::{EditorDocument, NodeId, NodeValue};
 
-/// What an edge means.
+/// The meaning of an edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EdgeKind {
     /// A client sends its requests to a service's operation.
@@ -24,7 +24,7 @@ pub enum EdgeKind {
     DeadLetter,
 }
 
-/// Where an edge is stored in the document, which identifies it.
+/// The place where an edge is stored in the document, which identifies it.
 ///
 /// The id stays valid until the step list of its operation changes; an edit of another
 /// operation or node leaves it valid.
@@ -61,9 +61,9 @@ pub enum EdgeId {
 /// One edge between two nodes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Edge {
-    /// Where the edge is stored.
+    /// The place where the edge is stored.
     pub id: EdgeId,
-    /// What the edge means.
+    /// The meaning of the edge.
     pub kind: EdgeKind,
     /// The node the edge starts from: the client, the calling or publishing service, or
     /// the queue.
@@ -207,7 +207,7 @@ pub(crate) enum ReferenceKind {
     DeadLetter,
 }
 
-/// What to do with one reference.
+/// The action to take on one reference.
 pub(crate) enum Rewrite {
     Keep,
     Replace(String),

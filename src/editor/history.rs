@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use super::command::{Change, Command, EditError};
 use super::document::{EditorDocument, NodeId};
 
-/// Undo steps kept by [`History::default`]. Each step holds copies of the nodes it
+/// Undo steps kept by [`History::default`]. Each step contains copies of the nodes it
 /// changed, so the memory used grows with the size of the edited nodes.
 pub const DEFAULT_MAX_DEPTH: usize = 500;
 
@@ -24,7 +24,7 @@ impl MergeKey {
     }
 }
 
-/// What [`History::execute`] did.
+/// The result of [`History::execute`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// The nodes the command added, for the UI to select.

@@ -7,8 +7,9 @@
 //!   [`EditorDocument`], which gives every client, service and queue a [`NodeId`] that
 //!   survives renames, edits and undone deletions. Start a [`History`] next to it.
 //! - Draw nodes from [`EditorDocument::node_ids`], [`EditorDocument::name`],
-//!   [`EditorDocument::position`] and the node getters, and edges from [`edges`], whose
-//!   [`EdgeId`]s say where each edge is stored and serve to select and disconnect it.
+//!   [`EditorDocument::position`] and the node getters, and edges from [`edges`]. An
+//!   [`EdgeId`] names the place where its edge is stored, and serves to select and
+//!   disconnect it.
 //! - Never change the scenario directly. Turn each user action into a [`Command`] and
 //!   pass it to [`History::execute`]; typing in one field goes to
 //!   [`History::execute_merging`] with a [`MergeKey`] naming the field, so that it

@@ -24,7 +24,7 @@ const RECOVERY_FORMAT: u32 = 1;
 const FILE_PREFIX: &str = "topolab-recovery-";
 const FILE_SUFFIX: &str = ".json";
 
-/// Why a recovery file could not be written, listed, read or removed.
+/// The reason a recovery file could not be written, listed, read or removed.
 #[derive(Debug, thiserror::Error)]
 pub enum RecoveryError {
     /// The document could not be written as YAML.
@@ -36,7 +36,7 @@ pub enum RecoveryError {
     /// A file system operation failed.
     #[error("{action} {} failed: {source}", path.display())]
     Io {
-        /// What failed, such as "listing".
+        /// The failed operation, such as "listing".
         action: &'static str,
         /// The file or directory.
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum RecoveryError {
     Corrupt {
         /// The file.
         path: PathBuf,
-        /// What is wrong with it.
+        /// The problem found in it.
         reason: String,
     },
 }

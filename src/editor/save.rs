@@ -1,4 +1,4 @@
-//! Saving files atomically: the target holds either its old content or the new
+//! Saving files atomically: the target contains either its old content or the new
 //! content, never a partial write, even if the program or the machine stops midway.
 
 use std::fs::{self, File, OpenOptions};
@@ -11,7 +11,7 @@ use crate::scenario::write::{WriteError, to_yaml};
 /// Attempts at finding an unused temporary file name before giving up.
 const MAX_TEMP_ATTEMPTS: u32 = 100;
 
-/// Why a save failed.
+/// The reason a save failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SaveError {
     /// The document could not be written as YAML.
@@ -27,7 +27,7 @@ pub enum SaveError {
     Io {
         /// The file that was to be written.
         path: PathBuf,
-        /// What failed, such as "creating a temporary file in /home/me/scenarios".
+        /// The failed operation, such as "creating a temporary file in /home/me/scenarios".
         action: String,
         /// The operating system's error.
         source: io::Error,
@@ -136,8 +136,8 @@ fn create_temp_file(directory: &Path, target: &Path) -> io::Result<(PathBuf, Fil
 }
 
 /// Flushes the directory entry of a rename to disk. Only some platforms can open a
-/// directory as a file; where opening or syncing fails, the rename is still done and
-/// only its durability after a crash is weaker.
+/// directory as a file. Where opening or syncing fails, the rename is still done, but it
+/// may be lost in a crash.
 fn sync_directory(directory: &Path) {
     match File::open(directory).and_then(|dir| dir.sync_all()) {
         Ok(()) => {}

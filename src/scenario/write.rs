@@ -1,6 +1,6 @@
 //! Writing a [`Scenario`] as YAML text that [`super::read`] reads back unchanged.
 //!
-//! The document is first serialized into an ordered tree ([`Tree`]), which keeps the
+//! The document is first serialized into an ordered tree, which keeps the
 //! field order of the document types and the insertion order of their maps. The tree is
 //! then written by serde-saphyr in block style, except that a short collection of
 //! scalars, such as `{ poisson: 150/s }` or a layout position `[620, 80]`, goes on one
