@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
     Arrivals, Backoff, CallStep, Client, Consumer, Defaults, Distribution, Duration, ErrorFault,
@@ -142,6 +143,32 @@ layout:
 ";
     assert_eq!(written, expected);
     assert_eq!(read_back(&written), scenario);
+}
+
+#[test]
+fn descriptions_keep_line_breaks() {
+    let descriptions = [
+        "one line",
+        "ends with a break\n",
+        "ends with two breaks\n\n",
+        "ends with three\n\n\n",
+        "\nstarts with a break",
+        "  starts with spaces\nand a second line",
+        "trailing spaces  \nsecond line",
+        "a long line without breaks that is longer than eighty characters, which YAML may fold",
+        "tab\tinside\nand a second line",
+        "# not a comment\n- not a list\n",
+    ];
+    for description in descriptions {
+        let mut scenario = Scenario {
+            description: Some(description.to_owned()),
+            ..Scenario::default()
+        };
+        scenario.queues.insert("q".to_owned(), queue());
+        let text = to_yaml(&scenario).expect("the document writes");
+        let back = read_back(&text);
+        assert_eq!(back.description.as_deref(), Some(description), "{text}");
+    }
 }
 
 #[test]
@@ -786,7 +813,13 @@ fn assemble(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // A fixed seed keeps the test deterministic, and no failure file is written.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        rng_seed: RngSeed::Fixed(0x5eed_0001),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn generated_documents_round_trip(scenario in scenario()) {

@@ -203,7 +203,10 @@ impl Serialize for Styled<'_> {
                 let mut map = serializer.serialize_map(Some(entries.len()))?;
                 for (i, (key, value)) in entries.iter().enumerate() {
                     map.serialize_key(key)?;
-                    if self.place == Place::Root && i + 1 < entries.len() {
+                    // A blank line after a text kept with all its final line breaks (`|+`)
+                    // would read back as one more line break.
+                    let keeps_breaks = matches!(value, Tree::Text(text) if text.ends_with("\n\n"));
+                    if self.place == Place::Root && i + 1 < entries.len() && !keeps_breaks {
                         map.serialize_value(&serde_saphyr::SpaceAfter(self.child(value)))?;
                     } else {
                         map.serialize_value(&self.child(value))?;
