@@ -2,6 +2,7 @@
 //! deterministic discrete-event simulation.
 
 pub mod cli;
+pub mod editor;
 pub mod engine;
 pub mod metrics;
 pub mod scenario;

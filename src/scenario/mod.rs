@@ -8,6 +8,7 @@ pub mod schema;
 pub mod tree;
 pub mod units;
 pub mod validate;
+pub mod write;
 
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
 pub use distribution::Distribution;
