@@ -105,6 +105,17 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "empty-references.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/empty-references.yaml:8:52: error: services.s.operations.op.steps[0].publish: the queue name is empty. Queues: \"q\"",
+            "tests/invalid/empty-references.yaml:8:66: error: services.s.operations.op.steps[1].call: the operation is empty: expected \"service.operation\"",
+            "tests/invalid/empty-references.yaml:10:21: error: queues.q.dead_letter: the queue name is empty. Queues: \"q\"",
+            "tests/invalid/empty-references.yaml:12:13: error: links[0].from: the node name is empty. Nodes: \"c\", \"s\" and \"q\"",
+            "tests/invalid/empty-references.yaml:14:43: error: faults[0].outage.service: the service name is empty. Services: \"s\"",
+        ],
+    },
+    Case {
         file: "infinite-number.yaml",
         loads: false,
         diagnostics: &[

@@ -162,6 +162,13 @@ impl<'a> Checker<'a> {
     /// Checks a `service.operation` reference; empty references were already reported.
     fn operation_reference(&mut self, path: &str, reference: &str) {
         if reference.is_empty() {
+            // A field that could not be read was reported by the reader already.
+            if !self.sources.is_unreadable(path) {
+                self.error(
+                    path,
+                    "the operation is empty: expected \"service.operation\"",
+                );
+            }
             return;
         }
         let Some((service_name, operation_name)) = reference
@@ -208,8 +215,15 @@ impl<'a> Checker<'a> {
     }
 
     fn queue_reference(&mut self, path: &str, name: &str) {
-        if name.is_empty()
-            || self.scenario.queues.contains_key(name)
+        if name.is_empty() {
+            if !self.sources.is_unreadable(path) {
+                let queues: Vec<&str> = self.scenario.queues.keys().map(String::as_str).collect();
+                let message = format!("the queue name is empty. Queues: {}", quoted_names(queues));
+                self.error(path, message);
+            }
+            return;
+        }
+        if self.scenario.queues.contains_key(name)
             || self.sources.is_unreadable(&format!("queues.{name}"))
         {
             return;
@@ -313,6 +327,11 @@ impl<'a> Checker<'a> {
 
     fn node_reference(&mut self, path: &str, name: &str) -> bool {
         if name.is_empty() {
+            if !self.sources.is_unreadable(path) {
+                let names: Vec<&str> = self.all_node_names().collect();
+                let message = format!("the node name is empty. Nodes: {}", quoted_names(names));
+                self.error(path, message);
+            }
             return false;
         }
         if self.node_kind(name).is_some() {
@@ -398,6 +417,15 @@ impl<'a> Checker<'a> {
     }
 
     fn service_reference(&mut self, path: &str, name: &str) {
+        if name.is_empty() && !self.sources.is_unreadable(path) {
+            let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
+            let message = format!(
+                "the service name is empty. Services: {}",
+                quoted_names(services)
+            );
+            self.error(path, message);
+            return;
+        }
         if self.scenario.services.contains_key(name)
             || self.sources.is_unreadable(&format!("services.{name}"))
         {

@@ -1,7 +1,7 @@
 //! The document: the scenario being shown, and where it came from.
 //!
-//! The document is the only state read from a scenario file. Run state and view state
-//! never go into it, and it is never written back by the app.
+//! The document is the only state read from or written to a scenario file. Run state
+//! and view state never go into it.
 
 use std::path::PathBuf;
 
@@ -16,6 +16,8 @@ pub enum Source {
     Bundled(String),
     /// A file on disk.
     File(PathBuf),
+    /// A document that has never been saved.
+    Untitled,
 }
 
 impl Source {
@@ -28,6 +30,7 @@ impl Source {
                 || path.display().to_string(),
                 |name| name.to_string_lossy().into_owned(),
             ),
+            Source::Untitled => "Untitled".to_owned(),
         }
     }
 }
@@ -41,4 +44,15 @@ pub struct Document {
     pub scenario: Scenario,
     /// Warnings found when it was read.
     pub warnings: Vec<Diagnostic>,
+}
+
+impl Source {
+    /// Returns the file, for a source that is one.
+    #[must_use]
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            Source::File(path) => Some(path),
+            Source::Bundled(_) | Source::Untitled => None,
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod app;
 pub mod bundled;
 pub mod document;
 pub mod driver;
+pub mod editing;
 pub mod frames;
 pub mod graph;
 pub mod history;
@@ -91,6 +92,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
                 play,
                 pacing,
                 duration,
+                recovery_dir: eframe::storage_dir("topolab").map(|folder| folder.join("recovery")),
             })?;
             Ok(Box::new(Window {
                 app,
@@ -157,6 +159,7 @@ impl eframe::App for Window {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.app.on_exit();
         if let Some(recorder) = &self.frames {
             match recorder.finish() {
                 Ok(summary) => eprint!("{summary}"),

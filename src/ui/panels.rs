@@ -7,9 +7,7 @@
 use egui::{Grid, RichText, Ui};
 
 use crate::metrics::summary::{ErrorCounts, Latency, Summary};
-use crate::scenario::{
-    Client, Diagnostic, LoadBalancing, Overflow, Queue, Scenario, Service, Workload,
-};
+use crate::scenario::{Diagnostic, Scenario, Workload};
 
 use super::driver::Command;
 use super::history::RunHistory;
@@ -206,8 +204,15 @@ fn node_list_ui(ui: &mut Ui, scenario: &Scenario, selection: &mut Option<String>
     }
 }
 
-/// Draws the configuration and the summary figures of the node called `name`.
-pub fn node_panel_ui(ui: &mut Ui, name: &str, scenario: &Scenario, history: &RunHistory) {
+/// Draws the configuration of the node called `name`, with `configuration`, and its
+/// summary figures.
+pub fn node_panel_ui(
+    ui: &mut Ui,
+    name: &str,
+    scenario: &Scenario,
+    history: &RunHistory,
+    configuration: impl FnOnce(&mut Ui),
+) {
     let Some(kind) = NodeKind::of(scenario, name) else {
         ui.weak(format!("{name} is not in this scenario."));
         return;
@@ -219,13 +224,11 @@ pub fn node_panel_ui(ui: &mut Ui, name: &str, scenario: &Scenario, history: &Run
         .show(ui, |ui| {
             egui::CollapsingHeader::new("Configuration")
                 .default_open(true)
-                .show(ui, |ui| match kind {
-                    NodeKind::Client => client_config_ui(ui, &scenario.clients[name]),
-                    NodeKind::Service => {
-                        service_config_ui(ui, &scenario.services[name]);
+                .show(ui, |ui| {
+                    configuration(ui);
+                    if kind == NodeKind::Service {
                         live_replicas_note_ui(ui, name, scenario, history);
                     }
-                    NodeKind::Queue => queue_config_ui(ui, &scenario.queues[name]),
                 });
             let Some((summary, complete)) = history.summary() else {
                 ui.weak("No run yet: press Play or Step.");
@@ -257,56 +260,6 @@ fn rows_ui(ui: &mut Ui, id: &str, rows: &[(&str, String)]) {
     });
 }
 
-fn optional_duration(duration: Option<crate::scenario::Duration>) -> String {
-    duration.map_or_else(|| "none".to_owned(), |d| d.to_string())
-}
-
-fn client_config_ui(ui: &mut Ui, client: &Client) {
-    let mut rows = vec![("Target", client.target.clone())];
-    match &client.workload {
-        Workload::Open { arrivals, profile } => {
-            let process = match arrivals {
-                crate::scenario::Arrivals::Poisson(_) => "Poisson",
-                crate::scenario::Arrivals::Constant(_) => "constant",
-            };
-            rows.push(("Arrivals", format!("{process}, {}", arrivals.rate())));
-            rows.push(("Rate changes", profile.len().to_string()));
-        }
-        Workload::Closed { users, .. } => rows.push(("Users", users.to_string())),
-    }
-    rows.push(("Timeout", optional_duration(client.timeout)));
-    rows.push((
-        "Attempts",
-        client.retry.as_ref().map_or(1, |r| r.attempts).to_string(),
-    ));
-    rows_ui(ui, "client-config", &rows);
-}
-
-fn service_config_ui(ui: &mut Ui, service: &Service) {
-    let balancing = LoadBalancing::NAMES[service.load_balancing as usize];
-    let rows = vec![
-        ("Replicas", service.replicas.to_string()),
-        ("Workers per replica", service.workers.to_string()),
-        (
-            "Waiting room per replica",
-            service
-                .queue_capacity
-                .map_or_else(|| "unbounded".to_owned(), |c| c.to_string()),
-        ),
-        ("Load balancing", balancing.to_owned()),
-        (
-            "Operations",
-            service
-                .operations
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-    ];
-    rows_ui(ui, "service-config", &rows);
-}
-
 /// Shows the current replicas of a service when a live change moved them from the
 /// file's count, which the summary's utilization still uses.
 fn live_replicas_note_ui(ui: &mut Ui, name: &str, scenario: &Scenario, history: &RunHistory) {
@@ -326,37 +279,6 @@ fn live_replicas_note_ui(ui: &mut Ui, name: &str, scenario: &Scenario, history: 
             format!("Now {now} replicas; the summary's utilization counts the file's {file}."),
         );
     }
-}
-
-fn queue_config_ui(ui: &mut Ui, queue: &Queue) {
-    let rows = vec![
-        (
-            "Capacity",
-            queue
-                .capacity
-                .map_or_else(|| "unbounded".to_owned(), |c| c.to_string()),
-        ),
-        (
-            "When full",
-            Overflow::NAMES[queue.overflow as usize].to_owned(),
-        ),
-        (
-            "Consumer",
-            queue.consumer.as_ref().map_or_else(
-                || "none".to_owned(),
-                |c| format!("{} × {}", c.operation, c.concurrency),
-            ),
-        ),
-        ("Deliveries at most", queue.max_deliveries.to_string()),
-        (
-            "Dead-letter queue",
-            queue
-                .dead_letter
-                .clone()
-                .unwrap_or_else(|| "none".to_owned()),
-        ),
-    ];
-    rows_ui(ui, "queue-config", &rows);
 }
 
 fn summary_note_ui(ui: &mut Ui, summary: &Summary, complete: bool) {

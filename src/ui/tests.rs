@@ -31,6 +31,7 @@ fn new_app(initial: Option<PathBuf>) -> TopolabApp {
         play: false,
         pacing: None,
         duration: None,
+        recovery_dir: None,
     })
     .expect("the engine thread starts")
 }

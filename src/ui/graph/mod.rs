@@ -78,6 +78,8 @@ pub struct GraphView {
     selection: Vec<String>,
     /// Whether the canvas offers editing: dragging nodes, connecting, renaming, menus.
     pub editable: bool,
+    /// Nodes drawn with an error marker, such as those with validation errors.
+    pub marked: std::collections::BTreeSet<String>,
     gesture: Gesture,
     renaming: Option<Renaming>,
     /// Whether dots move along the edges while a run is live.
@@ -100,6 +102,7 @@ impl Default for GraphView {
             fit_after_change: false,
             selection: Vec::new(),
             editable: false,
+            marked: std::collections::BTreeSet::new(),
             gesture: Gesture::Idle,
             renaming: None,
             show_dots: true,
@@ -391,6 +394,9 @@ pub fn graph_ui(
             let node_live = live.and_then(|live| live.nodes.get(&node.name));
             let is_selected = view.selection.contains(&node.name);
             let node_response = node_ui(ui, &palette, node, node_live, is_selected, view.editable);
+            if view.marked.contains(&node.name) {
+                error_marker_ui(ui, node);
+            }
             if node_response.clicked() {
                 clicked_node = Some(node.name.clone());
             }
@@ -478,6 +484,20 @@ pub fn graph_ui(
         response.selected = after;
     }
     response
+}
+
+/// Draws a red exclamation mark on the top left corner of a node that has errors.
+fn error_marker_ui(ui: &Ui, node: &Node) {
+    let center = node.rect().left_top() + vec2(2.0, 2.0);
+    let color = ui.visuals().error_fg_color;
+    ui.painter().circle_filled(center, 9.0, color);
+    ui.painter().text(
+        center,
+        Align2::CENTER_CENTER,
+        "!",
+        FontId::proportional(13.0),
+        Color32::WHITE,
+    );
 }
 
 /// What happened to one node this frame, applied after the scene is drawn.

@@ -66,7 +66,7 @@ pub fn client_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<
     egui::Grid::new(id.with("grid"))
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("target");
+            ui.label("Target");
             ui.vertical(|ui| {
                 changed |= name_choice_ui(
                     ui,
@@ -78,11 +78,11 @@ pub fn client_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<
             });
             ui.end_row();
 
-            ui.label("workload");
+            ui.label("Workload");
             let mut closed = matches!(client.workload, Workload::Closed { .. });
             ui.horizontal(|ui| {
-                let open = ui.radio_value(&mut closed, false, "open").changed();
-                let shut = ui.radio_value(&mut closed, true, "closed").changed();
+                let open = ui.radio_value(&mut closed, false, "Open").changed();
+                let shut = ui.radio_value(&mut closed, true, "Closed").changed();
                 if open || shut {
                     client.workload = if closed {
                         Workload::Closed {
@@ -104,7 +104,7 @@ pub fn client_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<
     ui.separator();
     changed |= optional_ui(
         ui,
-        "timeout",
+        "Timeout",
         &mut client.timeout,
         || Duration::from_secs(1),
         |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
@@ -134,7 +134,7 @@ fn workload_ui(
             let mut rate = arrivals.rate();
             let mut kind = poisson;
             ui.horizontal(|ui| {
-                ui.label("arrivals");
+                ui.label("Arrivals");
                 changed |= choice_ui(
                     ui,
                     id.with("arrivals"),
@@ -160,11 +160,11 @@ fn workload_ui(
         }
         Workload::Closed { users, think_time } => {
             ui.horizontal(|ui| {
-                ui.label("users");
+                ui.label("Users");
                 changed |= count_ui(ui, users, 1, MAX_USERS);
             });
             messages_ui(ui, messages, &format!("{path}.users"));
-            ui.label("think time");
+            ui.label("Think time");
             changed |= distribution_ui(
                 ui,
                 id.with("think"),
@@ -187,17 +187,17 @@ fn profile_ui(
 ) -> bool {
     let mut changed = false;
     let mut remove = None;
-    ui.collapsing(format!("rate profile ({} changes)", profile.len()), |ui| {
+    ui.collapsing(format!("Rate profile ({} changes)", profile.len()), |ui| {
         for (index, change) in profile.iter_mut().enumerate() {
             let id = id.with(index);
             ui.horizontal(|ui| {
-                ui.label("at");
+                ui.label("At");
                 changed |= duration_ui(ui, id.with("at"), &mut change.at);
-                ui.label("rate");
+                ui.label("Rate");
                 changed |= rate_ui(ui, id.with("rate"), &mut change.rate);
                 changed |= optional_ui(
                     ui,
-                    "ramp",
+                    "Ramp",
                     &mut change.ramp,
                     || Duration::from_secs(10),
                     |ui, ramp| duration_ui(ui, id.with("ramp"), ramp),
@@ -240,13 +240,13 @@ pub fn service_ui(ui: &mut Ui, name: &str, service: &mut Service, context: Conte
     egui::Grid::new(id.with("grid"))
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("replicas");
+            ui.label("Replicas");
             changed |= count_ui(ui, &mut service.replicas, 1, MAX_REPLICAS);
             ui.end_row();
-            ui.label("workers per replica");
+            ui.label("Workers per replica");
             changed |= count_ui(ui, &mut service.workers, 1, MAX_WORKERS);
             ui.end_row();
-            ui.label("load balancing");
+            ui.label("Load balancing");
             changed |= choice_ui(
                 ui,
                 id.with("lb"),
@@ -264,7 +264,7 @@ pub fn service_ui(ui: &mut Ui, name: &str, service: &mut Service, context: Conte
     }
     changed |= optional_ui(
         ui,
-        "inbound queue capacity per replica",
+        "Inbound queue capacity per replica",
         &mut service.queue_capacity,
         || 100,
         |ui, capacity| count_ui(ui, capacity, 0, u32::MAX),
@@ -334,7 +334,7 @@ fn operation_ui(
 ) -> bool {
     let mut changed = false;
     own_messages_ui(ui, context.messages, path);
-    ui.label("service time");
+    ui.label("Service time");
     changed |= distribution_ui(
         ui,
         id.with("service_time"),
@@ -343,12 +343,12 @@ fn operation_ui(
         context.messages,
     );
     ui.horizontal(|ui| {
-        ui.label("error probability");
+        ui.label("Error probability");
         changed |= probability_ui(ui, &mut operation.error_probability);
     });
     messages_ui(ui, context.messages, &format!("{path}.error_probability"));
 
-    ui.label(format!("steps ({})", operation.steps.len()));
+    ui.label(format!("Steps ({})", operation.steps.len()));
     let steps_path = format!("{path}.steps");
     own_messages_ui(ui, context.messages, &steps_path);
     let mut action = None;
@@ -470,7 +470,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
         Step::Publish(publish) => {
             let mut changed = false;
             ui.horizontal(|ui| {
-                ui.label("queue");
+                ui.label("Queue");
                 changed |= name_choice_ui(
                     ui,
                     id.with("queue"),
@@ -481,7 +481,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
             messages_ui(ui, context.messages, &format!("{path}.publish"));
             changed |= optional_ui(
                 ui,
-                "timeout",
+                "Timeout",
                 &mut publish.timeout,
                 || Duration::from_millis(500),
                 |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
@@ -535,13 +535,13 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
 fn call_ui(ui: &mut Ui, id: Id, path: &str, call: &mut CallStep, context: Context<'_>) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
-        ui.label("operation");
+        ui.label("Operation");
         changed |= name_choice_ui(ui, id.with("call"), &mut call.call, &context.operations());
     });
     messages_ui(ui, context.messages, &format!("{path}.call"));
     changed |= optional_ui(
         ui,
-        "timeout",
+        "Timeout",
         &mut call.timeout,
         || Duration::from_millis(500),
         |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
@@ -566,7 +566,7 @@ fn retry_option_ui(
 ) -> bool {
     let mut changed = optional_ui(
         ui,
-        "retry",
+        "Retry",
         retry,
         || RetryPolicy {
             attempts: 3,
@@ -591,9 +591,9 @@ fn retry_option_ui(
 fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
-        ui.label("attempts");
+        ui.label("Attempts");
         changed |= count_ui(ui, &mut policy.attempts, 1, MAX_ATTEMPTS);
-        ui.label("jitter");
+        ui.label("Jitter");
         changed |= choice_ui(
             ui,
             id.with("jitter"),
@@ -607,7 +607,7 @@ fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
     });
     let mut exponential = matches!(policy.backoff, Backoff::Exponential { .. });
     ui.horizontal(|ui| {
-        ui.label("backoff");
+        ui.label("Backoff");
         if choice_ui(
             ui,
             id.with("backoff"),
@@ -628,7 +628,7 @@ fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
     });
     ui.horizontal(|ui| match &mut policy.backoff {
         Backoff::Constant(wait) => {
-            ui.label("wait");
+            ui.label("Wait");
             changed |= duration_ui(ui, id.with("wait"), wait);
         }
         Backoff::Exponential {
@@ -636,9 +636,9 @@ fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
             cap,
             multiplier,
         } => {
-            ui.label("base");
+            ui.label("Base");
             changed |= duration_ui(ui, id.with("base"), base);
-            ui.label("cap");
+            ui.label("Cap");
             changed |= duration_ui(ui, id.with("cap"), cap);
             ui.label("×");
             changed |= real_ui(ui, multiplier, 1.0);
@@ -655,14 +655,14 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
     own_messages_ui(ui, context.messages, &path);
     changed |= optional_ui(
         ui,
-        "capacity",
+        "Capacity",
         &mut queue.capacity,
         || 1_000,
         |ui, capacity| count_ui(ui, capacity, 0, u64::MAX),
     );
     messages_ui(ui, context.messages, &format!("{path}.capacity"));
     ui.horizontal(|ui| {
-        ui.label("when full");
+        ui.label("When full");
         changed |= choice_ui(
             ui,
             id.with("overflow"),
@@ -675,7 +675,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
         );
     });
     ui.horizontal(|ui| {
-        ui.label("deliveries before dead-lettering");
+        ui.label("Deliveries before dead-lettering");
         changed |= count_ui(ui, &mut queue.max_deliveries, 1, MAX_ATTEMPTS);
     });
     messages_ui(ui, context.messages, &format!("{path}.max_deliveries"));
@@ -683,7 +683,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
     let others: Vec<String> = context.queues().into_iter().filter(|q| q != name).collect();
     changed |= optional_ui(
         ui,
-        "dead-letter queue",
+        "Dead-letter queue",
         &mut queue.dead_letter,
         || others.first().cloned().unwrap_or_default(),
         |ui, target| name_choice_ui(ui, id.with("dlq"), target, &others),
@@ -694,7 +694,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
     let operations = context.operations();
     changed |= optional_ui(
         ui,
-        "consumer",
+        "Consumer",
         &mut queue.consumer,
         || Consumer {
             operation: operations.first().cloned().unwrap_or_default(),
@@ -705,7 +705,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
     if let Some(consumer) = &mut queue.consumer {
         ui.indent(id.with("consumer"), |ui| {
             ui.horizontal(|ui| {
-                ui.label("operation");
+                ui.label("Operation");
                 changed |= name_choice_ui(
                     ui,
                     id.with("consumer-op"),
@@ -714,7 +714,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
                 );
             });
             ui.horizontal(|ui| {
-                ui.label("concurrency per replica");
+                ui.label("Concurrency per replica");
                 changed |= count_ui(ui, &mut consumer.concurrency, 1, MAX_WORKERS);
             });
         });

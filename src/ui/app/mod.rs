@@ -13,17 +13,21 @@ use std::time::{Duration as WallDuration, Instant};
 use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
+use crate::editor::{NodeId, RecoveryEntry, RecoveryStore, find_recovery};
 use crate::scenario::{self, Diagnostic, Duration};
 
 use super::actions::Action;
 use super::bundled::{self, BUNDLED};
 use super::document::{Document, Source};
 use super::driver::{Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Waker};
+use super::editing::Editing;
 use super::graph::{self, GraphView};
 use super::history::RunHistory;
 use super::panels::{self, DiagnosticsAction};
 use super::plots::{self, PlotsView};
 use super::settings::Settings;
+
+mod edit;
 
 /// Wall time the UI spends per frame at most on draining engine reports.
 const DRAIN_BUDGET: WallDuration = WallDuration::from_millis(4);
@@ -54,6 +58,9 @@ pub struct AppOptions {
     pub pacing: Option<Pacing>,
     /// Simulated time of the first run, replacing the scenario's.
     pub duration: Option<Duration>,
+    /// Folder of the recovery files, which keep unsaved edits through a crash; `None`
+    /// keeps none.
+    pub recovery_dir: Option<PathBuf>,
 }
 
 /// The values of the run controls as the user edits them.
@@ -81,9 +88,62 @@ struct Notice {
     is_error: bool,
 }
 
+/// Something the user asked for that would drop unsaved edits, waiting for an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Pending {
+    /// Open another document.
+    Open(Source),
+    /// Start an empty document.
+    New,
+    /// Close the window.
+    Close,
+}
+
+/// A connection between two nodes that needs the user to pick the operations.
+#[derive(Clone, Debug)]
+struct ConnectChoice {
+    from: NodeId,
+    to: NodeId,
+    from_operations: Vec<String>,
+    to_operations: Vec<String>,
+    from_index: usize,
+    to_index: usize,
+}
+
+/// Where the path field sends the path typed into it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum PathMode {
+    /// Open the file.
+    #[default]
+    Open,
+    /// Save the document to the file.
+    Save,
+}
+
 /// The Topolab window.
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of the window, each with its own meaning"
+)]
 pub struct TopolabApp {
+    /// The document's source and warnings, and a copy of the edited scenario that
+    /// [`TopolabApp::sync_document`] keeps equal to `editing`'s.
     document: Document,
+    editing: Editing,
+    recovery: Option<RecoveryStore>,
+    /// Recovery files of earlier sessions, offered at start.
+    offered: Vec<RecoveryEntry>,
+    pending: Option<Pending>,
+    close_confirmed: bool,
+    /// Whether the next frame closes the window, after the user confirmed it.
+    close_requested: bool,
+    connect: Option<ConnectChoice>,
+    show_shortcuts: bool,
+    path_mode: PathMode,
+    /// Whether the engine still runs an older document, because the current one has
+    /// errors.
+    engine_stale: bool,
+    last_title: String,
     failure: Option<OpenFailure>,
     history: RunHistory,
     driver: Driver,
@@ -125,7 +185,32 @@ impl TopolabApp {
                 (b.file, title)
             })
             .collect();
+        let recovery = options.recovery_dir.clone().map(RecoveryStore::new);
+        let offered = match (&options.recovery_dir, &recovery) {
+            (Some(folder), Some(store)) => match find_recovery(folder) {
+                Ok(entries) => entries
+                    .into_iter()
+                    .filter(|entry| entry.path != store.path())
+                    .collect(),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot list the recovery files");
+                    Vec::new()
+                }
+            },
+            _ => Vec::new(),
+        };
         let mut app = Self {
+            editing: Editing::new(default.scenario.clone()),
+            recovery,
+            offered,
+            pending: None,
+            close_confirmed: false,
+            close_requested: false,
+            connect: None,
+            show_shortcuts: false,
+            path_mode: PathMode::Open,
+            engine_stale: false,
+            last_title: String::new(),
             document: Document {
                 source: Source::Bundled(bundled::DEFAULT.file.to_owned()),
                 scenario: default.scenario,
@@ -143,6 +228,7 @@ impl TopolabApp {
             bundled_titles,
             title_changed: true,
         };
+        app.graph.editable = true;
         if let Some(pacing) = options.pacing {
             app.settings.set_pacing(pacing);
         }
@@ -170,6 +256,18 @@ impl TopolabApp {
     #[must_use]
     pub fn document(&self) -> &Document {
         &self.document
+    }
+
+    /// Returns the editing state: the document, its history and its messages.
+    #[must_use]
+    pub fn editing(&self) -> &Editing {
+        &self.editing
+    }
+
+    /// Returns the recovery files of earlier sessions that the app offers.
+    #[must_use]
+    pub fn offered_recoveries(&self) -> &[RecoveryEntry] {
+        &self.offered
     }
 
     /// Returns the app's copy of the current run.
@@ -220,10 +318,26 @@ impl TopolabApp {
         self.controls.show_path_field = true;
     }
 
-    /// Opens `source` and returns whether it opened. On success the engine loads it and
-    /// a new run starts; otherwise the current document stays and the errors are listed.
+    /// Opens `source` unless the document has unsaved edits, in which case the app asks
+    /// first.
+    pub fn request_open(&mut self, source: Source) {
+        if self.editing.is_modified() {
+            self.pending = Some(Pending::Open(source));
+        } else {
+            self.open(source);
+        }
+    }
+
+    /// Opens `source` and returns whether it opened, dropping unsaved edits. On success
+    /// the engine loads it and a new run starts; otherwise the current document stays
+    /// and the errors are listed.
     pub fn open(&mut self, source: Source) -> bool {
         let result = match &source {
+            Source::Untitled => Ok(scenario::Loaded {
+                scenario: scenario::Scenario::default(),
+                sources: scenario::SourceMap::default(),
+                warnings: Vec::new(),
+            }),
             Source::Bundled(file) => {
                 let Some(bundled) = bundled::find(file) else {
                     tracing::warn!(file, "unknown bundled scenario; keeping the current one");
@@ -239,6 +353,8 @@ impl TopolabApp {
         match result {
             Ok(loaded) => {
                 tracing::info!(source = %source.display_name(), "scenario opened");
+                self.editing = Editing::new(loaded.scenario.clone());
+                self.discard_recovery();
                 self.document = Document {
                     source,
                     scenario: loaded.scenario,
@@ -273,7 +389,10 @@ impl TopolabApp {
 
     /// Sends the document to the engine and resets what depends on the old one.
     fn load_document(&mut self) {
-        self.settings.last = Some(self.document.source.clone());
+        if self.document.source != Source::Untitled {
+            self.settings.last = Some(self.document.source.clone());
+        }
+        self.engine_stale = false;
         self.graph.select(None);
         self.graph.zoom_to_fit();
         self.title_changed = true;
@@ -291,6 +410,9 @@ impl TopolabApp {
 
     /// Carries out `action`.
     pub fn perform(&mut self, ctx: &egui::Context, action: Action) {
+        if self.perform_edit(ctx, action) {
+            return;
+        }
         match action {
             Action::Play => self.driver.send(Command::Play),
             Action::Pause => self.driver.send(Command::Pause),
@@ -303,9 +425,10 @@ impl TopolabApp {
                     .failure
                     .as_ref()
                     .map_or_else(|| self.document.source.clone(), |f| f.source.clone());
-                self.open(source);
+                self.request_open(source);
             }
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            _ => {}
         }
     }
 
@@ -315,6 +438,7 @@ impl TopolabApp {
     }
 
     fn open_dialog(&mut self) {
+        self.path_mode = PathMode::Open;
         if !self.dialogs {
             self.show_path_field();
             return;
@@ -327,7 +451,7 @@ impl TopolabApp {
         }
         match dialog.pick_file() {
             Some(path) => {
-                self.open(Source::File(path));
+                self.request_open(Source::File(path));
             }
             None => {
                 // Without a file dialog service (as under a bare X server) this is
@@ -341,14 +465,23 @@ impl TopolabApp {
     pub fn ui(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
         self.drain_reports();
+        self.handle_close(&ctx);
         self.handle_dropped_files(&ctx);
         self.handle_shortcuts(&ctx);
-        if std::mem::take(&mut self.title_changed) {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!(
-                "{} — Topolab",
-                self.document.source.display_name()
-            )));
+        let title = format!(
+            "{}{} — Topolab",
+            if self.editing.is_modified() {
+                "● "
+            } else {
+                ""
+            },
+            self.document.source.display_name()
+        );
+        if std::mem::take(&mut self.title_changed) || title != self.last_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.last_title = title;
         }
+        self.graph.marked = self.editing.nodes_with_errors();
 
         egui::Panel::top("menu-bar").show(ui, |ui| self.menu_bar_ui(ui));
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
@@ -381,11 +514,28 @@ impl TopolabApp {
                 .resizable(true)
                 .default_size(300.0)
                 .show(ui, |ui| {
-                    panels::node_panel_ui(ui, &name, &self.document.scenario, &self.history);
+                    let scenario = self.document.scenario.clone();
+                    let history = std::mem::take(&mut self.history);
+                    panels::node_panel_ui(ui, &name, &scenario, &history, |ui| {
+                        self.inspector_ui(ui, &name);
+                    });
+                    self.history = history;
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
         file_hover_overlay(&ctx);
+        self.unsaved_window_ui(&ctx);
+        self.recovery_window_ui(&ctx);
+        self.connect_window_ui(&ctx);
+        self.shortcuts_window_ui(&ctx);
+
+        // Edits merge into one undo step while a field has the focus or a drag goes on.
+        let editing_field = ctx.memory(|memory| memory.focused().is_some())
+            || ctx.input(|input| input.pointer.any_down());
+        if !editing_field {
+            self.editing.end_merge();
+        }
+        self.autosave();
 
         if self.history.state() == RunState::Playing {
             ctx.request_repaint_after(PLAYING_REPAINT);
@@ -441,7 +591,7 @@ impl TopolabApp {
             return;
         };
         if is_scenario_file(&path) {
-            self.open(Source::File(path));
+            self.request_open(Source::File(path));
         } else {
             self.notice = Some(Notice {
                 text: format!("{} is not a .yaml scenario file", path.display()),
@@ -453,25 +603,58 @@ impl TopolabApp {
     fn handle_shortcuts(&mut self, ctx: &egui::Context) {
         // Keys without modifiers belong to the focused widget, if any: a text field takes
         // them as text, a slider moves on arrows and a button presses on Space.
+        // A text field also takes the shortcuts of text editing: undo, copy, paste and
+        // select all work on its text, not on the document, while it has the focus.
         let typing = ctx.egui_wants_keyboard_input() || ctx.memory(|m| m.focused().is_some());
+        let text_editing = [
+            Action::Undo,
+            Action::Redo,
+            Action::Copy,
+            Action::Paste,
+            Action::SelectAll,
+        ];
+        // Redo comes before undo, whose shortcut is redo's without shift.
         let actions = [
             Action::Step,
             Action::Reset,
+            Action::New,
             Action::Open,
             Action::OpenPath,
+            Action::SaveAs,
+            Action::Save,
             Action::Reload,
             Action::Quit,
+            Action::Redo,
+            Action::Undo,
+            Action::Copy,
+            Action::Paste,
+            Action::Duplicate,
+            Action::Delete,
+            Action::SelectAll,
+            Action::Rename,
+            Action::Arrange,
+            Action::Shortcuts,
         ];
         for action in actions {
             let Some(shortcut) = action.shortcut() else {
                 continue;
             };
-            if typing && shortcut.modifiers.is_none() {
+            if typing && (shortcut.modifiers.is_none() || text_editing.contains(&action)) {
                 continue;
             }
             if ctx.input_mut(|input| input.consume_shortcut(&shortcut)) {
                 self.perform(ctx, action);
             }
+        }
+        let redo_y = egui::KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
+        if !typing && ctx.input_mut(|input| input.consume_shortcut(&redo_y)) {
+            self.perform(ctx, Action::Redo);
+        }
+        if !typing
+            && !self.graph.selected_nodes().is_empty()
+            && ctx.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Backspace))
+        {
+            self.perform(ctx, Action::Delete);
         }
         if !typing && ctx.input_mut(|input| input.consume_key(Modifiers::NONE, Key::Space)) {
             let action = if self.history.state() == RunState::Playing {
@@ -483,7 +666,7 @@ impl TopolabApp {
         }
     }
 
-    fn action_button(&mut self, ui: &mut Ui, action: Action, enabled: bool) {
+    fn action_button(&mut self, ui: &mut Ui, action: Action, enabled: bool) -> egui::Response {
         let mut tooltip = action.tooltip().to_owned();
         if let Some(shortcut) = action.shortcut() {
             tooltip.push_str(&format!(" ({})", ui.ctx().format_shortcut(&shortcut)));
@@ -496,6 +679,7 @@ impl TopolabApp {
         if response.clicked() {
             self.perform(ui.ctx(), action);
         }
+        response
     }
 
     fn menu_entry(&mut self, ui: &mut Ui, action: Action) {
@@ -511,13 +695,18 @@ impl TopolabApp {
     fn menu_bar_ui(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                self.menu_entry(ui, Action::New);
                 self.menu_entry(ui, Action::Open);
                 self.menu_entry(ui, Action::OpenPath);
                 self.menu_entry(ui, Action::Reload);
                 ui.menu_button("Recent files", |ui| self.recent_menu_ui(ui));
                 ui.separator();
+                self.menu_entry(ui, Action::Save);
+                self.menu_entry(ui, Action::SaveAs);
+                ui.separator();
                 self.menu_entry(ui, Action::Quit);
             });
+            ui.menu_button("Edit", |ui| self.edit_menu_ui(ui));
             ui.menu_button("Scenarios", |ui| {
                 for (file, title) in self.bundled_titles.clone() {
                     let label = if title.is_empty() {
@@ -526,7 +715,7 @@ impl TopolabApp {
                         format!("{title} ({file})")
                     };
                     if ui.button(label).clicked() {
-                        self.open(Source::Bundled(file.to_owned()));
+                        self.request_open(Source::Bundled(file.to_owned()));
                     }
                 }
             });
@@ -535,7 +724,37 @@ impl TopolabApp {
                 ui.checkbox(&mut self.settings.panels.node, "Selected node panel");
                 ui.checkbox(&mut self.settings.panels.plots, "Plots");
             });
+            ui.menu_button("Help", |ui| self.menu_entry(ui, Action::Shortcuts));
         });
+    }
+
+    fn edit_menu_ui(&mut self, ui: &mut Ui) {
+        let history = self.editing.history();
+        let undo = history.undo_label().map(|label| format!("Undo {label}"));
+        let redo = history.redo_label().map(|label| format!("Redo {label}"));
+        for (action, label) in [(Action::Undo, undo), (Action::Redo, redo)] {
+            let enabled = label.is_some();
+            let mut button = egui::Button::new(label.unwrap_or_else(|| action.label().to_owned()));
+            if let Some(shortcut) = action.shortcut() {
+                button = button.shortcut_text(ui.ctx().format_shortcut(&shortcut));
+            }
+            if ui.add_enabled(enabled, button).clicked() {
+                self.perform(ui.ctx(), action);
+            }
+        }
+        ui.separator();
+        for action in [
+            Action::Copy,
+            Action::Paste,
+            Action::Duplicate,
+            Action::Delete,
+            Action::SelectAll,
+            Action::Rename,
+        ] {
+            self.menu_entry(ui, action);
+        }
+        ui.separator();
+        self.menu_entry(ui, Action::Arrange);
     }
 
     fn recent_menu_ui(&mut self, ui: &mut Ui) {
@@ -545,7 +764,7 @@ impl TopolabApp {
         }
         for path in self.settings.recent.clone() {
             if ui.button(path.display().to_string()).clicked() {
-                self.open(Source::File(path));
+                self.request_open(Source::File(path));
             }
         }
         ui.separator();
@@ -558,8 +777,27 @@ impl TopolabApp {
         ui.horizontal_wrapped(|ui| {
             let state = self.history.state();
             let playing = state == RunState::Playing;
-            let runnable = self.history.info().is_some() && state != RunState::Failed;
-            self.action_button(ui, Action::Play, runnable && !playing);
+            let errors = self.editing.error_count();
+            let runnable =
+                self.history.info().is_some() && state != RunState::Failed && errors == 0;
+            let blocked = (errors > 0).then(|| {
+                let first = self
+                    .editing
+                    .diagnostics()
+                    .iter()
+                    .find(|d| d.is_error())
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                format!(
+                    "The scenario has {errors} {}; fix {} to run it. {first}",
+                    if errors == 1 { "error" } else { "errors" },
+                    if errors == 1 { "it" } else { "them" },
+                )
+            });
+            let play = self.action_button(ui, Action::Play, runnable && !playing);
+            if let Some(reason) = &blocked {
+                play.on_disabled_hover_text(reason);
+            }
             self.action_button(ui, Action::Pause, playing);
             self.action_button(ui, Action::Step, runnable && state != RunState::Finished);
             self.action_button(ui, Action::Reset, self.history.info().is_some());
@@ -634,7 +872,10 @@ impl TopolabApp {
 
     fn path_field_ui(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
-            ui.label("Scenario path");
+            ui.label(match self.path_mode {
+                PathMode::Open => "Open path",
+                PathMode::Save => "Save to path",
+            });
             let response = ui.add(
                 egui::TextEdit::singleline(&mut self.controls.path_text)
                     .desired_width(420.0)
@@ -643,7 +884,11 @@ impl TopolabApp {
             if std::mem::take(&mut self.controls.focus_path_field) {
                 response.request_focus();
             }
-            let open = ui.button("Open").clicked() || submitted(ui, &response);
+            let label = match self.path_mode {
+                PathMode::Open => "Open",
+                PathMode::Save => "Save",
+            };
+            let open = ui.button(label).clicked() || submitted(ui, &response);
             if open {
                 let text = self.controls.path_text.trim();
                 if text.is_empty() {
@@ -653,7 +898,12 @@ impl TopolabApp {
                     });
                 } else {
                     let path = PathBuf::from(text);
-                    self.open(Source::File(path));
+                    match self.path_mode {
+                        PathMode::Open => self.request_open(Source::File(path)),
+                        PathMode::Save => {
+                            self.save_to(path);
+                        }
+                    }
                 }
             }
             if ui.button("Close").clicked() {
@@ -671,7 +921,7 @@ impl TopolabApp {
         match panels::diagnostics_ui(ui, &title, &failure.diagnostics, &note) {
             Some(DiagnosticsAction::Reload) => {
                 let source = failure.source.clone();
-                self.open(source);
+                self.request_open(source);
             }
             Some(DiagnosticsAction::Dismiss) => self.failure = None,
             None => {}
@@ -684,16 +934,45 @@ impl TopolabApp {
         ui.weak(match &self.document.source {
             Source::Bundled(file) => format!("bundled: scenarios/{file}"),
             Source::File(path) => path.display().to_string(),
+            Source::Untitled => "not saved yet".to_owned(),
         });
-        if !self.document.warnings.is_empty() {
-            egui::CollapsingHeader::new(format!("{} warnings", self.document.warnings.len())).show(
-                ui,
-                |ui| {
-                    for warning in &self.document.warnings {
-                        ui.colored_label(ui.visuals().warn_fg_color, warning.to_string());
+        let diagnostics = self.editing.diagnostics();
+        if !diagnostics.is_empty() {
+            let errors = self.editing.error_count();
+            let warnings = diagnostics.len() - errors;
+            let title = match (errors, warnings) {
+                (0, w) => format!("{w} {}", if w == 1 { "warning" } else { "warnings" }),
+                (e, 0) => format!("{e} {}", if e == 1 { "error" } else { "errors" }),
+                (e, w) => format!("{e} errors, {w} warnings"),
+            };
+            let mut select = None;
+            egui::CollapsingHeader::new(RichText::new(title).color(if errors > 0 {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().warn_fg_color
+            }))
+            .id_salt("problems")
+            .default_open(errors > 0)
+            .show(ui, |ui| {
+                for diagnostic in diagnostics {
+                    let color = if diagnostic.is_error() {
+                        ui.visuals().error_fg_color
+                    } else {
+                        ui.visuals().warn_fg_color
+                    };
+                    let text = RichText::new(diagnostic.to_string()).color(color);
+                    let node = super::editing::node_of_path(&diagnostic.path);
+                    let response = ui.add(egui::Label::new(text).sense(egui::Sense::click()));
+                    if let Some(node) = node
+                        && response.on_hover_text("Select the node").clicked()
+                    {
+                        select = Some(node);
                     }
-                },
-            );
+                }
+            });
+            if let Some(node) = select {
+                self.graph.select(Some(node));
+            }
         }
         ui.separator();
         let mut commands = Vec::new();
@@ -715,12 +994,39 @@ impl TopolabApp {
     }
 
     fn canvas_ui(&mut self, ui: &mut Ui) {
-        graph::graph_ui(
+        let response = graph::graph_ui(
             ui,
             &mut self.graph,
             &self.document.scenario,
             self.history.live(),
         );
+        if let Some(reason) = response.refused {
+            self.warn(reason);
+        }
+        if !response.edits.is_empty() {
+            let ctx = ui.ctx().clone();
+            self.graph_edits(&ctx, response.edits);
+        }
+    }
+
+    /// Asks before closing with unsaved edits, and closes once the user has answered.
+    fn handle_close(&mut self, ctx: &egui::Context) {
+        if std::mem::take(&mut self.close_requested) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        let asked = ctx.input(|input| input.viewport().close_requested());
+        if asked && self.editing.is_modified() && !self.close_confirmed {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(Pending::Close);
+        }
+    }
+
+    /// Removes the recovery file when the window closes with nothing unsaved.
+    pub fn on_exit(&mut self) {
+        if !self.editing.is_modified() {
+            self.discard_recovery();
+        }
     }
 
     fn status_bar_ui(&mut self, ui: &mut Ui) {

@@ -1,0 +1,783 @@
+//! The editing side of the window: edits from the canvas and the inspector, undo and
+//! redo, saving, the questions about unsaved edits, and recovery after a crash.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use egui::Ui;
+
+use super::{ConnectChoice, Notice, PathMode, Pending, TopolabApp};
+use crate::editor::recovery::discard;
+use crate::editor::{
+    Command as Edit, Endpoint, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
+};
+use crate::ui::actions::Action;
+use crate::ui::document::{Document, Source};
+use crate::ui::driver::Command;
+use crate::ui::editing::{Editing, RunEffect};
+use crate::ui::graph::{GraphEdit, NewNode};
+use crate::ui::inspector::{self, fields::Messages};
+
+/// Offset of pasted and duplicated nodes from the originals, in canvas units.
+const PASTE_OFFSET: [f64; 2] = [40.0, 40.0];
+
+impl TopolabApp {
+    /// Carries out an editing action; returns `false` for an action that is not one.
+    pub(super) fn perform_edit(&mut self, ctx: &egui::Context, action: Action) -> bool {
+        match action {
+            Action::New => self.request(Pending::New),
+            Action::Save => {
+                self.save();
+            }
+            Action::SaveAs => self.save_as(),
+            Action::Undo => self.undo(),
+            Action::Redo => self.redo(),
+            Action::Delete => {
+                let ids = self.selected_ids();
+                if !ids.is_empty() {
+                    self.apply(&Edit::DeleteNodes(ids), None);
+                }
+            }
+            Action::Duplicate => {
+                let ids = self.selected_ids();
+                if !ids.is_empty() {
+                    self.apply(
+                        &Edit::Duplicate {
+                            ids,
+                            offset: PASTE_OFFSET,
+                        },
+                        None,
+                    );
+                }
+            }
+            Action::Copy => {
+                let ids = self.selected_ids();
+                match self.editing.copy(&ids) {
+                    Ok(count) => self.tell(format!("Copied {count} nodes")),
+                    Err(error) => self.warn(error.to_string()),
+                }
+            }
+            Action::Paste => {
+                if let Some(command) = self.editing.paste_command() {
+                    self.apply(&command, None);
+                }
+            }
+            Action::SelectAll => {
+                let names = self.editing.scenario().clients.keys();
+                let names = names
+                    .chain(self.editing.scenario().services.keys())
+                    .chain(self.editing.scenario().queues.keys())
+                    .cloned()
+                    .collect();
+                self.graph.select_all_of(names);
+            }
+            Action::Rename => {
+                if let Some(name) = self.graph.selection().map(str::to_owned) {
+                    self.graph.start_rename(&name);
+                }
+            }
+            Action::Arrange => {
+                let positions =
+                    crate::ui::topology::Topology::automatic_positions(self.editing.scenario())
+                        .into_iter()
+                        .map(|(name, at)| (name, [f64::from(at.x), f64::from(at.y)]))
+                        .collect();
+                self.graph_edits(ctx, vec![GraphEdit::Move(positions)]);
+                self.graph.zoom_to_fit();
+            }
+            Action::Shortcuts => self.show_shortcuts = !self.show_shortcuts,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Returns the ids of the selected nodes.
+    fn selected_ids(&self) -> Vec<NodeId> {
+        self.editing.ids_of(self.graph.selected_nodes())
+    }
+
+    pub(super) fn tell(&mut self, text: String) {
+        self.notice = Some(Notice {
+            text,
+            is_error: false,
+        });
+    }
+
+    pub(super) fn warn(&mut self, text: String) {
+        self.notice = Some(Notice {
+            text,
+            is_error: true,
+        });
+    }
+
+    /// Applies one edit and returns whether it applied. `merge` makes consecutive edits
+    /// of one field a single undo step.
+    pub(super) fn apply(&mut self, command: &Edit, merge: Option<MergeKey>) -> bool {
+        match self.editing.execute(command, merge) {
+            Ok((created, effect)) => {
+                if !created.is_empty() {
+                    let names = self.editing.names_of(&created);
+                    self.graph.select_all_of(names);
+                }
+                self.after_change(effect);
+                true
+            }
+            Err(error) => {
+                self.warn(format!("{}: {error}", command.label()));
+                false
+            }
+        }
+    }
+
+    fn undo(&mut self) {
+        match self.editing.undo() {
+            Ok(Some((label, effect))) => {
+                self.tell(format!("Undid {label}"));
+                self.after_change(effect);
+            }
+            Ok(None) => self.tell("Nothing to undo".to_owned()),
+            Err(error) => self.warn(format!("Cannot undo: {error}")),
+        }
+    }
+
+    fn redo(&mut self) {
+        match self.editing.redo() {
+            Ok(Some((label, effect))) => {
+                self.tell(format!("Redid {label}"));
+                self.after_change(effect);
+            }
+            Ok(None) => self.tell("Nothing to redo".to_owned()),
+            Err(error) => self.warn(format!("Cannot redo: {error}")),
+        }
+    }
+
+    /// Copies the edited scenario into the document and tells the engine what changed.
+    fn after_change(&mut self, effect: RunEffect) {
+        self.sync_document();
+        match effect {
+            RunEffect::None => {}
+            RunEffect::Replicas(changes) => {
+                for (service, replicas) in changes {
+                    if let Some(control) = self.controls.replicas.get_mut(service) {
+                        *control = replicas;
+                    }
+                    self.driver.send(Command::SetReplicas { service, replicas });
+                }
+            }
+            RunEffect::Reset => {
+                let had_run = self.history.info().is_some();
+                if self.editing.error_count() > 0 {
+                    self.engine_stale = true;
+                } else {
+                    self.reload_engine();
+                    if had_run {
+                        self.tell("The scenario changed, so the run started again".to_owned());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Makes the document's copy of the scenario equal to the edited one.
+    pub(super) fn sync_document(&mut self) {
+        if self.document.scenario != *self.editing.scenario() {
+            self.document.scenario = self.editing.scenario().clone();
+        }
+    }
+
+    /// Sends the edited document to the engine, which starts a new run on it, keeping
+    /// the view: the selection and the pan and zoom stay.
+    fn reload_engine(&mut self) {
+        self.engine_stale = false;
+        self.controls.rate_factors = vec![1.0; self.document.scenario.clients.len()];
+        self.controls.replicas = self
+            .document
+            .scenario
+            .services
+            .values()
+            .map(|service| service.replicas)
+            .collect();
+        self.driver
+            .send(Command::Load(Box::new(self.document.scenario.clone())));
+    }
+
+    /// Turns the canvas's edits into document commands.
+    pub(super) fn graph_edits(&mut self, _ctx: &egui::Context, edits: Vec<GraphEdit>) {
+        for edit in edits {
+            match edit {
+                GraphEdit::Add { kind, at } => {
+                    let kind = match kind {
+                        NewNode::Client => EditKind::Client,
+                        NewNode::Service => EditKind::Service,
+                        NewNode::Queue => EditKind::Queue,
+                    };
+                    self.apply(
+                        &Edit::AddNode {
+                            kind,
+                            name: None,
+                            position: Some(at),
+                        },
+                        None,
+                    );
+                }
+                GraphEdit::Move(positions) => {
+                    let moves: Vec<(NodeId, [f64; 2])> = positions
+                        .into_iter()
+                        .filter_map(|(name, at)| self.editing.id_of(&name).map(|id| (id, at)))
+                        .collect();
+                    if !moves.is_empty() {
+                        self.apply(&Edit::MoveNodes(moves), None);
+                    }
+                }
+                GraphEdit::Connect { from, to } => self.connect(&from, &to),
+                GraphEdit::Disconnect { from, to, kind } => {
+                    let commands: Vec<Edit> = self
+                        .editing
+                        .edges_between(&from, &to, kind)
+                        .into_iter()
+                        .map(Edit::Disconnect)
+                        .collect();
+                    if !commands.is_empty() {
+                        self.apply(
+                            &Edit::Batch {
+                                label: format!("Remove {} {from} → {to}", kind.label()),
+                                commands,
+                            },
+                            None,
+                        );
+                    }
+                }
+                GraphEdit::Rename { from, to } => {
+                    let Some(id) = self.editing.id_of(&from) else {
+                        continue;
+                    };
+                    if self.apply(&Edit::RenameNode { id, name: to }, None) {
+                        let names = self.editing.names_of(&[id]);
+                        self.graph.select_all_of(names);
+                    }
+                }
+                GraphEdit::Delete(names) => {
+                    let ids = self.editing.ids_of(&names);
+                    self.apply(&Edit::DeleteNodes(ids), None);
+                }
+                GraphEdit::Duplicate(names) => {
+                    let ids = self.editing.ids_of(&names);
+                    self.apply(
+                        &Edit::Duplicate {
+                            ids,
+                            offset: PASTE_OFFSET,
+                        },
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Connects two nodes, asking for the operations when a service has several.
+    fn connect(&mut self, from: &str, to: &str) {
+        let (Some(from_id), Some(to_id)) = (self.editing.id_of(from), self.editing.id_of(to))
+        else {
+            return;
+        };
+        let operations = |id: NodeId| -> Vec<String> {
+            self.editing
+                .document()
+                .service(id)
+                .map(|service| service.operations.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        let from_operations = operations(from_id);
+        let to_operations = operations(to_id);
+        let is_service = |id: NodeId| self.editing.document().kind(id) == Some(EditKind::Service);
+        for (id, name, list) in [
+            (from_id, from, &from_operations),
+            (to_id, to, &to_operations),
+        ] {
+            if is_service(id) && list.is_empty() {
+                self.warn(format!(
+                    "Cannot connect: {name} has no operation; add one in its inspector"
+                ));
+                return;
+            }
+        }
+        let choice = ConnectChoice {
+            from: from_id,
+            to: to_id,
+            from_operations,
+            to_operations,
+            from_index: 0,
+            to_index: 0,
+        };
+        if choice.from_operations.len() > 1 || choice.to_operations.len() > 1 {
+            self.connect = Some(choice);
+        } else {
+            self.finish_connect(&choice);
+        }
+    }
+
+    fn finish_connect(&mut self, choice: &ConnectChoice) {
+        let end = |id: NodeId, operations: &[String], index: usize| match operations.get(index) {
+            Some(operation) => Endpoint::operation(id, operation.clone()),
+            None => Endpoint::node(id),
+        };
+        let command = Edit::Connect {
+            from: end(choice.from, &choice.from_operations, choice.from_index),
+            to: end(choice.to, &choice.to_operations, choice.to_index),
+        };
+        self.apply(&command, None);
+    }
+
+    /// Shows the choice of operations for a connection, while one is pending.
+    pub(super) fn connect_window_ui(&mut self, ctx: &egui::Context) {
+        let Some(mut choice) = self.connect.take() else {
+            return;
+        };
+        let names = self.editing.names_of(&[choice.from, choice.to]);
+        let [from, to] = [0, 1].map(|i| names.get(i).cloned().unwrap_or_default());
+        let mut open = true;
+        let mut decided = None;
+        egui::Window::new("Connect")
+            .collapsible(false)
+            .resizable(false)
+            .open(&mut open)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .show(ctx, |ui| {
+                operation_choice_ui(
+                    ui,
+                    "from",
+                    &from,
+                    &choice.from_operations,
+                    &mut choice.from_index,
+                );
+                operation_choice_ui(ui, "to", &to, &choice.to_operations, &mut choice.to_index);
+                ui.horizontal(|ui| {
+                    if ui.button("Connect").clicked() {
+                        decided = Some(true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        decided = Some(false);
+                    }
+                });
+            });
+        match decided {
+            Some(true) => self.finish_connect(&choice),
+            None if open => self.connect = Some(choice),
+            // Cancelled, or the window was closed.
+            _ => {}
+        }
+    }
+
+    /// Saves to the document's file, or asks for one if it has none. Returns whether
+    /// the document was saved.
+    pub(super) fn save(&mut self) -> bool {
+        if let Some(path) = self
+            .document
+            .source
+            .path()
+            .map(std::path::Path::to_path_buf)
+        {
+            self.save_to(path)
+        } else {
+            self.save_as();
+            false
+        }
+    }
+
+    fn save_as(&mut self) {
+        if !self.dialogs {
+            self.path_mode = PathMode::Save;
+            self.show_path_field();
+            return;
+        }
+        let mut dialog = rfd::FileDialog::new()
+            .add_filter("Scenario", &["yaml", "yml"])
+            .set_file_name(default_file_name(&self.document.source));
+        if let Some(folder) = self
+            .document
+            .source
+            .path()
+            .and_then(std::path::Path::parent)
+        {
+            dialog = dialog.set_directory(folder);
+        }
+        if let Some(path) = dialog.save_file() {
+            self.save_to(path);
+        } else {
+            // No dialog service answers the same as a cancelled dialog, so offer the
+            // path field as well.
+            self.path_mode = PathMode::Save;
+            self.show_path_field();
+        }
+    }
+
+    /// Writes the document to `path` atomically and makes it the document's file.
+    pub(super) fn save_to(&mut self, path: PathBuf) -> bool {
+        match save_scenario(&path, self.editing.scenario()) {
+            Ok(()) => {
+                self.editing.mark_saved();
+                self.discard_recovery();
+                self.settings.add_recent(&path);
+                self.tell(format!("Saved {}", path.display()));
+                self.document.source = Source::File(path);
+                self.settings.last = Some(self.document.source.clone());
+                self.controls.show_path_field = false;
+                self.path_mode = PathMode::Open;
+                self.title_changed = true;
+                true
+            }
+            Err(error) => {
+                self.warn(format!("Not saved: {error}"));
+                false
+            }
+        }
+    }
+
+    /// Carries out `pending` now if nothing unsaved would be lost, else asks first.
+    pub(super) fn request(&mut self, pending: Pending) {
+        if self.editing.is_modified() {
+            self.pending = Some(pending);
+        } else {
+            self.carry_out(pending);
+        }
+    }
+
+    fn carry_out(&mut self, pending: Pending) {
+        match pending {
+            Pending::Open(source) => {
+                self.open(source);
+            }
+            Pending::New => {
+                self.open(Source::Untitled);
+            }
+            Pending::Close => {
+                self.close_confirmed = true;
+                self.discard_recovery();
+                self.close_requested = true;
+            }
+        }
+    }
+
+    /// Asks what to do with unsaved edits before a pending action, while one waits.
+    pub(super) fn unsaved_window_ui(&mut self, ctx: &egui::Context) {
+        let Some(pending) = self.pending.clone() else {
+            return;
+        };
+        let what = match &pending {
+            Pending::Open(source) => format!("before opening {}", source.display_name()),
+            Pending::New => "before starting a new scenario".to_owned(),
+            Pending::Close => "before closing".to_owned(),
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("unsaved-changes")).show(ctx, |ui| {
+            ui.heading("Unsaved changes");
+            ui.label(format!(
+                "{} has changes that are not saved. Save them {what}?",
+                self.document.source.display_name()
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Save").clicked() {
+                    answer = Some(Answer::Save);
+                }
+                if ui.button("Discard changes").clicked() {
+                    answer = Some(Answer::Discard);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(Answer::Cancel);
+                }
+            });
+        });
+        match answer {
+            Some(Answer::Save) => {
+                self.pending = None;
+                if self.save() {
+                    self.carry_out(pending);
+                }
+            }
+            Some(Answer::Discard) => {
+                self.pending = None;
+                self.carry_out(pending);
+            }
+            Some(Answer::Cancel) => self.pending = None,
+            None => {}
+        }
+    }
+
+    /// Offers the documents recovered from earlier sessions, one at a time.
+    pub(super) fn recovery_window_ui(&mut self, ctx: &egui::Context) {
+        let Some(entry) = self.offered.first() else {
+            return;
+        };
+        let path = entry.path.clone();
+        let description = match &entry.content {
+            Ok(recovery) => {
+                let age = recovery.written_at.elapsed().map_or_else(
+                    |_| "just now".to_owned(),
+                    |age| format!("{} s ago", age.as_secs()),
+                );
+                let original = recovery.original.as_ref().map_or_else(
+                    || "an unsaved scenario".to_owned(),
+                    |p| p.display().to_string(),
+                );
+                Ok(format!("Unsaved changes to {original}, kept {age}."))
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("recovery")).show(ctx, |ui| {
+            ui.heading("Recover unsaved work?");
+            match &description {
+                Ok(text) => {
+                    ui.label(text);
+                    ui.label("Topolab closed without saving them.");
+                }
+                Err(error) => {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+            }
+            ui.horizontal(|ui| {
+                if description.is_ok() && ui.button("Recover").clicked() {
+                    answer = Some(Answer::Save);
+                }
+                if ui.button("Discard").clicked() {
+                    answer = Some(Answer::Discard);
+                }
+                if ui
+                    .button("Later")
+                    .on_hover_text("Keep the file and ask again at the next start")
+                    .clicked()
+                {
+                    answer = Some(Answer::Cancel);
+                }
+            });
+        });
+        let Some(answer) = answer else {
+            return;
+        };
+        let entry = self.offered.remove(0);
+        match answer {
+            Answer::Save => {
+                if let Ok(recovery) = &entry.content {
+                    match recovery.load() {
+                        Ok(loaded) => {
+                            self.editing = Editing::recovered(loaded.scenario.clone());
+                            self.document = Document {
+                                source: recovery
+                                    .original
+                                    .clone()
+                                    .map_or(Source::Untitled, Source::File),
+                                scenario: loaded.scenario,
+                                warnings: loaded.warnings,
+                            };
+                            self.failure = None;
+                            self.load_document();
+                            // The work now lives in this session's recovery file.
+                            self.autosave_now();
+                            if let Err(error) = discard(&path) {
+                                self.warn(error.to_string());
+                            } else {
+                                self.tell("Recovered the unsaved changes".to_owned());
+                            }
+                        }
+                        Err(diagnostics) => self.warn(format!(
+                            "The recovered document is invalid: {}",
+                            diagnostics
+                                .first()
+                                .map(ToString::to_string)
+                                .unwrap_or_default()
+                        )),
+                    }
+                }
+            }
+            Answer::Discard => {
+                if let Err(error) = discard(&path) {
+                    self.warn(error.to_string());
+                }
+            }
+            Answer::Cancel => {}
+        }
+    }
+
+    /// Writes the recovery file if it is due.
+    pub(super) fn autosave(&mut self) {
+        let Some(store) = &self.recovery else {
+            return;
+        };
+        let original = self
+            .document
+            .source
+            .path()
+            .map(std::path::Path::to_path_buf);
+        if let Err(error) = self
+            .editing
+            .autosave(store, original.as_deref(), Instant::now())
+        {
+            tracing::warn!(%error, "cannot write the recovery file");
+            self.warn(format!("Unsaved changes are not backed up: {error}"));
+        }
+    }
+
+    fn autosave_now(&mut self) {
+        if let Some(store) = &self.recovery {
+            let original = self.document.source.path();
+            if let Err(error) = store.write(self.editing.scenario(), original) {
+                tracing::warn!(%error, "cannot write the recovery file");
+            }
+        }
+    }
+
+    /// Removes this session's recovery file, after a save or a deliberate discard.
+    pub(super) fn discard_recovery(&mut self) {
+        if let Some(store) = &self.recovery
+            && let Err(error) = store.discard()
+        {
+            tracing::warn!(%error, "cannot remove the recovery file");
+        }
+    }
+
+    /// Shows the inspector of the node called `name`.
+    pub(super) fn inspector_ui(&mut self, ui: &mut Ui, name: &str) {
+        let Some(id) = self.editing.id_of(name) else {
+            return;
+        };
+        self.rename_field_ui(ui, id, name);
+        let Some(value) = self.editing.document().value(id) else {
+            return;
+        };
+        let context = inspector::Context {
+            scenario: self.editing.scenario(),
+            messages: Messages::new(self.editing.diagnostics()),
+        };
+        let command = match value {
+            NodeValue::Client(mut client) => inspector::client_ui(ui, name, &mut client, context)
+                .then_some(Edit::SetClient { id, value: client }),
+            NodeValue::Service(mut service) => {
+                inspector::service_ui(ui, name, &mut service, context)
+                    .then_some(Edit::SetService { id, value: service })
+            }
+            NodeValue::Queue(mut queue) => inspector::queue_ui(ui, name, &mut queue, context)
+                .then_some(Edit::SetQueue { id, value: queue }),
+        };
+        if let Some(command) = command {
+            self.apply(&command, Some(MergeKey::new(format!("{id}/inspector"))));
+        }
+    }
+
+    fn rename_field_ui(&mut self, ui: &mut Ui, id: NodeId, name: &str) {
+        let field_id = egui::Id::unique(("rename-field", id.raw()));
+        let mut text: String = ui
+            .data(|data| data.get_temp(field_id))
+            .unwrap_or_else(|| name.to_owned());
+        let response = ui
+            .horizontal(|ui| {
+                ui.label("Name");
+                ui.add(
+                    egui::TextEdit::singleline(&mut text)
+                        .id(field_id)
+                        .desired_width(180.0),
+                )
+            })
+            .inner;
+        if response.has_focus() {
+            ui.data_mut(|data| data.insert_temp(field_id, text.clone()));
+        } else {
+            ui.data_mut(|data| data.remove::<String>(field_id));
+        }
+        let enter = ui.input(|input| input.key_pressed(egui::Key::Enter));
+        if response.lost_focus() && (enter || text.trim() != name) {
+            let new_name = text.trim().to_owned();
+            if new_name != name && self.apply(&Edit::RenameNode { id, name: new_name }, None) {
+                let names = self.editing.names_of(&[id]);
+                self.graph.select_all_of(names);
+            }
+        }
+    }
+
+    /// Lists every keyboard shortcut and canvas gesture, while the list is open.
+    pub(super) fn shortcuts_window_ui(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_shortcuts;
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for action in Action::WITH_SHORTCUTS {
+                        if let Some(shortcut) = action.shortcut() {
+                            ui.monospace(ctx.format_shortcut(&shortcut));
+                            ui.label(action.tooltip());
+                            ui.end_row();
+                        }
+                    }
+                    for (keys, what) in CANVAS_GESTURES {
+                        ui.monospace(*keys);
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+            });
+        self.show_shortcuts = open;
+    }
+}
+
+/// Gestures of the canvas and keys without an action, for the shortcut list.
+const CANVAS_GESTURES: &[(&str, &str)] = &[
+    ("Space", "Play or pause the run"),
+    ("Ctrl+Y", "Redo the last undone edit"),
+    (
+        "Click",
+        "Select a node; shift- or ctrl-click adds it to the selection",
+    ),
+    ("Shift+drag", "Select the nodes in a box"),
+    ("Drag a node", "Move the selected nodes"),
+    (
+        "Drag a node's handle",
+        "Connect it to the node where the drag ends",
+    ),
+    ("Double-click a node", "Rename it"),
+    ("Right-click", "The menu of a node or an edge"),
+    ("Drag the background", "Pan; ctrl-scroll or pinch zooms"),
+    ("Double-click the background", "Zoom to fit"),
+    ("Escape", "Cancel a drag or a rename"),
+];
+
+/// The answers of the dialogs about unsaved edits and recovery files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    Save,
+    Discard,
+    Cancel,
+}
+
+fn operation_choice_ui(
+    ui: &mut Ui,
+    label: &str,
+    node: &str,
+    operations: &[String],
+    index: &mut usize,
+) {
+    if operations.is_empty() {
+        ui.label(format!("{label} {node}"));
+        return;
+    }
+    ui.horizontal(|ui| {
+        ui.label(format!("{label} {node}."));
+        egui::ComboBox::from_id_salt(("connect", label))
+            .selected_text(operations.get(*index).cloned().unwrap_or_default())
+            .show_ui(ui, |ui| {
+                for (i, operation) in operations.iter().enumerate() {
+                    ui.selectable_value(index, i, operation);
+                }
+            });
+    });
+}
+
+fn default_file_name(source: &Source) -> String {
+    match source {
+        Source::Bundled(file) => file.clone(),
+        Source::File(path) => path.file_name().map_or_else(
+            || "scenario.yaml".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        ),
+        Source::Untitled => "scenario.yaml".to_owned(),
+    }
+}

@@ -1,0 +1,464 @@
+//! The app's side of editing: the document with its undo history, its validation
+//! messages, the clipboard and the recovery file, and how an edit reaches the engine.
+//!
+//! Every change goes through [`Editing::execute`], [`Editing::undo`] or
+//! [`Editing::redo`]. Each of them validates the new document and says what the run
+//! must do about the change: nothing for a move, a live change for replicas, and a
+//! reset for anything else.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration as WallDuration, Instant};
+
+use crate::editor::{
+    Clipboard, Command, EdgeId, EditError, EditorDocument, History, MergeKey, NodeId,
+    RecoveryStore, edges,
+};
+use crate::scenario::write::to_yaml;
+use crate::scenario::{Diagnostic, Scenario, load_str};
+
+/// Time between two writes of the recovery file while the document has unsaved changes.
+pub const AUTOSAVE_INTERVAL: WallDuration = WallDuration::from_secs(5);
+
+/// What a change of the document means for the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunEffect {
+    /// Only node positions changed; the run goes on.
+    None,
+    /// Only replica counts changed, which the engine applies live: (service index,
+    /// replicas) for each changed service.
+    Replicas(Vec<(usize, u32)>),
+    /// Anything else: the run starts again on the new document.
+    Reset,
+}
+
+/// The edited document, its history and what depends on it.
+pub struct Editing {
+    document: EditorDocument,
+    history: History,
+    diagnostics: Vec<Diagnostic>,
+    clipboard: Option<Clipboard>,
+    /// Bumped on every change, so that the recovery file is written only when needed.
+    revision: u64,
+    autosaved: Option<(u64, Instant)>,
+}
+
+impl Editing {
+    /// Starts editing `scenario`, unmodified.
+    #[must_use]
+    pub fn new(scenario: Scenario) -> Self {
+        let diagnostics = check(&scenario);
+        Self {
+            document: EditorDocument::new(scenario),
+            history: History::default(),
+            diagnostics,
+            clipboard: None,
+            revision: 0,
+            autosaved: None,
+        }
+    }
+
+    /// Starts editing a recovered `scenario`, which counts as modified.
+    #[must_use]
+    pub fn recovered(scenario: Scenario) -> Self {
+        let mut editing = Self::new(scenario);
+        editing.history.mark_unsaved();
+        editing
+    }
+
+    /// Returns the document.
+    #[must_use]
+    pub fn document(&self) -> &EditorDocument {
+        &self.document
+    }
+
+    /// Returns the scenario being edited.
+    #[must_use]
+    pub fn scenario(&self) -> &Scenario {
+        self.document.scenario()
+    }
+
+    /// Returns the undo history.
+    #[must_use]
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Returns the errors and warnings of the current document, as `topolab validate`
+    /// reports them for the saved file, without line and column.
+    #[must_use]
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Returns the number of errors of the current document.
+    #[must_use]
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Returns the names of the nodes that have an error at or below their path.
+    #[must_use]
+    pub fn nodes_with_errors(&self) -> BTreeSet<String> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .filter_map(|d| node_of_path(&d.path))
+            .collect()
+    }
+
+    /// Returns whether the document differs from its last save.
+    #[must_use]
+    pub fn is_modified(&self) -> bool {
+        self.history.is_modified()
+    }
+
+    /// Returns the id of the node called `name`.
+    #[must_use]
+    pub fn id_of(&self, name: &str) -> Option<NodeId> {
+        self.document.id_of(name)
+    }
+
+    /// Returns the ids of the nodes called `names`, leaving out unknown names.
+    #[must_use]
+    pub fn ids_of(&self, names: &[String]) -> Vec<NodeId> {
+        names.iter().filter_map(|name| self.id_of(name)).collect()
+    }
+
+    /// Returns the names of the nodes `ids`, leaving out unknown ids.
+    #[must_use]
+    pub fn names_of(&self, ids: &[NodeId]) -> Vec<String> {
+        ids.iter()
+            .filter_map(|&id| self.document.name(id).map(str::to_owned))
+            .collect()
+    }
+
+    /// Applies `command` as one undo step, or as part of the last one if `merge` names
+    /// the same field as the command before. Returns the nodes it created and what the
+    /// run must do.
+    ///
+    /// # Errors
+    /// Fails with the editor's reason, and the document is then unchanged.
+    pub fn execute(
+        &mut self,
+        command: &Command,
+        merge: Option<MergeKey>,
+    ) -> Result<(Vec<NodeId>, RunEffect), EditError> {
+        let before = self.scenario().clone();
+        let outcome = match merge {
+            Some(key) => self
+                .history
+                .execute_merging(&mut self.document, command, key)?,
+            None => self.history.execute(&mut self.document, command)?,
+        };
+        Ok((outcome.created, self.changed(&before)))
+    }
+
+    /// Undoes the last step and returns its label and what the run must do, or `None`
+    /// when there is nothing to undo.
+    ///
+    /// # Errors
+    /// Fails if the history does not match the document, which would be a bug.
+    pub fn undo(&mut self) -> Result<Option<(String, RunEffect)>, EditError> {
+        let before = self.scenario().clone();
+        let label = self.history.undo(&mut self.document)?;
+        Ok(label.map(|label| (label, self.changed(&before))))
+    }
+
+    /// Redoes the last undone step, as [`Editing::undo`] does.
+    ///
+    /// # Errors
+    /// Fails if the history does not match the document, which would be a bug.
+    pub fn redo(&mut self) -> Result<Option<(String, RunEffect)>, EditError> {
+        let before = self.scenario().clone();
+        let label = self.history.redo(&mut self.document)?;
+        Ok(label.map(|label| (label, self.changed(&before))))
+    }
+
+    /// Ends the merging of edits into one undo step, as when a field loses the focus.
+    pub fn end_merge(&mut self) {
+        self.history.end_merge();
+    }
+
+    /// Records that the document was saved as it is now.
+    pub fn mark_saved(&mut self) {
+        self.history.mark_saved();
+    }
+
+    /// Copies the nodes `ids` to the clipboard and returns how many were copied.
+    ///
+    /// # Errors
+    /// Fails if an id is unknown.
+    pub fn copy(&mut self, ids: &[NodeId]) -> Result<usize, EditError> {
+        let clipboard = self.document.copy(ids)?;
+        let count = clipboard.nodes.len();
+        self.clipboard = Some(clipboard);
+        Ok(count)
+    }
+
+    /// Returns the command that pastes the clipboard, if it holds anything.
+    #[must_use]
+    pub fn paste_command(&self) -> Option<Command> {
+        self.clipboard
+            .as_ref()
+            .filter(|clipboard| !clipboard.is_empty())
+            .map(|clipboard| Command::Paste {
+                clipboard: clipboard.clone(),
+                offset: [40.0, 40.0],
+            })
+    }
+
+    /// Returns the edges from the node `from` to the node `to` whose kind the canvas
+    /// draws as `kind`, in the order that removes them safely: later steps of an
+    /// operation first, so that the indices of the others stay valid.
+    #[must_use]
+    pub fn edges_between(
+        &self,
+        from: &str,
+        to: &str,
+        kind: crate::ui::topology::EdgeKind,
+    ) -> Vec<EdgeId> {
+        use crate::editor::EdgeKind as Stored;
+        use crate::ui::topology::EdgeKind as Drawn;
+        let (Some(from), Some(to)) = (self.id_of(from), self.id_of(to)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<EdgeId> = edges(&self.document)
+            .into_iter()
+            .filter(|edge| edge.from == from && edge.to == to)
+            .filter(|edge| {
+                matches!(
+                    (edge.kind, kind),
+                    (Stored::ClientTarget | Stored::Call, Drawn::Call)
+                        | (Stored::Publish, Drawn::Publish)
+                        | (Stored::Consume, Drawn::Consume)
+                        | (Stored::DeadLetter, Drawn::DeadLetter)
+                )
+            })
+            .map(|edge| edge.id)
+            .collect();
+        found.sort_by_key(|id| match id {
+            EdgeId::Step { step, call, .. } => std::cmp::Reverse((*step, call.unwrap_or(0))),
+            _ => std::cmp::Reverse((0, 0)),
+        });
+        found
+    }
+
+    /// Writes the recovery file if the document changed since the last write and at
+    /// least [`AUTOSAVE_INTERVAL`] has passed, and returns whether it wrote.
+    ///
+    /// # Errors
+    /// Fails with the reason the file cannot be written.
+    pub fn autosave(
+        &mut self,
+        store: &RecoveryStore,
+        original: Option<&Path>,
+        now: Instant,
+    ) -> Result<bool, crate::editor::RecoveryError> {
+        if !self.is_modified() {
+            return Ok(false);
+        }
+        if let Some((revision, at)) = self.autosaved
+            && (revision == self.revision || now.duration_since(at) < AUTOSAVE_INTERVAL)
+        {
+            return Ok(false);
+        }
+        store.write(self.scenario(), original)?;
+        self.autosaved = Some((self.revision, now));
+        Ok(true)
+    }
+
+    /// Validates the document after a change and works out what the run must do.
+    fn changed(&mut self, before: &Scenario) -> RunEffect {
+        let after = self.document.scenario();
+        if after == before {
+            return RunEffect::None;
+        }
+        self.revision += 1;
+        self.diagnostics = check(after);
+        run_effect(before, after)
+    }
+}
+
+/// Returns what the run must do when the document changes from `before` to `after`.
+#[must_use]
+pub fn run_effect(before: &Scenario, after: &Scenario) -> RunEffect {
+    let mut without_layout = before.clone();
+    without_layout.layout.clone_from(&after.layout);
+    if without_layout == *after {
+        return RunEffect::None;
+    }
+    // Replicas apply live only when they are all that changed.
+    let mut replicas = Vec::new();
+    for (index, ((name, old), (new_name, new))) in without_layout
+        .services
+        .iter_mut()
+        .zip(&after.services)
+        .enumerate()
+    {
+        if name == new_name && old.replicas != new.replicas {
+            replicas.push((index, new.replicas));
+            old.replicas = new.replicas;
+        }
+    }
+    if !replicas.is_empty() && without_layout == *after {
+        RunEffect::Replicas(replicas)
+    } else {
+        RunEffect::Reset
+    }
+}
+
+/// Checks `scenario` by writing it and reading it back, so that it gets exactly the
+/// messages that `topolab validate` prints for the saved file. The positions refer to
+/// the written text, which the user never sees, so they are dropped.
+#[must_use]
+pub fn check(scenario: &Scenario) -> Vec<Diagnostic> {
+    let text = match to_yaml(scenario) {
+        Ok(text) => text,
+        Err(error) => {
+            return vec![Diagnostic {
+                severity: crate::scenario::Severity::Error,
+                file: None,
+                position: None,
+                path: String::new(),
+                message: error.to_string(),
+            }];
+        }
+    };
+    let diagnostics = match load_str(&text, None) {
+        Ok(loaded) => loaded.warnings,
+        Err(diagnostics) => diagnostics,
+    };
+    diagnostics
+        .into_iter()
+        .map(|diagnostic| Diagnostic {
+            position: None,
+            ..diagnostic
+        })
+        .collect()
+}
+
+/// Returns the node that a field path belongs to, as `services.payments.workers`
+/// belongs to `payments`.
+#[must_use]
+pub fn node_of_path(path: &str) -> Option<String> {
+    let rest = path
+        .strip_prefix("clients.")
+        .or_else(|| path.strip_prefix("services."))
+        .or_else(|| path.strip_prefix("queues."))?;
+    let name = rest.split(['.', '[']).next()?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::editor::NodeKind;
+
+    fn checkout() -> Scenario {
+        load_str(include_str!("../../scenarios/checkout-async.yaml"), None)
+            .expect("the bundled scenario is valid")
+            .scenario
+    }
+
+    #[test]
+    fn paths_name_their_node() {
+        assert_eq!(
+            node_of_path("services.payments.workers").as_deref(),
+            Some("payments")
+        );
+        assert_eq!(
+            node_of_path("clients.shoppers").as_deref(),
+            Some("shoppers")
+        );
+        assert_eq!(node_of_path("queues.q[0]").as_deref(), Some("q"));
+        assert_eq!(node_of_path("run.duration"), None);
+    }
+
+    #[test]
+    fn moves_leave_the_run_alone() {
+        let before = checkout();
+        let mut after = before.clone();
+        after.layout.insert("gateway".to_owned(), [1.0, 2.0]);
+        assert_eq!(run_effect(&before, &after), RunEffect::None);
+    }
+
+    #[test]
+    fn replicas_apply_live() {
+        let before = checkout();
+        let mut after = before.clone();
+        let payments = after.services.get_index_of("payments").expect("payments");
+        after.services[payments].replicas = 7;
+        assert_eq!(
+            run_effect(&before, &after),
+            RunEffect::Replicas(vec![(payments, 7)])
+        );
+        after.services[payments].workers += 1;
+        assert_eq!(run_effect(&before, &after), RunEffect::Reset);
+    }
+
+    #[test]
+    fn a_new_client_without_target_is_an_error() {
+        let mut editing = Editing::new(checkout());
+        assert_eq!(editing.error_count(), 0, "{:?}", editing.diagnostics());
+        let (created, effect) = editing
+            .execute(
+                &Command::AddNode {
+                    kind: NodeKind::Client,
+                    name: None,
+                    position: Some([0.0, 0.0]),
+                },
+                None,
+            )
+            .expect("the client is added");
+        assert_eq!(effect, RunEffect::Reset);
+        let name = editing.names_of(&created).pop().expect("a new client");
+        assert!(editing.error_count() > 0);
+        assert!(
+            editing.nodes_with_errors().contains(&name),
+            "{:?}",
+            editing.diagnostics()
+        );
+        let expected = load_str(
+            &to_yaml(editing.scenario()).expect("the document is written"),
+            None,
+        )
+        .expect_err("the document is invalid");
+        let messages: Vec<&str> = editing
+            .diagnostics()
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        let from_file: Vec<&str> = expected.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, from_file, "the same messages as the command line");
+        let (label, _) = editing.undo().expect("undo works").expect("a step to undo");
+        assert!(label.contains("Add"), "{label}");
+        assert_eq!(editing.error_count(), 0);
+        assert!(!editing.is_modified());
+    }
+
+    #[test]
+    fn autosave_waits_for_changes_and_the_interval() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = RecoveryStore::with_pid(folder.path(), 4242);
+        let mut editing = Editing::new(checkout());
+        let start = Instant::now();
+        assert!(
+            !editing.autosave(&store, None, start).expect("no error"),
+            "unmodified"
+        );
+        let id = editing.id_of("gateway").expect("gateway");
+        editing
+            .execute(&Command::MoveNodes(vec![(id, [5.0, 5.0])]), None)
+            .expect("the move applies");
+        // A move is a change of the document, though not of the run.
+        assert!(editing.is_modified());
+        assert!(editing.autosave(&store, None, start).expect("written"));
+        assert!(store.path().exists());
+        let soon = start + WallDuration::from_secs(1);
+        assert!(
+            !editing.autosave(&store, None, soon).expect("no error"),
+            "no change since"
+        );
+    }
+}
