@@ -28,6 +28,8 @@ pub mod settings;
 pub mod topology;
 
 #[cfg(test)]
+mod editor_tests;
+#[cfg(test)]
 mod tests;
 
 /// How the desktop application starts, from the command line.

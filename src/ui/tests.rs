@@ -22,7 +22,15 @@ use super::settings::Settings;
 /// Wall time a test waits at most for the engine.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-fn new_app(initial: Option<PathBuf>) -> TopolabApp {
+pub(super) fn new_app(initial: Option<PathBuf>) -> TopolabApp {
+    new_app_with_recovery(initial, None)
+}
+
+/// Starts an app that keeps its recovery files in `recovery_dir`.
+pub(super) fn new_app_with_recovery(
+    initial: Option<PathBuf>,
+    recovery_dir: Option<PathBuf>,
+) -> TopolabApp {
     TopolabApp::new(AppOptions {
         initial,
         settings: Settings::default(),
@@ -31,12 +39,12 @@ fn new_app(initial: Option<PathBuf>) -> TopolabApp {
         play: false,
         pacing: None,
         duration: None,
-        recovery_dir: None,
+        recovery_dir,
     })
     .expect("the engine thread starts")
 }
 
-fn harness(app: TopolabApp) -> Harness<'static, TopolabApp> {
+pub(super) fn harness(app: TopolabApp) -> Harness<'static, TopolabApp> {
     Harness::builder()
         .with_size(vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut TopolabApp| app.ui(ui), app)
@@ -45,7 +53,7 @@ fn harness(app: TopolabApp) -> Harness<'static, TopolabApp> {
 /// Steps frames until `done` holds, pausing between them so that the engine thread can
 /// send its reports. It uses `run_steps`, because a playing run requests a repaint every
 /// frame.
-fn step_until(
+pub(super) fn step_until(
     harness: &mut Harness<'_, TopolabApp>,
     what: &str,
     done: impl Fn(&TopolabApp) -> bool,
@@ -59,11 +67,11 @@ fn step_until(
     harness.run_steps(1);
 }
 
-fn loaded(app: &TopolabApp) -> bool {
+pub(super) fn loaded(app: &TopolabApp) -> bool {
     app.history().info().is_some()
 }
 
-fn click_at(harness: &mut Harness<'_, TopolabApp>, position: Pos2) {
+pub(super) fn click_at(harness: &mut Harness<'_, TopolabApp>, position: Pos2) {
     harness.event(Event::PointerMoved(position));
     harness.run_steps(1);
     for pressed in [true, false] {
@@ -123,7 +131,7 @@ fn play_advances_time_and_plots() {
     });
 }
 
-fn drag(harness: &mut Harness<'_, TopolabApp>, from: Pos2, to: Pos2) {
+pub(super) fn drag(harness: &mut Harness<'_, TopolabApp>, from: Pos2, to: Pos2) {
     harness.event(Event::PointerMoved(from));
     harness.run_steps(1);
     harness.event(Event::PointerButton {

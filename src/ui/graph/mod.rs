@@ -27,7 +27,7 @@ mod palette;
 mod tests;
 
 use super::live::LiveView;
-use super::topology::{EdgeKind, Node, Topology};
+use super::topology::{EdgeKind, NODE_SIZE, Node, Topology};
 use crate::scenario::Scenario;
 use edges::{
     dot_rate, dots_ui, edge_badge_ui, edge_live, edge_shapes, edge_throughput, edge_tooltip_ui,
@@ -178,6 +178,36 @@ impl GraphView {
         } else {
             self.topology.bounds().map_or(Pos2::ZERO, |b| b.center())
         }
+    }
+
+    /// Returns the point nearest to `near`, on a grid of node-sized cells, where a new
+    /// node overlaps no other node.
+    #[must_use]
+    pub fn free_spot(&self, near: Pos2) -> Pos2 {
+        let cell = NODE_SIZE + vec2(30.0, 30.0);
+        let is_free = |center: Pos2| {
+            let area = Rect::from_center_size(center, cell);
+            !self
+                .topology
+                .nodes()
+                .any(|node| node.rect().intersects(area))
+        };
+        // Rings of cells around `near`, nearest first; each ring has room for one
+        // more node than the graph has, so the search ends.
+        for ring in 0..=self.topology.node_count() as i32 {
+            for dy in -ring..=ring {
+                for dx in -ring..=ring {
+                    if dx.abs() != ring && dy.abs() != ring {
+                        continue;
+                    }
+                    let candidate = near + vec2(dx as f32 * cell.x, dy as f32 * cell.y);
+                    if is_free(candidate) {
+                        return candidate;
+                    }
+                }
+            }
+        }
+        near
     }
 
     /// Rebuilds the display graph if `scenario` differs from the one it was built from.
@@ -787,7 +817,7 @@ fn palette_ui(ui: &mut Ui, view: &mut GraphView, scenario: &Scenario, edits: &mu
                         .on_hover_text(format!("Add a {} in the middle of the view", kind.label()))
                         .clicked()
                     {
-                        let at = view.view_center();
+                        let at = view.free_spot(view.view_center());
                         edits.push(GraphEdit::Add {
                             kind,
                             at: [f64::from(at.x), f64::from(at.y)],

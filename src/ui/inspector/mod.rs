@@ -203,7 +203,7 @@ fn profile_ui(
                     |ui, ramp| duration_ui(ui, id.with("ramp"), ramp),
                 );
                 if ui
-                    .small_button("✖")
+                    .small_button("Remove")
                     .on_hover_text("Remove this change")
                     .clicked()
                 {
@@ -361,21 +361,21 @@ fn operation_ui(
                 ui.label(format!("{}.", index + 1));
                 changed |= step_kind_ui(ui, step_id, step, context);
                 if ui
-                    .add_enabled(index > 0, egui::Button::new("⏶").small())
+                    .add_enabled(index > 0, egui::Button::new("Up").small())
                     .on_hover_text("Move up")
                     .clicked()
                 {
                     action = Some(StepAction::Swap(index - 1, index));
                 }
                 if ui
-                    .add_enabled(index < last, egui::Button::new("⏷").small())
+                    .add_enabled(index < last, egui::Button::new("Down").small())
                     .on_hover_text("Move down")
                     .clicked()
                 {
                     action = Some(StepAction::Swap(index, index + 1));
                 }
                 if ui
-                    .small_button("✖")
+                    .small_button("Remove")
                     .on_hover_text("Remove this step")
                     .clicked()
                 {
@@ -900,7 +900,7 @@ fn empirical_ui(
                     ui.label("weight");
                     changed |= real_ui(ui, weight, 0.0);
                 }
-                if values.len() > 1 && ui.small_button("✖").clicked() {
+                if values.len() > 1 && ui.small_button("Remove").clicked() {
                     remove = Some(index);
                 }
             });

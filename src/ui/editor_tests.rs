@@ -1,0 +1,302 @@
+//! Headless tests of editing in the whole window: building a topology with the palette
+//! and the canvas, undo and redo, saving, the question about unsaved changes, and the
+//! offer of a recovered document.
+
+use egui::{Key, Modifiers, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable};
+
+use super::app::TopolabApp;
+use super::tests::{click_at, drag, harness, loaded, new_app, new_app_with_recovery, step_until};
+use crate::editor::RecoveryStore;
+use crate::scenario::{self, Scenario};
+
+/// Undo or redo steps a test presses at most before it gives up.
+const MAX_STEPS: usize = 100;
+
+fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
+    harness
+        .state()
+        .graph_node_rect(name)
+        .unwrap_or_else(|| panic!("{name} is on the canvas"))
+        .center()
+}
+
+fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
+    harness
+        .state()
+        .graph_node_rect(name)
+        .unwrap_or_else(|| panic!("{name} is on the canvas"))
+        .right_center()
+}
+
+fn new_document(harness: &mut Harness<'_, TopolabApp>) {
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+    harness.run_steps(3);
+}
+
+fn add(harness: &mut Harness<'_, TopolabApp>, kind: &str) {
+    harness.get_by_label(&format!("+ {kind}")).click();
+    harness.run_steps(3);
+}
+
+fn connect(harness: &mut Harness<'_, TopolabApp>, from: &str, to: &str) {
+    let (start, end) = (port(harness, from), node_center(harness, to));
+    drag(harness, start, end);
+    harness.run_steps(2);
+}
+
+/// Presses `key` with `modifiers` until the history has nothing left to undo or redo,
+/// and returns how many presses changed the document.
+fn press_until_done(
+    harness: &mut Harness<'_, TopolabApp>,
+    modifiers: Modifiers,
+    key: Key,
+    done: impl Fn(&TopolabApp) -> bool,
+) -> usize {
+    let mut presses = 0;
+    while !done(harness.state()) {
+        assert!(
+            presses < MAX_STEPS,
+            "still not done after {MAX_STEPS} presses"
+        );
+        harness.key_press_modifiers(modifiers, key);
+        harness.run_steps(2);
+        presses += 1;
+    }
+    presses
+}
+
+#[test]
+fn build_run_save_undo_and_redo() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("built.yaml");
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+
+    new_document(&mut harness);
+    assert_eq!(*harness.state().editing().scenario(), Scenario::default());
+
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    add(&mut harness, "queue");
+    add(&mut harness, "service");
+    let scenario = harness.state().editing().scenario().clone();
+    assert_eq!(scenario.clients.len(), 1);
+    assert_eq!(scenario.services.len(), 2);
+    assert_eq!(scenario.queues.len(), 1);
+    assert!(
+        harness.state().editing().error_count() > 0,
+        "a client without a target is an error"
+    );
+    assert!(
+        harness.get_by_label("Play").accesskit_node().is_disabled(),
+        "Play waits for the errors to be fixed"
+    );
+
+    connect(&mut harness, "client-1", "service-1");
+    connect(&mut harness, "service-1", "queue-1");
+    connect(&mut harness, "queue-1", "service-2");
+    let scenario = harness.state().editing().scenario().clone();
+    assert_eq!(scenario.clients["client-1"].target, "service-1.handle");
+    assert_eq!(
+        scenario.services["service-1"].operations["handle"].steps,
+        vec![scenario::Step::Publish(scenario::PublishStep {
+            publish: "queue-1".to_owned(),
+            timeout: None,
+            retry: None,
+        })]
+    );
+    let consumer = scenario.queues["queue-1"]
+        .consumer
+        .as_ref()
+        .expect("queue-1 has a consumer");
+    assert_eq!(consumer.operation, "service-2.handle");
+    assert_eq!(
+        harness.state().editing().error_count(),
+        0,
+        "{:?}",
+        harness.state().editing().diagnostics()
+    );
+
+    // The edited topology runs.
+    step_until(&mut harness, "the new document has loaded", |app| {
+        app.history()
+            .info()
+            .is_some_and(|info| info.entities.iter().any(|e| e.name == "queue-1"))
+    });
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, "one window has passed", |app| {
+        app.history().now_ns() > 0
+    });
+    let messages = harness
+        .state()
+        .history()
+        .summary()
+        .map(|(summary, _)| summary.queues[0].published);
+    assert!(
+        messages.is_some_and(|published| published > 0),
+        "messages flow"
+    );
+
+    // Save through the path field, which stands in for the dialog here.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .set_path_text(&path.display().to_string());
+    harness.run_steps(1);
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+    assert!(!harness.state().editing().is_modified(), "saved");
+    let saved = scenario::load_file(&path)
+        .expect("the saved file is valid")
+        .scenario;
+    assert_eq!(saved, *harness.state().editing().scenario());
+
+    // Undo every step back to the empty document, then redo all of them.
+    let undone = press_until_done(&mut harness, Modifiers::COMMAND, Key::Z, |app| {
+        !app.editing().history().can_undo()
+    });
+    assert_eq!(undone, 7, "four nodes added and three connections");
+    assert_eq!(*harness.state().editing().scenario(), Scenario::default());
+    assert!(harness.state().editing().is_modified());
+    let redone = press_until_done(
+        &mut harness,
+        Modifiers::COMMAND | Modifiers::SHIFT,
+        Key::Z,
+        |app| !app.editing().history().can_redo(),
+    );
+    assert_eq!(redone, undone);
+    assert_eq!(*harness.state().editing().scenario(), saved);
+    assert!(
+        !harness.state().editing().is_modified(),
+        "back at the save point"
+    );
+}
+
+#[test]
+fn moving_a_node_is_one_step() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let before = harness.state().editing().scenario().clone();
+    let start = node_center(&harness, "orders");
+    drag(&mut harness, start, start + egui::vec2(0.0, 120.0));
+    harness.run_steps(2);
+    let after = harness.state().editing().scenario().clone();
+    assert_ne!(after.layout, before.layout, "orders moved");
+    assert_eq!(
+        after.services, before.services,
+        "nothing but the layout changed"
+    );
+    assert_eq!(harness.state().editing().history().undo_depth(), 1);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+}
+
+#[test]
+fn opening_with_unsaved_changes_asks_first() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let orders = node_center(&harness, "orders");
+    click_at(&mut harness, orders);
+    harness.key_press(Key::Delete);
+    harness.run_steps(2);
+    assert!(harness.state().editing().is_modified());
+    assert!(
+        !harness
+            .state()
+            .editing()
+            .scenario()
+            .services
+            .contains_key("orders")
+    );
+
+    harness.get_by_label("Scenarios").click();
+    harness.run_steps(2);
+    harness.get_by_label("M/M/1 queue (mm1.yaml)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Unsaved changes");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(
+        !harness
+            .state()
+            .editing()
+            .scenario()
+            .services
+            .contains_key("orders"),
+        "the edit is still there"
+    );
+
+    harness.get_by_label("Scenarios").click();
+    harness.run_steps(2);
+    harness.get_by_label("M/M/1 queue (mm1.yaml)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Discard changes").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().document().source,
+        super::document::Source::Bundled("mm1.yaml".to_owned())
+    );
+    assert!(!harness.state().editing().is_modified());
+}
+
+#[test]
+fn inspector_edit_marks_the_field() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let shoppers = node_center(&harness, "shoppers");
+    click_at(&mut harness, shoppers);
+    harness.run_steps(2);
+    // Switch the client to a closed workload, then undo it as one step.
+    harness.get_by_label("Closed").click();
+    harness.run_steps(3);
+    assert!(matches!(
+        harness.state().editing().scenario().clients["shoppers"].workload,
+        scenario::Workload::Closed { .. }
+    ));
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert!(matches!(
+        harness.state().editing().scenario().clients["shoppers"].workload,
+        scenario::Workload::Open { .. }
+    ));
+}
+
+#[test]
+fn a_crashed_session_is_offered_at_start() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut edited = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
+        .expect("the bundled scenario is valid")
+        .scenario;
+    edited.name = Some("Edited before the crash".to_owned());
+    // A recovery file left by another instance, as a killed process leaves it.
+    RecoveryStore::with_pid(folder.path(), 1)
+        .write(&edited, None)
+        .expect("the recovery file is written");
+
+    let app = new_app_with_recovery(None, Some(folder.path().to_path_buf()));
+    assert_eq!(app.offered_recoveries().len(), 1);
+    let mut harness = harness(app);
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.get_by_label("Recover unsaved work?");
+    harness.get_by_label("Recover").click();
+    harness.run_steps(3);
+    assert_eq!(*harness.state().editing().scenario(), edited);
+    assert!(
+        harness.state().editing().is_modified(),
+        "recovered work is unsaved"
+    );
+    let left: Vec<_> = crate::editor::find_recovery(folder.path())
+        .expect("the folder is readable")
+        .into_iter()
+        .map(|entry| entry.path)
+        .collect();
+    assert_eq!(
+        left,
+        vec![RecoveryStore::new(folder.path()).path()],
+        "the work moved to this session's recovery file"
+    );
+}
