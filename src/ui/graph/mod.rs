@@ -194,7 +194,8 @@ impl GraphView {
         };
         // Rings of cells around `near`, nearest first; each ring has room for one
         // more node than the graph has, so the search ends.
-        for ring in 0..=self.topology.node_count() as i32 {
+        let rings = i32::try_from(self.topology.node_count()).unwrap_or(i32::MAX);
+        for ring in 0..=rings {
             for dy in -ring..=ring {
                 for dx in -ring..=ring {
                     if dx.abs() != ring && dy.abs() != ring {
