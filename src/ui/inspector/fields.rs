@@ -140,7 +140,7 @@ pub fn optional_ui<T: Clone>(
 ) -> bool {
     let mut on = value.is_some();
     let mut changed = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.checkbox(&mut on, label).changed() {
             *value = if on { Some(default()) } else { None };
             changed = true;

@@ -80,7 +80,7 @@ pub fn client_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<
 
             ui.label("Workload");
             let mut closed = matches!(client.workload, Workload::Closed { .. });
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let open = ui.radio_value(&mut closed, false, "Open").changed();
                 let shut = ui.radio_value(&mut closed, true, "Closed").changed();
                 if open || shut {
@@ -133,7 +133,7 @@ fn workload_ui(
             let poisson = matches!(arrivals, Arrivals::Poisson(_));
             let mut rate = arrivals.rate();
             let mut kind = poisson;
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("Arrivals");
                 changed |= choice_ui(
                     ui,
@@ -159,7 +159,7 @@ fn workload_ui(
             );
         }
         Workload::Closed { users, think_time } => {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("Users");
                 changed |= count_ui(ui, users, 1, MAX_USERS);
             });
@@ -190,7 +190,7 @@ fn profile_ui(
     ui.collapsing(format!("Rate profile ({} changes)", profile.len()), |ui| {
         for (index, change) in profile.iter_mut().enumerate() {
             let id = id.with(index);
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("At");
                 changed |= duration_ui(ui, id.with("at"), &mut change.at);
                 ui.label("Rate");
@@ -342,7 +342,7 @@ fn operation_ui(
         &mut operation.service_time,
         context.messages,
     );
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Error probability");
         changed |= probability_ui(ui, &mut operation.error_probability);
     });
@@ -357,7 +357,7 @@ fn operation_ui(
         let step_id = id.with(("step", index));
         let step_path = format!("{steps_path}[{index}]");
         ui.group(|ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(format!("{}.", index + 1));
                 changed |= step_kind_ui(ui, step_id, step, context);
                 if ui
@@ -469,7 +469,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
         Step::Call(call) => call_ui(ui, id, path, call, context),
         Step::Publish(publish) => {
             let mut changed = false;
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("Queue");
                 changed |= name_choice_ui(
                     ui,
@@ -534,7 +534,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
 
 fn call_ui(ui: &mut Ui, id: Id, path: &str, call: &mut CallStep, context: Context<'_>) -> bool {
     let mut changed = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Operation");
         changed |= name_choice_ui(ui, id.with("call"), &mut call.call, &context.operations());
     });
@@ -590,7 +590,7 @@ fn retry_option_ui(
 
 fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
     let mut changed = false;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Attempts");
         changed |= count_ui(ui, &mut policy.attempts, 1, MAX_ATTEMPTS);
         ui.label("Jitter");
@@ -606,7 +606,7 @@ fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
         );
     });
     let mut exponential = matches!(policy.backoff, Backoff::Exponential { .. });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Backoff");
         if choice_ui(
             ui,
@@ -626,7 +626,7 @@ fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
             changed = true;
         }
     });
-    ui.horizontal(|ui| match &mut policy.backoff {
+    ui.horizontal_wrapped(|ui| match &mut policy.backoff {
         Backoff::Constant(wait) => {
             ui.label("Wait");
             changed |= duration_ui(ui, id.with("wait"), wait);
@@ -661,7 +661,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
         |ui, capacity| count_ui(ui, capacity, 0, u64::MAX),
     );
     messages_ui(ui, context.messages, &format!("{path}.capacity"));
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("When full");
         changed |= choice_ui(
             ui,
@@ -674,7 +674,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
             ],
         );
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Deliveries before dead-lettering");
         changed |= count_ui(ui, &mut queue.max_deliveries, 1, MAX_ATTEMPTS);
     });
@@ -704,7 +704,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
     );
     if let Some(consumer) = &mut queue.consumer {
         ui.indent(id.with("consumer"), |ui| {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("Operation");
                 changed |= name_choice_ui(
                     ui,
@@ -713,7 +713,7 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
                     &operations,
                 );
             });
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("Concurrency per replica");
                 changed |= count_ui(ui, &mut consumer.concurrency, 1, MAX_WORKERS);
             });
@@ -816,7 +816,7 @@ pub fn distribution_ui(
     let mut changed = false;
     let before = kind_of(distribution);
     let mut kind = before;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if choice_ui(ui, id.with("kind"), &mut kind, &DISTRIBUTION_KINDS) && kind != before {
             let mean = if distribution.check().is_empty() {
                 distribution.mean_secs()
@@ -892,7 +892,7 @@ fn empirical_ui(
             changed = true;
         }
         for index in 0..values.len() {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 changed |= duration_ui(ui, id.with(("value", index)), &mut values[index]);
                 if let Some(weights) = weights.as_mut()
                     && let Some(weight) = weights.get_mut(index)
