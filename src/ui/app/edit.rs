@@ -187,7 +187,7 @@ impl TopolabApp {
 
     /// Sends the edited document to the engine, which starts a new run on it, keeping
     /// the view: the selection and the pan and zoom stay.
-    fn reload_engine(&mut self) {
+    pub(super) fn reload_engine(&mut self) {
         self.engine_stale = false;
         self.controls.rate_factors = vec![1.0; self.document.scenario.clients.len()];
         self.controls.replicas = self

@@ -392,20 +392,10 @@ impl TopolabApp {
         if self.document.source != Source::Untitled {
             self.settings.last = Some(self.document.source.clone());
         }
-        self.engine_stale = false;
         self.graph.select(None);
         self.graph.zoom_to_fit();
         self.title_changed = true;
-        self.controls.rate_factors = vec![1.0; self.document.scenario.clients.len()];
-        self.controls.replicas = self
-            .document
-            .scenario
-            .services
-            .values()
-            .map(|service| service.replicas)
-            .collect();
-        self.driver
-            .send(Command::Load(Box::new(self.document.scenario.clone())));
+        self.reload_engine();
     }
 
     /// Carries out `action`.

@@ -479,18 +479,11 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
                 );
             });
             messages_ui(ui, context.messages, &format!("{path}.publish"));
-            changed |= optional_ui(
+            changed |= attempts_ui(
                 ui,
-                "Timeout",
+                id,
+                path,
                 &mut publish.timeout,
-                || Duration::from_millis(500),
-                |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
-            );
-            messages_ui(ui, context.messages, &format!("{path}.timeout"));
-            changed |= retry_option_ui(
-                ui,
-                id.with("retry"),
-                &format!("{path}.retry"),
                 &mut publish.retry,
                 context.messages,
             );
@@ -539,20 +532,40 @@ fn call_ui(ui: &mut Ui, id: Id, path: &str, call: &mut CallStep, context: Contex
         changed |= name_choice_ui(ui, id.with("call"), &mut call.call, &context.operations());
     });
     messages_ui(ui, context.messages, &format!("{path}.call"));
-    changed |= optional_ui(
+    changed |= attempts_ui(
+        ui,
+        id,
+        path,
+        &mut call.timeout,
+        &mut call.retry,
+        context.messages,
+    );
+    changed
+}
+
+/// Edits the timeout and the retry policy of a call or a publish.
+fn attempts_ui(
+    ui: &mut Ui,
+    id: Id,
+    path: &str,
+    timeout: &mut Option<Duration>,
+    retry: &mut Option<RetryPolicy>,
+    messages: Messages<'_>,
+) -> bool {
+    let mut changed = optional_ui(
         ui,
         "Timeout",
-        &mut call.timeout,
+        timeout,
         || Duration::from_millis(500),
         |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
     );
-    messages_ui(ui, context.messages, &format!("{path}.timeout"));
+    messages_ui(ui, messages, &format!("{path}.timeout"));
     changed |= retry_option_ui(
         ui,
         id.with("retry"),
         &format!("{path}.retry"),
-        &mut call.retry,
-        context.messages,
+        retry,
+        messages,
     );
     changed
 }
