@@ -652,8 +652,19 @@ impl TopolabApp {
             NodeValue::Client(mut client) => inspector::client_ui(ui, name, &mut client, context)
                 .then_some(Edit::SetClient { id, value: client }),
             NodeValue::Service(mut service) => {
-                inspector::service_ui(ui, name, &mut service, context)
-                    .then_some(Edit::SetService { id, value: service })
+                let mut renames = Vec::new();
+                let changed = inspector::service_ui(ui, name, &mut service, &mut renames, context);
+                for (from, to) in renames {
+                    self.apply(
+                        &Edit::RenameOperation {
+                            service: id,
+                            from,
+                            to,
+                        },
+                        None,
+                    );
+                }
+                changed.then_some(Edit::SetService { id, value: service })
             }
             NodeValue::Queue(mut queue) => inspector::queue_ui(ui, name, &mut queue, context)
                 .then_some(Edit::SetQueue { id, value: queue }),
@@ -664,32 +675,21 @@ impl TopolabApp {
     }
 
     fn rename_field_ui(&mut self, ui: &mut Ui, id: NodeId, name: &str) {
-        let field_id = egui::Id::unique(("rename-field", id.raw()));
-        let mut text: String = ui
-            .data(|data| data.get_temp(field_id))
-            .unwrap_or_else(|| name.to_owned());
-        let response = ui
+        let renamed = ui
             .horizontal(|ui| {
                 ui.label("Name");
-                ui.add(
-                    egui::TextEdit::singleline(&mut text)
-                        .id(field_id)
-                        .desired_width(180.0),
+                inspector::fields::name_field_ui(
+                    ui,
+                    egui::Id::unique(("rename-field", id.raw())),
+                    name,
                 )
             })
             .inner;
-        if response.has_focus() {
-            ui.data_mut(|data| data.insert_temp(field_id, text.clone()));
-        } else {
-            ui.data_mut(|data| data.remove::<String>(field_id));
-        }
-        let enter = ui.input(|input| input.key_pressed(egui::Key::Enter));
-        if response.lost_focus() && (enter || text.trim() != name) {
-            let new_name = text.trim().to_owned();
-            if new_name != name && self.apply(&Edit::RenameNode { id, name: new_name }, None) {
-                let names = self.editing.names_of(&[id]);
-                self.graph.select_all_of(names);
-            }
+        if let Some(new_name) = renamed
+            && self.apply(&Edit::RenameNode { id, name: new_name }, None)
+        {
+            let names = self.editing.names_of(&[id]);
+            self.graph.select_all_of(names);
         }
     }
 

@@ -119,6 +119,27 @@ fn unit_field<T: Copy + PartialEq + std::fmt::Display>(
     changed
 }
 
+/// Shows a text field for a name and returns the new name once the user confirms it
+/// with Enter or by leaving the field, if it differs from `current`.
+pub fn name_field_ui(ui: &mut Ui, id: Id, current: &str) -> Option<String> {
+    let mut text: String = ui
+        .data(|data| data.get_temp(id))
+        .unwrap_or_else(|| current.to_owned());
+    let response = ui.add(
+        egui::TextEdit::singleline(&mut text)
+            .id(id)
+            .desired_width(180.0),
+    );
+    let confirmed = response.lost_focus();
+    if response.has_focus() {
+        ui.data_mut(|data| data.insert_temp(id, text.clone()));
+    } else {
+        ui.data_mut(|data| data.remove::<String>(id));
+    }
+    let name = text.trim();
+    (confirmed && name != current).then(|| name.to_owned())
+}
+
 /// Shows a duration field such as `250ms` and returns whether the value changed.
 pub fn duration_ui(ui: &mut Ui, id: Id, value: &mut Duration) -> bool {
     unit_field(ui, id, value, Duration::parse, "250ms")

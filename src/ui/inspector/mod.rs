@@ -18,8 +18,8 @@ use crate::scenario::{
     Service, Step, WorkStep, Workload,
 };
 use fields::{
-    Messages, choice_ui, count_ui, duration_ui, messages_ui, name_choice_ui, optional_ui,
-    own_messages_ui, probability_ui, rate_ui, real_ui,
+    Messages, choice_ui, count_ui, duration_ui, messages_ui, name_choice_ui, name_field_ui,
+    optional_ui, own_messages_ui, probability_ui, rate_ui, real_ui,
 };
 
 /// Largest counts the inspector offers, the same limits the file reader enforces.
@@ -231,8 +231,16 @@ fn profile_ui(
     changed
 }
 
-/// Edits a service and its operations. Returns whether it changed.
-pub fn service_ui(ui: &mut Ui, name: &str, service: &mut Service, context: Context<'_>) -> bool {
+/// Edits a service and its operations. Returns whether it changed. Renamed operations
+/// are not changed in `service` but listed in `renames` as (old name, new name), because
+/// a rename also changes the references to the operation elsewhere.
+pub fn service_ui(
+    ui: &mut Ui,
+    name: &str,
+    service: &mut Service,
+    renames: &mut Vec<(String, String)>,
+    context: Context<'_>,
+) -> bool {
     let path = format!("services.{name}");
     let id = Id::unique(("inspector", path.as_str()));
     let mut changed = false;
@@ -282,6 +290,12 @@ pub fn service_ui(ui: &mut Ui, name: &str, service: &mut Service, context: Conte
             .id_salt(op_id)
             .default_open(count <= 2)
             .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("Name");
+                    if let Some(new_name) = name_field_ui(ui, op_id.with("name"), operation_name) {
+                        renames.push((operation_name.clone(), new_name));
+                    }
+                });
                 changed |= operation_ui(ui, op_id, &op_path, operation, context);
                 if ui.button("Remove operation").clicked() {
                     remove = Some(index);
