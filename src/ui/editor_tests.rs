@@ -300,3 +300,25 @@ fn a_crashed_session_is_offered_at_start() {
         "the work moved to this session's recovery file"
     );
 }
+
+#[test]
+fn scenario_settings_are_edited_and_undone() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let before = harness.state().editing().scenario().clone();
+    for header in ["Description", "Load", "Settings"] {
+        harness.get_by_label(header).click();
+        harness.run_steps(3);
+    }
+    harness.get_by_label("Warm-up").scroll_to_me();
+    harness.run_steps(3);
+    harness.get_by_label("Warm-up").click();
+    harness.run_steps(3);
+    let scenario = harness.state().editing().scenario().clone();
+    assert_eq!(scenario.run.warmup, None, "the warm-up of the file is turned off");
+    assert_ne!(before.run.warmup, None);
+    assert_eq!(scenario.services, before.services);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+}

@@ -59,7 +59,8 @@ impl NodeKind {
     }
 }
 
-/// Draws the scenario panel: description, load controls, services and the node list.
+/// Draws the scenario panel: description, load controls, services, the node list and
+/// the scenario's settings, which `settings` draws.
 /// `rate_factors` contains the factor of each client and `replicas` the replicas of each
 /// service, in file order. A click on a node of the list changes `selection`.
 pub fn scenario_panel_ui(
@@ -69,6 +70,7 @@ pub fn scenario_panel_ui(
     replicas: &mut [u32],
     selection: &mut Option<String>,
     commands: &mut Vec<Command>,
+    settings: impl FnOnce(&mut Ui),
 ) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
@@ -90,6 +92,9 @@ pub fn scenario_panel_ui(
             egui::CollapsingHeader::new("Nodes")
                 .default_open(false)
                 .show(ui, |ui| node_list_ui(ui, scenario, selection));
+            egui::CollapsingHeader::new("Settings")
+                .default_open(false)
+                .show(ui, settings);
         });
 }
 

@@ -967,6 +967,9 @@ impl TopolabApp {
         ui.separator();
         let mut commands = Vec::new();
         let mut selection = self.graph.selection().map(str::to_owned);
+        let mut settings = self.editing.document().settings();
+        let mut settings_changed = false;
+        let messages = super::inspector::fields::Messages::new(self.editing.diagnostics());
         panels::scenario_panel_ui(
             ui,
             scenario,
@@ -974,7 +977,11 @@ impl TopolabApp {
             &mut self.controls.replicas,
             &mut selection,
             &mut commands,
+            |ui| settings_changed = super::inspector::settings_ui(ui, &mut settings, messages),
         );
+        if settings_changed {
+            self.apply_settings(settings);
+        }
         if selection.as_deref() != self.graph.selection() {
             self.graph.select(selection);
         }

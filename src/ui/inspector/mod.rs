@@ -11,11 +11,12 @@ pub mod preview;
 
 use egui::{Id, Ui};
 
+use crate::editor::Settings;
 use crate::scenario::distribution::{Lognormal, gamma};
 use crate::scenario::{
-    Arrivals, Backoff, CallStep, Client, Consumer, Distribution, Duration, Jitter, LoadBalancing,
-    Operation, Overflow, ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy, Scenario,
-    Service, Step, WorkStep, Workload,
+    Arrivals, Backoff, CallStep, Client, Consumer, DEFAULT_DURATION, DEFAULT_SEED, DEFAULT_WINDOW,
+    Distribution, Duration, Jitter, LoadBalancing, Operation, Overflow, ParallelStep, PublishStep,
+    Queue, Rate, RateChange, RetryPolicy, Scenario, Service, Step, WorkStep, Workload,
 };
 use fields::{
     Messages, choice_ui, count_ui, duration_ui, messages_ui, name_choice_ui, name_field_ui,
@@ -747,6 +748,78 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
         });
     }
     messages_ui(ui, context.messages, &format!("{path}.consumer"));
+    changed
+}
+
+/// Edits the scenario's title, description, network defaults and run settings.
+/// Returns whether they changed.
+pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, messages: Messages<'_>) -> bool {
+    let id = Id::unique("inspector-settings");
+    let mut changed = false;
+    ui.label("Title");
+    let mut name = settings.name.clone().unwrap_or_default();
+    if ui
+        .add(egui::TextEdit::singleline(&mut name).id(id.with("name")))
+        .changed()
+    {
+        settings.name = (!name.trim().is_empty()).then_some(name);
+        changed = true;
+    }
+    ui.label("Description (Markdown)");
+    let mut description = settings.description.clone().unwrap_or_default();
+    if ui
+        .add(
+            egui::TextEdit::multiline(&mut description)
+                .id(id.with("description"))
+                .desired_rows(4),
+        )
+        .changed()
+    {
+        settings.description = (!description.trim().is_empty()).then_some(description);
+        changed = true;
+    }
+
+    ui.separator();
+    ui.strong("Network defaults");
+    ui.label("Latency of every edge without a link of its own");
+    changed |= distribution_ui(
+        ui,
+        id.with("latency"),
+        "defaults.network_latency",
+        &mut settings.defaults.network_latency,
+        messages,
+    );
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Loss probability");
+        changed |= probability_ui(ui, &mut settings.defaults.loss);
+    });
+    messages_ui(ui, messages, "defaults.loss");
+
+    ui.separator();
+    ui.strong("Run");
+    ui.label("Defaults of every run; the toolbar's seed and duration replace them for one run");
+    let run = &mut settings.run;
+    for (label, field, value, default) in [
+        ("Duration", "duration", &mut run.duration, DEFAULT_DURATION),
+        ("Warm-up", "warmup", &mut run.warmup, Duration::ZERO),
+        ("Window", "window", &mut run.window, DEFAULT_WINDOW),
+    ] {
+        changed |= optional_ui(
+            ui,
+            label,
+            value,
+            || default,
+            |ui, value| duration_ui(ui, id.with(field), value),
+        );
+        messages_ui(ui, messages, &format!("run.{field}"));
+    }
+    changed |= optional_ui(
+        ui,
+        "Seed",
+        &mut run.seed,
+        || DEFAULT_SEED,
+        |ui, seed| count_ui(ui, seed, 0, u64::MAX),
+    );
     changed
 }
 
