@@ -315,10 +315,42 @@ fn scenario_settings_are_edited_and_undone() {
     harness.get_by_label("Warm-up").click();
     harness.run_steps(3);
     let scenario = harness.state().editing().scenario().clone();
-    assert_eq!(scenario.run.warmup, None, "the warm-up of the file is turned off");
+    assert_eq!(
+        scenario.run.warmup, None,
+        "the warm-up of the file is turned off"
+    );
     assert_ne!(before.run.warmup, None);
     assert_eq!(scenario.services, before.services);
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+}
+
+#[test]
+fn links_and_faults_are_added_and_undone() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let before = harness.state().editing().scenario().clone();
+    for header in ["Description", "Load", "Settings"] {
+        harness.get_by_label(header).click();
+        harness.run_steps(3);
+    }
+    for button in ["Add a link", "Add a fault"] {
+        harness.get_by_label(button).scroll_to_me();
+        harness.run_steps(3);
+        harness.get_by_label(button).click();
+        harness.run_steps(3);
+    }
+    let scenario = harness.state().editing().scenario().clone();
+    assert_eq!(scenario.links.len(), before.links.len() + 1);
+    assert_eq!(scenario.faults.len(), before.faults.len() + 1);
+    let added = scenario.faults.last().expect("a fault");
+    assert!(
+        matches!(&added.kind, scenario::FaultKind::Outage(outage) if outage.service == "gateway"),
+        "{added:?}"
+    );
+    press_until_done(&mut harness, Modifiers::COMMAND, Key::Z, |app| {
+        !app.editing().history().can_undo()
+    });
     assert_eq!(*harness.state().editing().scenario(), before);
 }

@@ -968,8 +968,13 @@ impl TopolabApp {
         let mut commands = Vec::new();
         let mut selection = self.graph.selection().map(str::to_owned);
         let mut settings = self.editing.document().settings();
-        let mut settings_changed = false;
-        let messages = super::inspector::fields::Messages::new(self.editing.diagnostics());
+        let mut links = self.editing.scenario().links.clone();
+        let mut faults = self.editing.scenario().faults.clone();
+        let (mut settings_changed, mut links_changed, mut faults_changed) = (false, false, false);
+        let context = super::inspector::Context {
+            scenario: self.editing.scenario(),
+            messages: super::inspector::fields::Messages::new(self.editing.diagnostics()),
+        };
         panels::scenario_panel_ui(
             ui,
             scenario,
@@ -977,10 +982,31 @@ impl TopolabApp {
             &mut self.controls.replicas,
             &mut selection,
             &mut commands,
-            |ui| settings_changed = super::inspector::settings_ui(ui, &mut settings, messages),
+            |ui| {
+                settings_changed =
+                    super::inspector::settings_ui(ui, &mut settings, context.messages);
+                ui.separator();
+                ui.strong("Links");
+                links_changed = super::inspector::links_ui(ui, &mut links, context);
+                ui.separator();
+                ui.strong("Faults");
+                faults_changed = super::inspector::faults_ui(ui, &mut faults, context);
+            },
         );
         if settings_changed {
             self.apply_settings(settings);
+        }
+        if links_changed {
+            self.apply(
+                &crate::editor::Command::SetLinks(links),
+                Some(crate::editor::MergeKey::new("links")),
+            );
+        }
+        if faults_changed {
+            self.apply(
+                &crate::editor::Command::SetFaults(faults),
+                Some(crate::editor::MergeKey::new("faults")),
+            );
         }
         if selection.as_deref() != self.graph.selection() {
             self.graph.select(selection);

@@ -15,8 +15,9 @@ use crate::editor::Settings;
 use crate::scenario::distribution::{Lognormal, gamma};
 use crate::scenario::{
     Arrivals, Backoff, CallStep, Client, Consumer, DEFAULT_DURATION, DEFAULT_SEED, DEFAULT_WINDOW,
-    Distribution, Duration, Jitter, LoadBalancing, Operation, Overflow, ParallelStep, PublishStep,
-    Queue, Rate, RateChange, RetryPolicy, Scenario, Service, Step, WorkStep, Workload,
+    Distribution, Duration, ErrorFault, Fault, FaultKind, Jitter, Link, LinkRef, LoadBalancing,
+    Operation, OutageFault, OutageMode, Overflow, ParallelStep, PublishStep, Queue, Rate,
+    RateChange, RetryPolicy, Scenario, Service, SlowFault, Step, WorkStep, Workload,
 };
 use fields::{
     Messages, choice_ui, count_ui, duration_ui, messages_ui, name_choice_ui, name_field_ui,
@@ -49,6 +50,18 @@ impl Context<'_> {
                     .keys()
                     .map(move |operation| format!("{service}.{operation}"))
             })
+            .collect()
+    }
+
+    /// Returns every client, service and queue name, in document order.
+    fn nodes(&self) -> Vec<String> {
+        let scenario = self.scenario;
+        scenario
+            .clients
+            .keys()
+            .chain(scenario.services.keys())
+            .chain(scenario.queues.keys())
+            .cloned()
             .collect()
     }
 
@@ -820,6 +833,244 @@ pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, messages: Messages<'_>)
         || DEFAULT_SEED,
         |ui, seed| count_ui(ui, seed, 0, u64::MAX),
     );
+    changed
+}
+
+/// Edits the links: per-edge latency and loss. Returns whether they changed.
+pub fn links_ui(ui: &mut Ui, links: &mut Vec<Link>, context: Context<'_>) -> bool {
+    let id = Id::unique("inspector-links");
+    let names = context.nodes();
+    let mut changed = false;
+    let mut remove = None;
+    for (index, link) in links.iter_mut().enumerate() {
+        let path = format!("links[{index}]");
+        let link_id = id.with(index);
+        ui.group(|ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Between");
+                changed |= name_choice_ui(ui, link_id.with("from"), &mut link.from, &names);
+                ui.label("and");
+                changed |= name_choice_ui(ui, link_id.with("to"), &mut link.to, &names);
+                if ui.small_button("Remove").clicked() {
+                    remove = Some(index);
+                }
+            });
+            own_messages_ui(ui, context.messages, &path);
+            for field in ["from", "to"] {
+                messages_ui(ui, context.messages, &format!("{path}.{field}"));
+            }
+            changed |= optional_ui(
+                ui,
+                "Latency",
+                &mut link.latency,
+                || Distribution::Constant(Duration::from_millis(1)),
+                |_, _| false,
+            );
+            if let Some(latency) = &mut link.latency {
+                changed |= distribution_ui(
+                    ui,
+                    link_id.with("latency"),
+                    &format!("{path}.latency"),
+                    latency,
+                    context.messages,
+                );
+            }
+            changed |= optional_ui(
+                ui,
+                "Loss probability",
+                &mut link.loss,
+                || 0.01,
+                probability_ui,
+            );
+            messages_ui(ui, context.messages, &format!("{path}.loss"));
+        });
+    }
+    if let Some(index) = remove {
+        links.remove(index);
+        changed = true;
+    }
+    if ui.button("Add a link").clicked() {
+        links.push(Link {
+            from: names.first().cloned().unwrap_or_default(),
+            to: names.get(1).cloned().unwrap_or_default(),
+            latency: Some(Distribution::Constant(Duration::from_millis(1))),
+            loss: None,
+        });
+        changed = true;
+    }
+    changed
+}
+
+/// The kinds of fault, in picker order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FaultChoice {
+    Outage,
+    Slow,
+    Errors,
+}
+
+/// Edits the scheduled faults. Returns whether they changed.
+pub fn faults_ui(ui: &mut Ui, faults: &mut Vec<Fault>, context: Context<'_>) -> bool {
+    let id = Id::unique("inspector-faults");
+    let services: Vec<String> = context.scenario.services.keys().cloned().collect();
+    let first_service = services.first().cloned().unwrap_or_default();
+    let mut changed = false;
+    let mut remove = None;
+    for (index, fault) in faults.iter_mut().enumerate() {
+        let path = format!("faults[{index}]");
+        let fault_id = id.with(index);
+        ui.group(|ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("At");
+                changed |= duration_ui(ui, fault_id.with("at"), &mut fault.at);
+                ui.label("for");
+                changed |= duration_ui(ui, fault_id.with("for"), &mut fault.duration);
+                if ui.small_button("Remove").clicked() {
+                    remove = Some(index);
+                }
+            });
+            own_messages_ui(ui, context.messages, &path);
+            for field in ["at", "for"] {
+                messages_ui(ui, context.messages, &format!("{path}.{field}"));
+            }
+            let before = match fault.kind {
+                FaultKind::Outage(_) => FaultChoice::Outage,
+                FaultKind::Slow(_) => FaultChoice::Slow,
+                FaultKind::Errors(_) => FaultChoice::Errors,
+            };
+            let mut choice = before;
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Kind");
+                choice_ui(
+                    ui,
+                    fault_id.with("kind"),
+                    &mut choice,
+                    &[
+                        (FaultChoice::Outage, "outage"),
+                        (FaultChoice::Slow, "slow"),
+                        (FaultChoice::Errors, "errors"),
+                    ],
+                );
+            });
+            if choice != before {
+                fault.kind = match choice {
+                    FaultChoice::Outage => FaultKind::Outage(OutageFault {
+                        service: first_service.clone(),
+                        mode: OutageMode::FailFast,
+                    }),
+                    FaultChoice::Slow => FaultKind::Slow(SlowFault {
+                        service: Some(first_service.clone()),
+                        link: None,
+                        latency_multiplier: 3.0,
+                    }),
+                    FaultChoice::Errors => FaultKind::Errors(ErrorFault {
+                        service: first_service.clone(),
+                        probability: 0.5,
+                    }),
+                };
+                changed = true;
+            }
+            changed |= fault_kind_ui(ui, fault_id, &path, &mut fault.kind, &services, context);
+        });
+    }
+    if let Some(index) = remove {
+        faults.remove(index);
+        changed = true;
+    }
+    if ui.button("Add a fault").clicked() {
+        let at = faults.last().map_or(Duration::from_secs(10), |last| {
+            Duration::from_nanos(last.at.as_nanos() + 10_000_000_000)
+        });
+        faults.push(Fault {
+            at,
+            duration: Duration::from_secs(10),
+            kind: FaultKind::Outage(OutageFault {
+                service: first_service,
+                mode: OutageMode::FailFast,
+            }),
+        });
+        changed = true;
+    }
+    changed
+}
+
+fn fault_kind_ui(
+    ui: &mut Ui,
+    id: Id,
+    path: &str,
+    kind: &mut FaultKind,
+    services: &[String],
+    context: Context<'_>,
+) -> bool {
+    let mut changed = false;
+    match kind {
+        FaultKind::Outage(outage) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Service");
+                changed |= name_choice_ui(ui, id.with("service"), &mut outage.service, services);
+                ui.label("Callers see");
+                changed |= choice_ui(
+                    ui,
+                    id.with("mode"),
+                    &mut outage.mode,
+                    &[
+                        (OutageMode::FailFast, "an error at once"),
+                        (OutageMode::Timeout, "no answer"),
+                    ],
+                );
+            });
+            messages_ui(ui, context.messages, &format!("{path}.outage"));
+        }
+        FaultKind::Slow(slow) => {
+            let mut on_link = slow.link.is_some();
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Slow down");
+                if choice_ui(
+                    ui,
+                    id.with("target"),
+                    &mut on_link,
+                    &[(false, "a service"), (true, "a link")],
+                ) {
+                    if on_link {
+                        let names = context.nodes();
+                        slow.service = None;
+                        slow.link = Some(LinkRef {
+                            from: names.first().cloned().unwrap_or_default(),
+                            to: names.get(1).cloned().unwrap_or_default(),
+                        });
+                    } else {
+                        slow.link = None;
+                        slow.service = services.first().cloned();
+                    }
+                    changed = true;
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                if let Some(service) = &mut slow.service {
+                    changed |= name_choice_ui(ui, id.with("service"), service, services);
+                }
+                if let Some(link) = &mut slow.link {
+                    let names = context.nodes();
+                    ui.label("between");
+                    changed |= name_choice_ui(ui, id.with("from"), &mut link.from, &names);
+                    ui.label("and");
+                    changed |= name_choice_ui(ui, id.with("to"), &mut link.to, &names);
+                }
+                ui.label("×");
+                changed |= real_ui(ui, &mut slow.latency_multiplier, 0.0);
+            });
+            messages_ui(ui, context.messages, &format!("{path}.slow"));
+        }
+        FaultKind::Errors(errors) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Service");
+                changed |= name_choice_ui(ui, id.with("service"), &mut errors.service, services);
+                ui.label("fails with probability");
+                changed |= probability_ui(ui, &mut errors.probability);
+            });
+            messages_ui(ui, context.messages, &format!("{path}.errors"));
+        }
+    }
     changed
 }
 
