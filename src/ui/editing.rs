@@ -2,8 +2,8 @@
 //! messages, the clipboard and the recovery file, and how an edit reaches the engine.
 //!
 //! Every change goes through [`Editing::execute`], [`Editing::undo`] or
-//! [`Editing::redo`]. Each of them validates the new document and says what the run
-//! must do about the change: nothing for a move, a live change for replicas, and a
+//! [`Editing::redo`]. Each of them validates the new document and returns the
+//! change's effect on the run: none for a move, a live change for replicas, and a
 //! reset for anything else.
 
 use std::collections::BTreeSet;
@@ -20,7 +20,7 @@ use crate::scenario::{Diagnostic, Scenario, load_str};
 /// Time between two writes of the recovery file while the document has unsaved changes.
 pub const AUTOSAVE_INTERVAL: WallDuration = WallDuration::from_secs(5);
 
-/// What a change of the document means for the run.
+/// The effect of a change of the document on the run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RunEffect {
     /// Only node positions changed; the run goes on.
@@ -196,7 +196,7 @@ impl Editing {
         Ok(count)
     }
 
-    /// Returns the command that pastes the clipboard, if it holds anything.
+    /// Returns the command that pastes the clipboard, unless the clipboard is empty.
     #[must_use]
     pub fn paste_command(&self) -> Option<Command> {
         self.clipboard
@@ -310,7 +310,7 @@ pub fn run_effect(before: &Scenario, after: &Scenario) -> RunEffect {
 
 /// Checks `scenario` by writing it and reading it back, so that it gets exactly the
 /// messages that `topolab validate` prints for the saved file. The positions refer to
-/// the written text, which the user never sees, so they are dropped.
+/// the written text, which is never shown, so they are dropped.
 #[must_use]
 pub fn check(scenario: &Scenario) -> Vec<Diagnostic> {
     let text = match to_yaml(scenario) {
@@ -398,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_client_without_target_is_an_error() {
+    fn new_client_without_target_is_an_error() {
         let mut editing = Editing::new(checkout());
         assert_eq!(editing.error_count(), 0, "{:?}", editing.diagnostics());
         let (created, effect) = editing

@@ -151,7 +151,7 @@ impl TopolabApp {
         }
     }
 
-    /// Copies the edited scenario into the document and tells the engine what changed.
+    /// Copies the edited scenario into the document and sends the engine what changed.
     fn after_change(&mut self, effect: RunEffect) {
         self.sync_document();
         match effect {
@@ -368,7 +368,7 @@ impl TopolabApp {
         }
     }
 
-    /// Saves to the document's file, or asks for one if it has none. Returns whether
+    /// Saves to the document's file, or opens Save as if it has none. Returns whether
     /// the document was saved.
     pub(super) fn save(&mut self) -> bool {
         if let Some(path) = self
@@ -404,8 +404,8 @@ impl TopolabApp {
         if let Some(path) = dialog.save_file() {
             self.save_to(path);
         } else {
-            // No dialog service answers the same as a cancelled dialog, so offer the
-            // path field as well.
+            // Without a dialog service the result is the same as for a cancelled dialog,
+            // so offer the path field as well.
             self.path_mode = PathMode::Save;
             self.show_path_field();
         }
@@ -433,7 +433,8 @@ impl TopolabApp {
         }
     }
 
-    /// Carries out `pending` now if nothing unsaved would be lost, else asks first.
+    /// Carries out `pending` now if nothing unsaved would be lost, else shows the
+    /// question about unsaved changes first.
     pub(super) fn request(&mut self, pending: Pending) {
         if self.editing.is_modified() {
             self.pending = Some(pending);
@@ -758,7 +759,7 @@ const CANVAS_GESTURES: &[(&str, &str)] = &[
     ("Escape", "Cancel a drag or a rename"),
 ];
 
-/// The answers of the dialogs about unsaved edits and recovery files.
+/// The choices of the dialogs about unsaved edits and recovery files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Answer {
     Save,
