@@ -354,3 +354,36 @@ fn links_and_faults_are_added_and_undone() {
     });
     assert_eq!(*harness.state().editing().scenario(), before);
 }
+
+#[test]
+fn connecting_services_with_several_operations_asks_which() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("two-operations.yaml");
+    let text = "version: 1\n\
+        clients:\n  users: { target: api.get, arrivals: { poisson: 10/s } }\n\
+        services:\n  api:\n    operations:\n      get: { service_time: 1ms }\n      put: { service_time: 2ms }\n\
+        \x20 db:\n    operations:\n      read: { service_time: 1ms }\n      write: { service_time: 3ms }\n";
+    std::fs::write(&path, text).expect("the file is written");
+    let mut harness = harness(new_app(Some(path)));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    connect(&mut harness, "api", "db");
+    harness.get_by_label("Choose the operations");
+    assert!(
+        harness.state().editing().scenario().services["api"].operations["get"]
+            .steps
+            .is_empty(),
+        "nothing is connected before the choice"
+    );
+    // The first operation of each side is chosen until the user picks another.
+    harness.get_by_label("Connect").click();
+    harness.run_steps(2);
+    let steps = &harness.state().editing().scenario().services["api"].operations["get"].steps;
+    assert_eq!(
+        *steps,
+        vec![scenario::Step::Call(scenario::CallStep {
+            call: "db.read".to_owned(),
+            timeout: None,
+            retry: None,
+        })]
+    );
+}

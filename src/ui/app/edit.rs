@@ -337,7 +337,7 @@ impl TopolabApp {
         let [from, to] = [0, 1].map(|i| names.get(i).cloned().unwrap_or_default());
         let mut open = true;
         let mut decided = None;
-        egui::Window::new("Connect")
+        egui::Window::new("Choose the operations")
             .collapsible(false)
             .resizable(false)
             .open(&mut open)
