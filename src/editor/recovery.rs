@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::write::{WriteError, to_yaml};
-use crate::scenario::{Diagnostic, Loaded, Scenario, load_str};
+use crate::scenario::{Diagnostic, Loaded, Scenario, load_str, load_str_for_editing};
 
 use super::save::{SaveError, write_atomic};
 
@@ -70,6 +70,15 @@ impl Recovery {
     /// Reads the recovered document, with diagnostics naming the original file.
     pub fn load(&self) -> Result<Loaded, Vec<Diagnostic>> {
         load_str(&self.yaml, self.original.clone())
+    }
+
+    /// Reads the recovered document to go on editing it, even if it has errors, as a
+    /// document saved in the middle of an edit often has.
+    ///
+    /// # Errors
+    /// Fails with the diagnostics if the text is not a scenario at all.
+    pub fn load_for_editing(&self) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
+        load_str_for_editing(&self.yaml, None)
     }
 }
 

@@ -13,5 +13,5 @@ pub mod write;
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
 pub use distribution::Distribution;
 pub use document::*;
-pub use read::{Loaded, load_bytes, load_file, load_str};
+pub use read::{Loaded, load_bytes, load_file, load_str, load_str_for_editing};
 pub use units::{Duration, Rate};

@@ -168,6 +168,30 @@ pub fn load_bytes(
     }
 }
 
+/// Reads a scenario to go on editing it, such as a recovered one: like [`load_str`], but
+/// a document that could be read is returned with its diagnostics even if it has
+/// errors, as a document being edited often has. A field that could not be read holds
+/// its default then, and a diagnostic names it.
+///
+/// # Errors
+/// Fails with the diagnostics when the text is not a scenario at all, such as invalid
+/// YAML.
+pub fn load_str_for_editing(
+    text: &str,
+    file: Option<std::path::PathBuf>,
+) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
+    if text.len() > MAX_FILE_BYTES {
+        return load_str(text, file).map(|loaded| (loaded.scenario, loaded.warnings));
+    }
+    let mut diagnostics = Diagnostics::new(file);
+    let mut sources = SourceMap::default();
+    let Some(scenario) = parse_text(text, &mut diagnostics, &mut sources) else {
+        return Err(diagnostics.into_sorted());
+    };
+    super::validate::validate(&scenario, &sources, &mut diagnostics);
+    Ok((scenario, diagnostics.into_sorted()))
+}
+
 /// Reads and validates a scenario from text, as [`load_bytes`] does.
 pub fn load_str(text: &str, file: Option<std::path::PathBuf>) -> Result<Loaded, Vec<Diagnostic>> {
     load_bytes(text.as_bytes(), file)

@@ -387,3 +387,34 @@ fn connecting_services_with_several_operations_asks_which() {
         })]
     );
 }
+
+#[test]
+fn an_invalid_recovered_document_opens_with_its_errors() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut edited = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
+        .expect("the bundled scenario is valid")
+        .scenario;
+    let mut client = edited.clients[0].clone();
+    client.target = String::new();
+    edited.clients.insert("client-1".to_owned(), client);
+    RecoveryStore::with_pid(folder.path(), 1)
+        .write(&edited, Some(std::path::Path::new("scenarios/mm1.yaml")))
+        .expect("the recovery file is written");
+
+    let mut harness = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.get_by_label("Recover").click();
+    harness.run_steps(3);
+    assert_eq!(*harness.state().editing().scenario(), edited);
+    assert_eq!(harness.state().editing().error_count(), 1);
+    assert!(
+        harness
+            .state()
+            .editing()
+            .nodes_with_errors()
+            .contains("client-1")
+    );
+}

@@ -154,6 +154,12 @@ impl TopolabApp {
     /// Copies the edited scenario into the document and sends the engine what changed.
     fn after_change(&mut self, effect: RunEffect) {
         self.sync_document();
+        // The engine still runs an older document if the last one had errors.
+        let effect = if self.engine_stale && effect != RunEffect::None {
+            RunEffect::Reset
+        } else {
+            effect
+        };
         match effect {
             RunEffect::None => {}
             RunEffect::Replicas(changes) => {
@@ -559,19 +565,26 @@ impl TopolabApp {
         match answer {
             Answer::Save => {
                 if let Ok(recovery) = &entry.content {
-                    match recovery.load() {
-                        Ok(loaded) => {
-                            self.editing = Editing::recovered(loaded.scenario.clone());
+                    match recovery.load_for_editing() {
+                        Ok((scenario, _)) => {
+                            self.editing = Editing::recovered(scenario.clone());
                             self.document = Document {
                                 source: recovery
                                     .original
                                     .clone()
                                     .map_or(Source::Untitled, Source::File),
-                                scenario: loaded.scenario,
-                                warnings: loaded.warnings,
+                                scenario,
+                                warnings: Vec::new(),
                             };
                             self.failure = None;
-                            self.load_document();
+                            self.graph.select(None);
+                            self.graph.zoom_to_fit();
+                            self.title_changed = true;
+                            if self.editing.error_count() == 0 {
+                                self.reload_engine();
+                            } else {
+                                self.engine_stale = true;
+                            }
                             // The work now lives in this session's recovery file.
                             self.autosave_now();
                             if let Err(error) = discard(&path) {
@@ -581,10 +594,10 @@ impl TopolabApp {
                             }
                         }
                         Err(diagnostics) => self.warn(format!(
-                            "The recovered document is invalid: {}",
+                            "The recovery file cannot be read as a scenario: {}",
                             diagnostics
                                 .first()
-                                .map(ToString::to_string)
+                                .map(|d| d.message.clone())
                                 .unwrap_or_default()
                         )),
                     }
