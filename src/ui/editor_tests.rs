@@ -418,3 +418,18 @@ fn an_invalid_recovered_document_opens_with_its_errors() {
             .contains("client-1")
     );
 }
+
+#[test]
+fn copy_and_paste_events_copy_nodes() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let orders = node_center(&harness, "orders");
+    click_at(&mut harness, orders);
+    // A window system sends these events for Ctrl+C and Ctrl+V, not key presses.
+    harness.event(egui::Event::Copy);
+    harness.run_steps(2);
+    harness.event(egui::Event::Paste(String::new()));
+    harness.run_steps(2);
+    let services = &harness.state().editing().scenario().services;
+    assert!(services.contains_key("orders-2"), "{:?}", services.keys());
+}

@@ -636,6 +636,21 @@ impl TopolabApp {
                 self.perform(ctx, action);
             }
         }
+        // The windowing layer turns the copy and paste keys into events of their own,
+        // without a key event, so those are taken here.
+        if !typing {
+            for (event, action) in [
+                (egui::Event::Copy, Action::Copy),
+                (egui::Event::Cut, Action::Copy),
+            ] {
+                if take_event(ctx, |e| *e == event) {
+                    self.perform(ctx, action);
+                }
+            }
+            if take_event(ctx, |e| matches!(e, egui::Event::Paste(_))) {
+                self.perform(ctx, Action::Paste);
+            }
+        }
         let redo_y = egui::KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
         if !typing && ctx.input_mut(|input| input.consume_shortcut(&redo_y)) {
             self.perform(ctx, Action::Redo);
@@ -733,15 +748,16 @@ impl TopolabApp {
             }
         }
         ui.separator();
-        for action in [
-            Action::Copy,
-            Action::Paste,
-            Action::Duplicate,
-            Action::Delete,
-            Action::SelectAll,
-            Action::Rename,
+        let selected = !self.graph.selected_nodes().is_empty();
+        for (action, enabled) in [
+            (Action::Copy, selected),
+            (Action::Paste, self.editing.paste_command().is_some()),
+            (Action::Duplicate, selected),
+            (Action::Delete, selected),
+            (Action::SelectAll, true),
+            (Action::Rename, selected),
         ] {
-            self.menu_entry(ui, action);
+            ui.add_enabled_ui(enabled, |ui| self.menu_entry(ui, action));
         }
         ui.separator();
         self.menu_entry(ui, Action::Arrange);
@@ -1103,6 +1119,15 @@ impl eframe::App for TopolabApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
+}
+
+/// Removes the input events that `matches` accepts and returns whether there was one.
+fn take_event(ctx: &egui::Context, matches: impl Fn(&egui::Event) -> bool) -> bool {
+    ctx.input_mut(|input| {
+        let before = input.events.len();
+        input.events.retain(|event| !matches(event));
+        input.events.len() != before
+    })
 }
 
 /// Returns whether `response`, a text field, lost focus because Enter was pressed.
