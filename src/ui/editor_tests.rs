@@ -433,3 +433,21 @@ fn copy_and_paste_events_copy_nodes() {
     let services = &harness.state().editing().scenario().services;
     assert!(services.contains_key("orders-2"), "{:?}", services.keys());
 }
+
+#[test]
+fn opening_the_node_panel_keeps_the_node_under_the_pointer() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let inventory = node_center(&harness, "inventory");
+    click_at(&mut harness, inventory);
+    harness.run_steps(3);
+    assert_eq!(harness.state().selection(), Some("inventory"));
+    let after = harness
+        .state()
+        .graph_node_rect("inventory")
+        .expect("inventory is on the canvas");
+    assert!(
+        after.contains(inventory),
+        "inventory moved from {inventory:?} to {after:?} when the panel opened"
+    );
+}

@@ -92,6 +92,8 @@ pub struct GraphView {
     topology_source: Option<Scenario>,
     /// Transform from canvas units to screen points in the last frame.
     canvas_to_screen: Option<TSTransform>,
+    /// Size of the canvas on screen in the last frame, in screen points.
+    last_canvas: Option<Vec2>,
 }
 
 impl Default for GraphView {
@@ -111,6 +113,7 @@ impl Default for GraphView {
             topology: Topology::default(),
             topology_source: None,
             canvas_to_screen: None,
+            last_canvas: None,
         }
     }
 }
@@ -247,6 +250,22 @@ impl GraphView {
         self.fit_requested = false;
     }
 
+    /// Keeps the zoom and the top left corner of the view when the canvas changes size,
+    /// as when a side panel opens, so that nodes stay where the user clicked them.
+    fn keep_scale(&mut self, screen_size: Vec2) {
+        let Some(old) = self.last_canvas else {
+            return;
+        };
+        let shown = self.scene_rect.size();
+        if old == screen_size || shown.x <= 0.0 || shown.y <= 0.0 || old.x <= 0.0 || old.y <= 0.0 {
+            return;
+        }
+        let scale = (old / shown).min_elem();
+        if scale.is_finite() && scale > 0.0 {
+            self.scene_rect = Rect::from_min_size(self.scene_rect.min, screen_size / scale);
+        }
+    }
+
     /// Advances the dot phases by the wall time since the last live frame.
     fn advance_dots(&mut self, time: f64, live: &LiveView) {
         let step = self
@@ -351,7 +370,10 @@ pub fn graph_ui(
     }
     if view.fit_requested {
         view.fit(canvas.size());
+    } else {
+        view.keep_scale(canvas.size());
     }
+    view.last_canvas = Some(canvas.size());
 
     let animate = view.show_dots && live.is_some();
     match live {
