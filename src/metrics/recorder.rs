@@ -9,8 +9,9 @@
 //! completion counts with it whenever it happens. Gauges are averaged over
 //! [warm-up, horizon). Windows count every event by the time it happens.
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
+
+use super::histogram::{Bin, LatencyHistogram};
 
 /// The ways a request or message can fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -103,41 +104,84 @@ impl Counts {
 
 /// A level that changes over time, with its integral over the current window and over
 /// the measured part of the run.
+///
+/// Integrals are exact integers, in level × ns: one running integral from time 0, read
+/// as differences from its values at the start of the window and at the end of the
+/// warm-up. A level below 2^63 held for a run shorter than 2^64 ns keeps every integral
+/// below 2^127, so none can overflow.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Gauge {
     value: i64,
     last_ns: u64,
-    window_integral: f64,
+    /// Integral from time 0 to `last_ns`.
+    integral: i128,
+    /// `integral` at the start of the open window.
+    window_start_integral: i128,
     window_max: i64,
-    total_integral: f64,
+    /// `integral` at the end of the warm-up, once `measuring`.
+    warmup_integral: i128,
+    /// Whether the gauge has reached the end of the warm-up.
+    measuring: bool,
     total_max: i64,
 }
 
 impl Gauge {
+    fn new(warmup_ns: u64) -> Self {
+        Self {
+            measuring: warmup_ns == 0,
+            ..Self::default()
+        }
+    }
+
+    #[inline]
     fn advance(&mut self, now: u64, warmup_ns: u64) {
         if now <= self.last_ns {
             return;
         }
-        let level = self.value as f64;
-        self.window_integral += level * (now - self.last_ns) as f64;
-        if self.last_ns < warmup_ns && now >= warmup_ns {
+        let level = i128::from(self.value);
+        if !self.measuring && now >= warmup_ns {
+            self.measuring = true;
+            self.warmup_integral = self.integral + level * i128::from(warmup_ns - self.last_ns);
             // The level at the end of the warm-up counts towards the measured maximum.
             self.total_max = self.total_max.max(self.value);
         }
-        if now > warmup_ns {
-            let from = self.last_ns.max(warmup_ns);
-            self.total_integral += level * (now - from) as f64;
-        }
+        self.integral += level * i128::from(now - self.last_ns);
         self.last_ns = now;
     }
 
+    #[inline]
     fn change(&mut self, now: u64, warmup_ns: u64, delta: i64) {
         self.advance(now, warmup_ns);
         self.value += delta;
-        self.window_max = self.window_max.max(self.value);
-        if now >= warmup_ns {
-            self.total_max = self.total_max.max(self.value);
+        // Callers pass a constant delta, so this test is resolved at compile time: a
+        // decrease cannot raise a maximum. After `advance`, `measuring` is the same as
+        // `now >= warmup_ns`.
+        if delta > 0 {
+            self.window_max = self.window_max.max(self.value);
+            if self.measuring {
+                self.total_max = self.total_max.max(self.value);
+            }
         }
+    }
+
+    /// The integral over the open window up to the last change or advance.
+    fn window_integral(&self) -> f64 {
+        (self.integral - self.window_start_integral) as f64
+    }
+
+    /// The integral over the measured part of the run up to the last change or advance.
+    fn total_integral(&self) -> f64 {
+        if self.measuring {
+            (self.integral - self.warmup_integral) as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// Starts a new window at the last change or advance.
+    fn start_window(&mut self) {
+        self.window_start_integral = self.integral;
+        self.window_max = self.value;
     }
 
     /// The current level.
@@ -180,8 +224,8 @@ pub struct Stats {
     pub window: Counts,
     /// Counters of the measured part of the run.
     pub total: Counts,
-    window_latency: Histogram<u64>,
-    total_latency: Histogram<u64>,
+    window_latency: LatencyHistogram,
+    total_latency: LatencyHistogram,
     /// Requests in flight, or messages queued.
     pub in_flight: Gauge,
     /// Busy workers or consumers.
@@ -192,21 +236,18 @@ pub struct Stats {
     pub series: Vec<Window>,
 }
 
-fn histogram(significant_digits: u8) -> Histogram<u64> {
-    Histogram::new(significant_digits).expect("1 to 5 significant digits are valid")
-}
-
 impl Stats {
-    fn new() -> Self {
+    fn new(warmup_ns: u64) -> Self {
         Self {
             window: Counts::default(),
             total: Counts::default(),
-            // Windows keep two significant digits (1 % resolution) to stay small; the
-            // whole-run histogram keeps three (0.1 %), which accuracy tests rely on.
-            window_latency: histogram(2),
-            total_latency: histogram(3),
-            in_flight: Gauge::default(),
-            busy: Gauge::default(),
+            // Both keep three significant digits (0.1 %), which accuracy tests rely on,
+            // so that a success's bin is computed once for both. Windows report their
+            // percentiles at two digits (1 %), read from the same counts.
+            window_latency: LatencyHistogram::new(),
+            total_latency: LatencyHistogram::new(),
+            in_flight: Gauge::new(warmup_ns),
+            busy: Gauge::new(warmup_ns),
             max_oldest_age_ns: 0,
             series: Vec::new(),
         }
@@ -214,20 +255,20 @@ impl Stats {
 
     /// The whole-run latency histogram of successes, in ns.
     #[must_use]
-    pub fn latency(&self) -> &Histogram<u64> {
+    pub fn latency(&self) -> &LatencyHistogram {
         &self.total_latency
     }
 
     /// The time-average of requests in flight over the measured run.
     #[must_use]
     pub fn mean_in_flight(&self, measured_ns: u64) -> f64 {
-        self.in_flight.total_integral / measured_ns.max(1) as f64
+        self.in_flight.total_integral() / measured_ns.max(1) as f64
     }
 
     /// The time-average of busy workers over the measured run.
     #[must_use]
     pub fn mean_busy(&self, measured_ns: u64) -> f64 {
-        self.busy.total_integral / measured_ns.max(1) as f64
+        self.busy.total_integral() / measured_ns.max(1) as f64
     }
 
     /// The largest number in flight during the measured run.
@@ -266,7 +307,7 @@ impl Recorder {
             warmup_ns,
             window_ns,
             window_end_ns: window_ns,
-            stats: (0..entities).map(|_| Stats::new()).collect(),
+            stats: (0..entities).map(|_| Stats::new(warmup_ns)).collect(),
             groups: Vec::new(),
             latency_sources: (0..entities).collect(),
         }
@@ -308,34 +349,39 @@ impl Recorder {
             let merge_window = members.len() > 1;
             let mut window = Counts::default();
             let mut total = Counts::default();
-            let mut busy_window = 0.0;
-            let mut busy_total = 0.0;
-            if merge_window && !target.window_latency.is_empty() {
-                target.window_latency.reset();
+            let mut busy = Gauge {
+                last_ns: now,
+                measuring: true,
+                ..Gauge::default()
+            };
+            if merge_window {
+                target.window_latency.clear();
             }
-            if totals && !target.total_latency.is_empty() {
-                target.total_latency.reset();
+            if totals {
+                target.total_latency.clear();
             }
             for member in members.iter_mut() {
                 member.busy.advance(now, warmup);
                 window.add(&member.window);
                 total.add(&member.total);
-                busy_window += member.busy.window_integral;
-                busy_total += member.busy.total_integral;
-                // Both sides have the same precision and auto-resize, so adding cannot
-                // fail; a failure would only leave the aggregate's percentiles short.
+                // The members are all at `now`, so their integrals add up exactly.
+                busy.integral += member.busy.integral;
+                busy.window_start_integral += member.busy.window_start_integral;
+                busy.measuring &= member.busy.measuring;
+                busy.warmup_integral += member.busy.warmup_integral;
                 if merge_window {
-                    let _ = target.window_latency.add(&member.window_latency);
+                    target.window_latency.add(&member.window_latency);
                 }
                 if totals {
-                    let _ = target.total_latency.add(&member.total_latency);
+                    target.total_latency.add(&member.total_latency);
                 }
             }
             target.window = window;
             target.total = total;
-            target.busy.window_integral = busy_window;
-            target.busy.total_integral = busy_total;
-            target.busy.last_ns = now;
+            busy.value = target.busy.value;
+            busy.window_max = target.busy.window_max;
+            busy.total_max = target.busy.total_max;
+            target.busy = busy;
         }
     }
 
@@ -393,13 +439,14 @@ impl Recorder {
         let stats = &mut self.stats[entity as usize];
         let sojourn = now.saturating_sub(started_ns);
         record_end(&mut stats.window, sojourn, outcome);
-        if outcome.is_ok() {
-            record_latency(&mut stats.window_latency, sojourn);
-        }
         if measured {
             record_end(&mut stats.total, sojourn, outcome);
-            if outcome.is_ok() {
-                record_latency(&mut stats.total_latency, sojourn);
+        }
+        if outcome.is_ok() {
+            let bin = Bin::of(sojourn);
+            stats.window_latency.record_bin(bin);
+            if measured {
+                stats.total_latency.record_bin(bin);
             }
         }
     }
@@ -470,16 +517,23 @@ impl Recorder {
     /// time (0 for entities without a queue).
     pub fn close_window_at(&mut self, end: u64, oldest_age_ns: impl Fn(usize) -> u64) {
         self.aggregate(end, false);
-        let percentiles: Vec<[u64; 4]> = (0..self.stats.len())
-            .map(|i| window_percentiles(&self.stats[self.latency_sources[i]].window_latency))
-            .collect();
+        // An aggregate with a single member reads that member's window, which comes after
+        // it, so the members are computed first and each window is read once.
+        let mut percentiles = vec![[0; 4]; self.stats.len()];
+        for i in (0..self.stats.len()).rev() {
+            let source = self.latency_sources[i];
+            percentiles[i] = if source == i {
+                self.stats[i].window_latency.window_percentiles()
+            } else {
+                percentiles[source]
+            };
+        }
         let start = self.window_end_ns - self.window_ns;
         let warmup = self.warmup_ns;
         let window_len = end.saturating_sub(start).max(1) as f64;
         for (i, stats) in self.stats.iter_mut().enumerate() {
             stats.in_flight.advance(end, warmup);
             stats.busy.advance(end, warmup);
-            let has_latency = !stats.window_latency.is_empty();
             let [p50_ns, p95_ns, p99_ns, max_ns] = percentiles[i];
             let age = oldest_age_ns(i);
             if end > warmup {
@@ -492,20 +546,16 @@ impl Recorder {
                 p95_ns,
                 p99_ns,
                 max_ns,
-                mean_in_flight: stats.in_flight.window_integral / window_len,
+                mean_in_flight: stats.in_flight.window_integral() / window_len,
                 max_in_flight: stats.in_flight.window_max,
-                mean_busy: stats.busy.window_integral / window_len,
+                mean_busy: stats.busy.window_integral() / window_len,
                 oldest_age_ns: age,
             };
             stats.series.push(window);
             stats.window = Counts::default();
-            if has_latency {
-                stats.window_latency.reset();
-            }
-            stats.in_flight.window_integral = 0.0;
-            stats.in_flight.window_max = stats.in_flight.value;
-            stats.busy.window_integral = 0.0;
-            stats.busy.window_max = stats.busy.value;
+            stats.window_latency.clear();
+            stats.in_flight.start_window();
+            stats.busy.start_window();
         }
         self.window_end_ns = end.saturating_add(self.window_ns);
     }
@@ -518,28 +568,6 @@ impl Recorder {
             stats.in_flight.advance(now, warmup);
             stats.busy.advance(now, warmup);
         }
-    }
-}
-
-/// The p50, p95, p99 and maximum of a window's histogram, or zeros when it is empty.
-fn window_percentiles(histogram: &Histogram<u64>) -> [u64; 4] {
-    if histogram.is_empty() {
-        return [0; 4];
-    }
-    [
-        histogram.value_at_quantile(0.50),
-        histogram.value_at_quantile(0.95),
-        histogram.value_at_quantile(0.99),
-        histogram.max(),
-    ]
-}
-
-/// Records into an auto-resizing histogram, which grows to fit the value; only if it
-/// cannot grow is the value clamped to the histogram's range.
-#[inline]
-fn record_latency(histogram: &mut Histogram<u64>, value: u64) {
-    if histogram.record(value).is_err() {
-        histogram.saturating_record(value);
     }
 }
 
