@@ -74,6 +74,7 @@ impl Simulation {
     }
 
     /// Sends a new request from `client`.
+    #[inline(always)]
     pub(super) fn issue(&mut self, client: u32) {
         let model = &self.model.clients[client as usize];
         let (target, edge, policy) = (model.target, model.edge, model.policy);
