@@ -95,7 +95,7 @@ enum Origin {
 }
 
 /// An invocation of an operation on one replica.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Job {
     operation: u32,
     service: u32,
