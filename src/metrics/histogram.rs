@@ -1,51 +1,24 @@
-//! A latency histogram with the bins of an HDR histogram of three significant digits,
-//! cheap enough to record into on every request.
+//! Latency histograms with the bins of HDR histograms, cheap enough to record into on
+//! every request.
 //!
-//! The bins are those of `hdrhistogram::Histogram::<u64>::new(3)` (hdrhistogram 7.6).
-//! Every value below 2 048 has a bin of its own. Each further power of two is split into
-//! 1 024 bins of equal width, so a bin is narrower than 0.1 % of the values in it.
+//! [`LatencyHistogram`] has the bins of `hdrhistogram::Histogram::<u64>::new(3)`
+//! (hdrhistogram 7.6). Every value below 2 048 has a bin of its own. Each further power
+//! of two is split into 1 024 bins of equal width, so a bin is narrower than 0.1 % of the
+//! values in it. [`WindowHistogram`] has the bins of `new(2)`: values below 256 have a
+//! bin each, and each further power of two has 128 bins, narrower than 1 %.
+//!
 //! Counts, the mean, percentiles and the maximum equal that crate's for the same values.
 //! What differs is the cost. A record computes the bin and increments it, with no range
-//! checks beyond one comparison. A bitmap of the bins in use lets a window be read,
-//! added into another histogram and cleared in time proportional to the bins it uses,
-//! not to the range of values it covers.
-//!
-//! Windows of the time series report percentiles at two significant digits, the bins of
-//! `hdrhistogram::Histogram::<u64>::new(2)`. Both layouts split each power of two into a
-//! power-of-two number of equal bins, so every two-digit bin is a union of whole
-//! three-digit bins, and [`LatencyHistogram::window_percentiles`] reads the two-digit
-//! percentiles from these counts exactly.
+//! checks beyond one comparison. A bitmap of the bins in use, small enough to stay in
+//! the processor's first-level cache, lets a histogram be read, added into another and
+//! cleared in time proportional to the bins it uses, not to the range of values it
+//! covers.
 
-/// Bins per half of a power of two, as a power of two: 1 024.
-const HALF_BINS_LOG2: u32 = 10;
-/// Bins per half of a power of two.
-const HALF_BINS: usize = 1 << HALF_BINS_LOG2;
-/// Values up to this one have a bin each, and each further bucket doubles the range.
-const FIRST_BUCKET_MASK: u64 = (2 << HALF_BINS_LOG2) - 1;
-/// Leading zeros of the largest value of the first bucket, `FIRST_BUCKET_MASK`.
-const FIRST_BUCKET_LEADING_ZEROS: u32 = FIRST_BUCKET_MASK.leading_zeros();
-
-/// The first bucket of the two-digit layout of windows: values below 256.
-const WINDOW_FIRST_BUCKET_MASK: u64 = 255;
-/// Leading zeros of `WINDOW_FIRST_BUCKET_MASK`.
-const WINDOW_FIRST_BUCKET_LEADING_ZEROS: u32 = WINDOW_FIRST_BUCKET_MASK.leading_zeros();
-
-/// The bin of a value, computed once to record the value into several histograms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bin(usize);
-
-impl Bin {
-    /// The bin that contains `value`.
-    #[inline]
-    #[must_use]
-    pub fn of(value: u64) -> Self {
-        Self(bin_of(value))
-    }
-}
-
-/// Counts of values in bins, in nanoseconds for latencies.
+/// Counts of values in bins, in nanoseconds for latencies. Each power of two above the
+/// first `2^(HALF_BINS_LOG2 + 1)` values is split into `2^HALF_BINS_LOG2` bins: 10 gives
+/// three significant digits, 7 gives two.
 #[derive(Clone, Debug, Default)]
-pub struct LatencyHistogram {
+pub struct LatencyHistogram<const HALF_BINS_LOG2: u32 = 10> {
     /// One count per bin, allocated on the first record and grown by whole buckets as
     /// larger values arrive, exactly as `hdrhistogram` resizes.
     counts: Vec<u64>,
@@ -55,30 +28,9 @@ pub struct LatencyHistogram {
     total: u64,
 }
 
-/// The bucket of `value`: bins in bucket `b` are `2^b` wide.
-#[inline]
-fn bucket_of(value: u64) -> u32 {
-    FIRST_BUCKET_LEADING_ZEROS - (value | FIRST_BUCKET_MASK).leading_zeros()
-}
-
-/// The bin of `value`.
-#[inline]
-fn bin_of(value: u64) -> usize {
-    let bucket = bucket_of(value);
-    // Bucket 0 uses all 2 048 bins of its range. Each later bucket uses only its upper
-    // half, because the bucket before it covers the lower half at finer width.
-    (((bucket + 1) as usize) << HALF_BINS_LOG2) + (value >> bucket) as usize - HALF_BINS
-}
-
-/// The lowest value of `bin`.
-#[inline]
-fn lowest_value_of(bin: usize) -> u64 {
-    if bin < HALF_BINS {
-        return bin as u64;
-    }
-    let bucket = (bin >> HALF_BINS_LOG2) as u32 - 1;
-    (((bin & (HALF_BINS - 1)) + HALF_BINS) as u64) << bucket
-}
+/// The histogram of one time-series window: two significant digits, in 1/8 of the
+/// memory of three.
+pub type WindowHistogram = LatencyHistogram<7>;
 
 /// The highest value of the bin of width `2^bucket` that contains `value`, the value
 /// that HDR histograms report for a percentile or the maximum.
@@ -97,22 +49,53 @@ fn rank_of(quantile: f64, count: u64) -> u64 {
     ((quantile * count as f64).ceil() as u64).max(1)
 }
 
-impl LatencyHistogram {
+impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
+    /// Bins per half of a power of two.
+    const HALF_BINS: usize = 1 << HALF_BINS_LOG2;
+    /// Values up to this one have a bin each, and each further bucket doubles the range.
+    const FIRST_BUCKET_MASK: u64 = (2 << HALF_BINS_LOG2) - 1;
+    /// Leading zeros of the largest value of the first bucket.
+    const FIRST_BUCKET_LEADING_ZEROS: u32 = Self::FIRST_BUCKET_MASK.leading_zeros();
+
     /// An empty histogram, which allocates nothing until its first record.
     #[must_use]
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            counts: Vec::new(),
+            used: Vec::new(),
+            total: 0,
+        }
+    }
+
+    /// The bucket of `value`: bins in bucket `b` are `2^b` wide.
+    #[inline]
+    fn bucket_of(value: u64) -> u32 {
+        Self::FIRST_BUCKET_LEADING_ZEROS - (value | Self::FIRST_BUCKET_MASK).leading_zeros()
+    }
+
+    /// The bin of `value`.
+    #[inline]
+    fn bin_of(value: u64) -> usize {
+        let bucket = Self::bucket_of(value);
+        // Bucket 0 uses every bin of its range. Each later bucket uses only its upper
+        // half, because the bucket before it covers the lower half at finer width.
+        (((bucket + 1) as usize) << HALF_BINS_LOG2) + (value >> bucket) as usize - Self::HALF_BINS
+    }
+
+    /// The lowest value of `bin`.
+    #[inline]
+    fn lowest_value_of(bin: usize) -> u64 {
+        if bin < Self::HALF_BINS {
+            return bin as u64;
+        }
+        let bucket = (bin >> HALF_BINS_LOG2) as u32 - 1;
+        (((bin & (Self::HALF_BINS - 1)) + Self::HALF_BINS) as u64) << bucket
     }
 
     /// Counts one `value`.
     #[inline]
     pub fn record(&mut self, value: u64) {
-        self.record_bin(Bin::of(value));
-    }
-
-    /// Counts one value of the bin `bin`.
-    #[inline]
-    pub fn record_bin(&mut self, Bin(bin): Bin) {
+        let bin = Self::bin_of(value);
         if bin >= self.counts.len() {
             self.grow(bin);
         }
@@ -125,10 +108,10 @@ impl LatencyHistogram {
     /// `hdrhistogram` does. Bucket 0 has twice as many bins as the others.
     #[cold]
     fn grow(&mut self, bin: usize) {
-        let bins = ((bin >> HALF_BINS_LOG2).max(1) + 1) * HALF_BINS;
+        let bins = ((bin >> HALF_BINS_LOG2).max(1) + 1) * Self::HALF_BINS;
         if bins > self.counts.len() {
             self.counts.resize(bins, 0);
-            self.used.resize(bins / 64, 0);
+            self.used.resize(bins.div_ceil(64), 0);
         }
     }
 
@@ -171,13 +154,13 @@ impl LatencyHistogram {
     /// The highest value equivalent to `value` at this resolution: the top of its bin.
     #[must_use]
     pub fn highest_equivalent(&self, value: u64) -> u64 {
-        highest_in_bin(value, bucket_of(value))
+        highest_in_bin(value, Self::bucket_of(value))
     }
 
     /// The lowest value equivalent to `value` at this resolution: the bottom of its bin.
     #[must_use]
     pub fn lowest_equivalent(&self, value: u64) -> u64 {
-        let bucket = bucket_of(value);
+        let bucket = Self::bucket_of(value);
         (value >> bucket) << bucket
     }
 
@@ -185,7 +168,7 @@ impl LatencyHistogram {
     #[must_use]
     pub fn max(&self) -> u64 {
         self.highest_bin()
-            .map_or(0, |bin| self.highest_equivalent(lowest_value_of(bin)))
+            .map_or(0, |bin| self.highest_equivalent(Self::lowest_value_of(bin)))
     }
 
     /// The mean of the values, each taken at the middle of its bin, summed in the same
@@ -198,8 +181,8 @@ impl LatencyHistogram {
         }
         let total = self.total as f64;
         self.used_bins().fold(0.0, |sum, (bin, count)| {
-            let lowest = lowest_value_of(bin);
-            let middle = lowest + ((1u64 << bucket_of(lowest)) >> 1);
+            let lowest = Self::lowest_value_of(bin);
+            let middle = lowest + ((1u64 << Self::bucket_of(lowest)) >> 1);
             sum + middle as f64 * count as f64 / total
         })
     }
@@ -210,20 +193,15 @@ impl LatencyHistogram {
     #[must_use]
     pub fn value_at_quantile(&self, quantile: f64) -> u64 {
         let quantile = if quantile > 1.0 { 1.0 } else { quantile };
-        let rank = rank_of(quantile, self.total);
-        let mut running = 0;
-        for (bin, count) in self.used_bins() {
-            running += count;
-            if running >= rank {
-                let lowest = lowest_value_of(bin);
-                return if quantile == 0.0 {
-                    lowest
-                } else {
-                    self.highest_equivalent(lowest)
-                };
-            }
+        if self.total == 0 {
+            return 0;
         }
-        0
+        let lowest = Self::lowest_value_of(self.bin_at_rank(rank_of(quantile, self.total)));
+        if quantile == 0.0 {
+            lowest
+        } else {
+            self.highest_equivalent(lowest)
+        }
     }
 
     /// The number of values in the bins from that of `low` to that of `high`, both
@@ -234,40 +212,27 @@ impl LatencyHistogram {
         let Some(last) = self.counts.len().checked_sub(1) else {
             return 0;
         };
-        let low_bin = bin_of(low).min(last);
-        let high_bin = bin_of(high).min(last);
+        let low_bin = Self::bin_of(low).min(last);
+        let high_bin = Self::bin_of(high).min(last);
         self.counts
             .get(low_bin..=high_bin)
             .map_or(0, |counts| counts.iter().sum())
     }
 
-    /// The p50, p95, p99 and maximum at two significant digits, as
-    /// `hdrhistogram::Histogram::<u64>::new(2)` would report them for the same values, or
-    /// zeros when empty.
-    ///
-    /// The p50 is found by counting up from the lowest bin in use, the others by counting
-    /// down from the highest, so that about half of the bins in use are read.
+    /// The p50, p95, p99 and maximum, or zeros when empty.
     #[must_use]
-    pub fn window_percentiles(&self) -> [u64; 4] {
-        let Some(highest) = self.highest_bin() else {
-            return [0; 4];
-        };
-        let two_digits = |bin: usize| {
-            let value = lowest_value_of(bin);
-            let bucket = WINDOW_FIRST_BUCKET_LEADING_ZEROS
-                - (value | WINDOW_FIRST_BUCKET_MASK).leading_zeros();
-            highest_in_bin(value, bucket)
-        };
+    pub fn percentiles(&self) -> [u64; 4] {
         [
-            two_digits(self.bin_at_rank(rank_of(0.50, self.total))),
-            two_digits(self.bin_at_rank(rank_of(0.95, self.total))),
-            two_digits(self.bin_at_rank(rank_of(0.99, self.total))),
-            two_digits(highest),
+            self.value_at_quantile(0.50),
+            self.value_at_quantile(0.95),
+            self.value_at_quantile(0.99),
+            self.max(),
         ]
     }
 
     /// The first bin at which the running count from the lowest bin reaches `rank`, which
-    /// must be from 1 to the number of values. Counts from whichever end is nearer.
+    /// must be from 1 to the number of values. Counts from whichever end is nearer, so
+    /// that a p99 reads only the top 1 % of the values.
     fn bin_at_rank(&self, rank: u64) -> usize {
         if rank <= self.total / 2 {
             let mut running = 0;
@@ -303,7 +268,7 @@ impl LatencyHistogram {
     }
 
     /// Adds the counts of `other`.
-    pub fn add(&mut self, other: &LatencyHistogram) {
+    pub fn add(&mut self, other: &Self) {
         let Some(top) = other.highest_bin() else {
             return;
         };
@@ -355,7 +320,7 @@ mod tests {
         histogram
     }
 
-    fn ours(values: &[u64]) -> LatencyHistogram {
+    fn ours<const HALF_BINS_LOG2: u32>(values: &[u64]) -> LatencyHistogram<HALF_BINS_LOG2> {
         let mut histogram = LatencyHistogram::new();
         for &value in values {
             histogram.record(value);
@@ -377,7 +342,7 @@ mod tests {
         #[test]
         fn summary_statistics_match_hdrhistogram(values in values()) {
             let expected = reference(3, &values);
-            let actual = ours(&values);
+            let actual = ours::<10>(&values);
             prop_assert_eq!(actual.len(), expected.len());
             prop_assert_eq!(actual.max(), expected.max());
             prop_assert_eq!(actual.mean().to_bits(), expected.mean().to_bits());
@@ -393,7 +358,7 @@ mod tests {
         #[test]
         fn equivalents_and_ranges_match_hdrhistogram(values in values(), probe in any::<u64>()) {
             let expected = reference(3, &values);
-            let actual = ours(&values);
+            let actual = ours::<10>(&values);
             prop_assert_eq!(actual.highest_equivalent(probe), expected.highest_equivalent(probe));
             prop_assert_eq!(actual.lowest_equivalent(probe), expected.lowest_equivalent(probe));
             for &value in &values {
@@ -403,18 +368,23 @@ mod tests {
         }
 
         #[test]
-        fn window_percentiles_match_two_digit_hdrhistogram(values in values()) {
+        fn two_digit_statistics_match_hdrhistogram(values in values()) {
             let expected = reference(2, &values);
-            let actual = ours(&values).window_percentiles();
+            let histogram = ours::<7>(&values);
+            let actual = histogram.percentiles();
             prop_assert_eq!(actual[0], expected.value_at_quantile(0.50));
             prop_assert_eq!(actual[1], expected.value_at_quantile(0.95));
             prop_assert_eq!(actual[2], expected.value_at_quantile(0.99));
             prop_assert_eq!(actual[3], expected.max());
+            prop_assert_eq!(histogram.mean().to_bits(), expected.mean().to_bits());
+            for &value in &values {
+                prop_assert_eq!(histogram.count_between(0, value), expected.count_between(0, value));
+            }
         }
 
         #[test]
         fn added_histogram_matches_recording(first in values(), second in values()) {
-            let mut sum = ours(&first);
+            let mut sum = ours::<10>(&first);
             sum.add(&ours(&second));
             let mut both = first.clone();
             both.extend_from_slice(&second);
@@ -429,11 +399,11 @@ mod tests {
 
     #[test]
     fn cleared_histogram_is_empty() {
-        let mut histogram = ours(&[1, 5_000, 70_000_000]);
+        let mut histogram = ours::<7>(&[1, 5_000, 70_000_000]);
         histogram.clear();
         assert!(histogram.is_empty());
         assert_eq!(histogram.max(), 0);
-        assert_eq!(histogram.window_percentiles(), [0; 4]);
+        assert_eq!(histogram.percentiles(), [0; 4]);
         assert_eq!(histogram.count_between(0, u64::MAX), 0);
         histogram.record(12);
         assert_eq!(histogram.value_at_quantile(1.0), 12);
@@ -441,7 +411,7 @@ mod tests {
 
     #[test]
     fn empty_histogram_reports_zeros() {
-        let histogram = LatencyHistogram::new();
+        let histogram = LatencyHistogram::<10>::new();
         let expected = reference(3, &[]);
         assert_eq!(histogram.max(), expected.max());
         assert_eq!(histogram.mean(), expected.mean());

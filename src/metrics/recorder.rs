@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use super::histogram::{Bin, LatencyHistogram};
+use super::histogram::{LatencyHistogram, WindowHistogram};
 
 /// The ways a request or message can fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -213,7 +213,7 @@ pub struct Stats {
     pub window: Counts,
     /// Counters of the measured part of the run.
     pub total: Counts,
-    window_latency: LatencyHistogram,
+    window_latency: WindowHistogram,
     total_latency: LatencyHistogram,
     /// Requests in flight, or messages queued.
     pub in_flight: Gauge,
@@ -232,10 +232,9 @@ impl Stats {
         Self {
             window: Counts::default(),
             total: Counts::default(),
-            // Both keep three significant digits (0.1 %), which accuracy tests rely on,
-            // so that a success's bin is computed once for both. Windows report their
-            // percentiles at two digits (1 %), read from the same counts.
-            window_latency: LatencyHistogram::new(),
+            // Windows keep two significant digits (1 % resolution) to stay small; the
+            // whole-run histogram keeps three (0.1 %), which accuracy tests rely on.
+            window_latency: WindowHistogram::new(),
             total_latency: LatencyHistogram::new(),
             in_flight: Gauge::default(),
             busy: Gauge::default(),
@@ -260,10 +259,9 @@ impl Stats {
             record_end(&mut self.total, sojourn, outcome);
         }
         if outcome.is_ok() {
-            let bin = Bin::of(sojourn);
-            self.window_latency.record_bin(bin);
+            self.window_latency.record(sojourn);
             if measured {
-                self.total_latency.record_bin(bin);
+                self.total_latency.record(sojourn);
             }
         }
     }
@@ -557,7 +555,7 @@ impl Recorder {
         for i in (0..self.stats.len()).rev() {
             let source = self.latency_sources[i];
             percentiles[i] = if source == i {
-                self.stats[i].window_latency.window_percentiles()
+                self.stats[i].window_latency.percentiles()
             } else {
                 percentiles[source]
             };
