@@ -96,10 +96,12 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
     #[inline]
     pub fn record(&mut self, value: u64) {
         let bin = Self::bin_of(value);
-        if bin >= self.counts.len() {
+        if let Some(count) = self.counts.get_mut(bin) {
+            *count += 1;
+        } else {
             self.grow(bin);
+            self.counts[bin] += 1;
         }
-        self.counts[bin] += 1;
         self.used[bin >> 6] |= 1 << (bin & 63);
         self.total += 1;
     }
@@ -219,14 +221,42 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
             .map_or(0, |counts| counts.iter().sum())
     }
 
-    /// The p50, p95, p99 and maximum, or zeros when empty.
+    /// The p50, p95, p99 and maximum, or zeros when empty, as
+    /// [`LatencyHistogram::value_at_quantile`] and [`LatencyHistogram::max`] return them.
+    /// The p99 and p95 are read in one pass down from the highest bin in use.
     #[must_use]
     pub fn percentiles(&self) -> [u64; 4] {
+        let Some(highest) = self.highest_bin() else {
+            return [0; 4];
+        };
+        let top_of = |bin: usize| self.highest_equivalent(Self::lowest_value_of(bin));
+        let p50 = self.bin_at_rank(rank_of(0.50, self.total));
+        // As in `bin_at_rank`: the bin of rank r is the highest with more than
+        // `total - r` values at or above it.
+        let above = [0.99, 0.95].map(|q| self.total - rank_of(q, self.total));
+        let mut found = [highest; 2];
+        let mut next = 0;
+        let mut running = 0;
+        'words: for (word_index, &word) in self.used.iter().enumerate().rev() {
+            let mut bits = word;
+            while bits != 0 {
+                let bin = word_index * 64 + 63 - bits.leading_zeros() as usize;
+                bits &= !(1 << (bin & 63));
+                running += self.counts[bin];
+                while running > above[next] {
+                    found[next] = bin;
+                    next += 1;
+                    if next == above.len() {
+                        break 'words;
+                    }
+                }
+            }
+        }
         [
-            self.value_at_quantile(0.50),
-            self.value_at_quantile(0.95),
-            self.value_at_quantile(0.99),
-            self.max(),
+            top_of(p50),
+            top_of(found[1]),
+            top_of(found[0]),
+            top_of(highest),
         ]
     }
 
