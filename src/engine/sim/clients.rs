@@ -40,7 +40,8 @@ impl Simulation {
                     break;
                 }
             }
-            random::round_non_negative(t)
+            // The loop above returned unless t < 2^63.
+            random::round_below_2_pow_63(t)
         } else {
             let rate = profile.rate_at(now) * factor;
             if rate <= 0.0 {
