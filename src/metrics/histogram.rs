@@ -9,10 +9,10 @@
 //!
 //! Counts, the mean, percentiles and the maximum equal that crate's for the same values.
 //! What differs is the cost. A record computes the bin and increments it, with no range
-//! checks beyond one comparison. A bitmap of the bins in use, small enough to stay in
-//! the processor's first-level cache, lets a histogram be read, added into another and
-//! cleared in time proportional to the bins it uses, not to the range of values it
-//! covers.
+//! checks beyond one comparison. A bitmap keeps one bit per bin, set while the bin is in
+//! use: 2.6 kB for a three-digit histogram of values up to a second. With it, a histogram
+//! is read, added into another and cleared in time proportional to the bins it uses, not
+//! to the range of values it covers.
 
 /// Counts of values in bins, in nanoseconds for latencies. Each power of two above the
 /// first `2^(HALF_BINS_LOG2 + 1)` values is split into `2^HALF_BINS_LOG2` bins: 10 gives

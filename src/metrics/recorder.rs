@@ -134,7 +134,7 @@ impl Gauge {
         self.weighted_changes = self
             .weighted_changes
             .wrapping_add(i128::from(delta).wrapping_mul(i128::from(now)));
-        // Callers pass a constant delta, so this test is resolved at compile time: a
+        // Callers pass constant deltas, so once inlined this test costs nothing. A
         // decrease cannot raise a maximum.
         if delta > 0 {
             self.window_max = self.window_max.max(self.value);
