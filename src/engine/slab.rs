@@ -11,12 +11,25 @@ pub struct Handle {
 
 #[derive(Clone, Debug)]
 struct Entry<T> {
+    /// Odd while the slot holds a live object, even once it is freed. Handles carry the
+    /// odd generation of their object, so a handle to a freed or reused slot matches
+    /// neither.
     generation: u32,
-    value: Option<T>,
+    /// The object, left in place when the slot is freed.
+    value: T,
+}
+
+impl<T> Entry<T> {
+    fn is_live(&self) -> bool {
+        self.generation % 2 == 1
+    }
 }
 
 /// A vector of reusable slots. Memory grows with the largest number of objects alive at
 /// once, not with the number ever inserted.
+///
+/// Objects are `Copy`, so that removing one copies it out and leaves the slot as it is,
+/// instead of moving it out through an `Option`.
 #[derive(Clone, Debug)]
 pub struct Slab<T> {
     entries: Vec<Entry<T>>,
@@ -34,19 +47,20 @@ impl<T> Default for Slab<T> {
     }
 }
 
-impl<T> Slab<T> {
+impl<T: Copy> Slab<T> {
     /// Stores `value` and returns its handle. Freed slots are reused last-in first-out,
     /// a deterministic order.
     ///
     /// # Panics
     ///
     /// If 2^32 objects are alive at once.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Handle {
         self.len += 1;
         if let Some(index) = self.free.pop() {
             let entry = &mut self.entries[index as usize];
             entry.generation = entry.generation.wrapping_add(1);
-            entry.value = Some(value);
+            entry.value = value;
             Handle {
                 index,
                 generation: entry.generation,
@@ -55,12 +69,12 @@ impl<T> Slab<T> {
             let index =
                 u32::try_from(self.entries.len()).expect("fewer than 2^32 objects in flight");
             self.entries.push(Entry {
-                generation: 0,
-                value: Some(value),
+                generation: 1,
+                value,
             });
             Handle {
                 index,
-                generation: 0,
+                generation: 1,
             }
         }
     }
@@ -70,22 +84,14 @@ impl<T> Slab<T> {
     #[must_use]
     pub fn get(&self, handle: Handle) -> Option<&T> {
         let entry = self.entries.get(handle.index as usize)?;
-        if entry.generation == handle.generation {
-            entry.value.as_ref()
-        } else {
-            None
-        }
+        (entry.generation == handle.generation).then_some(&entry.value)
     }
 
     /// The object of `handle`, mutably, if it is still alive.
     #[inline]
     pub fn get_mut(&mut self, handle: Handle) -> Option<&mut T> {
         let entry = self.entries.get_mut(handle.index as usize)?;
-        if entry.generation == handle.generation {
-            entry.value.as_mut()
-        } else {
-            None
-        }
+        (entry.generation == handle.generation).then_some(&mut entry.value)
     }
 
     /// Takes the object of `handle` out, freeing its slot.
@@ -95,16 +101,19 @@ impl<T> Slab<T> {
         if entry.generation != handle.generation {
             return None;
         }
-        let value = entry.value.take()?;
+        entry.generation = entry.generation.wrapping_add(1);
         self.free.push(handle.index);
         self.len -= 1;
-        Some(value)
+        Some(entry.value)
     }
 
     /// The live objects, in slot order.
     #[must_use = "iterators do nothing unless consumed"]
     pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.entries.iter().filter_map(|e| e.value.as_ref())
+        self.entries
+            .iter()
+            .filter(|e| e.is_live())
+            .map(|e| &e.value)
     }
 
     /// Number of live objects.

@@ -1,6 +1,7 @@
 //! Metrics of a run and the reports made from them.
 
 pub mod chart;
+pub mod histogram;
 pub mod recorder;
 pub mod report;
 pub mod summary;

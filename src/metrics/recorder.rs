@@ -9,8 +9,9 @@
 //! completion counts with it whenever it happens. Gauges are averaged over
 //! [warm-up, horizon). Windows count every event by the time it happens.
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
+
+use super::histogram::{LatencyHistogram, WindowHistogram};
 
 /// The ways a request or message can fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -103,41 +104,73 @@ impl Counts {
 
 /// A level that changes over time, with its integral over the current window and over
 /// the measured part of the run.
+///
+/// Integrals are exact integers, in level × ns. A change of `delta` at time `t` adds
+/// `delta × t` to a running sum. The integral from 0 to any time `T` after the last
+/// change is then `level × T` minus that sum, so a change costs two additions, whatever
+/// the time since the last one. The sums wrap around, which leaves every integral exact as
+/// long as it is below 2^127 in magnitude, as it is for a level below 2^63 held for a
+/// run shorter than 2^64 ns.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Gauge {
     value: i64,
-    last_ns: u64,
-    window_integral: f64,
+    /// Sum of `delta × time` over every change.
+    weighted_changes: i128,
+    /// Integral from 0 to the start of the open window.
+    window_start_integral: i128,
     window_max: i64,
-    total_integral: f64,
+    /// Integral from 0 to the end of the warm-up, once the measured part has started.
+    warmup_integral: i128,
+    /// Integral over the measured part of the run, up to the last window close or flush.
+    measured_integral: i128,
+    /// Maximum since the end of the warm-up, or since time 0 while it lasts.
     total_max: i64,
 }
 
 impl Gauge {
-    fn advance(&mut self, now: u64, warmup_ns: u64) {
-        if now <= self.last_ns {
-            return;
-        }
-        let level = self.value as f64;
-        self.window_integral += level * (now - self.last_ns) as f64;
-        if self.last_ns < warmup_ns && now >= warmup_ns {
-            // The level at the end of the warm-up counts towards the measured maximum.
+    #[inline]
+    fn change(&mut self, now: u64, delta: i64) {
+        self.value += delta;
+        self.weighted_changes = self
+            .weighted_changes
+            .wrapping_add(i128::from(delta).wrapping_mul(i128::from(now)));
+        // Callers pass constant deltas, so once inlined this test costs nothing. A
+        // decrease cannot raise a maximum.
+        if delta > 0 {
+            self.window_max = self.window_max.max(self.value);
             self.total_max = self.total_max.max(self.value);
         }
-        if now > warmup_ns {
-            let from = self.last_ns.max(warmup_ns);
-            self.total_integral += level * (now - from) as f64;
-        }
-        self.last_ns = now;
     }
 
-    fn change(&mut self, now: u64, warmup_ns: u64, delta: i64) {
-        self.advance(now, warmup_ns);
-        self.value += delta;
-        self.window_max = self.window_max.max(self.value);
-        if now >= warmup_ns {
-            self.total_max = self.total_max.max(self.value);
-        }
+    /// The integral from 0 to `time_ns`, which must not be before the last change.
+    fn integral_at(&self, time_ns: u64) -> i128 {
+        i128::from(self.value)
+            .wrapping_mul(i128::from(time_ns))
+            .wrapping_sub(self.weighted_changes)
+    }
+
+    /// The integral over the open window up to `time_ns`.
+    fn window_integral_at(&self, time_ns: u64) -> i128 {
+        self.integral_at(time_ns)
+            .wrapping_sub(self.window_start_integral)
+    }
+
+    /// Starts a new window at `time_ns`.
+    fn start_window(&mut self, time_ns: u64) {
+        self.window_start_integral = self.integral_at(time_ns);
+        self.window_max = self.value;
+    }
+
+    /// Starts the measured part of the run at `warmup_ns`. The level then counts
+    /// towards the measured maximum.
+    fn start_measuring(&mut self, warmup_ns: u64) {
+        self.warmup_integral = self.integral_at(warmup_ns);
+        self.total_max = self.value.max(0);
+    }
+
+    /// Brings the measured integral up to `time_ns`.
+    fn update_measured_integral(&mut self, time_ns: u64) {
+        self.measured_integral = self.integral_at(time_ns).wrapping_sub(self.warmup_integral);
     }
 
     /// The current level.
@@ -180,33 +213,32 @@ pub struct Stats {
     pub window: Counts,
     /// Counters of the measured part of the run.
     pub total: Counts,
-    window_latency: Histogram<u64>,
-    total_latency: Histogram<u64>,
+    window_latency: WindowHistogram,
+    total_latency: LatencyHistogram,
     /// Requests in flight, or messages queued.
     pub in_flight: Gauge,
     /// Busy workers or consumers.
     pub busy: Gauge,
+    /// Whether the measured part of the run has started.
+    measuring: bool,
     /// Maximum age of the oldest queued message over the measured run, ns.
     pub max_oldest_age_ns: u64,
     /// Closed windows, in time order.
     pub series: Vec<Window>,
 }
 
-fn histogram(significant_digits: u8) -> Histogram<u64> {
-    Histogram::new(significant_digits).expect("1 to 5 significant digits are valid")
-}
-
 impl Stats {
-    fn new() -> Self {
+    fn new(warmup_ns: u64) -> Self {
         Self {
             window: Counts::default(),
             total: Counts::default(),
             // Windows keep two significant digits (1 % resolution) to stay small; the
             // whole-run histogram keeps three (0.1 %), which accuracy tests rely on.
-            window_latency: histogram(2),
-            total_latency: histogram(3),
+            window_latency: WindowHistogram::new(),
+            total_latency: LatencyHistogram::new(),
             in_flight: Gauge::default(),
             busy: Gauge::default(),
+            measuring: warmup_ns == 0,
             max_oldest_age_ns: 0,
             series: Vec::new(),
         }
@@ -214,26 +246,50 @@ impl Stats {
 
     /// The whole-run latency histogram of successes, in ns.
     #[must_use]
-    pub fn latency(&self) -> &Histogram<u64> {
+    pub fn latency(&self) -> &LatencyHistogram {
         &self.total_latency
+    }
+
+    /// Records the end of a request or message after `sojourn` ns. `measured` is whether
+    /// it counts towards the whole run.
+    #[expect(
+        clippy::inline_always,
+        reason = "inlined into each recorder call, which saves a call per request end"
+    )]
+    #[inline(always)]
+    fn record_end(&mut self, measured: bool, sojourn: u64, outcome: Result<(), ErrorKind>) {
+        record_end(&mut self.window, sojourn, outcome);
+        if measured {
+            record_end(&mut self.total, sojourn, outcome);
+        }
+        if outcome.is_ok() {
+            self.window_latency.record(sojourn);
+            if measured {
+                self.total_latency.record(sojourn);
+            }
+        }
     }
 
     /// The time-average of requests in flight over the measured run.
     #[must_use]
     pub fn mean_in_flight(&self, measured_ns: u64) -> f64 {
-        self.in_flight.total_integral / measured_ns.max(1) as f64
+        self.in_flight.measured_integral as f64 / measured_ns.max(1) as f64
     }
 
     /// The time-average of busy workers over the measured run.
     #[must_use]
     pub fn mean_busy(&self, measured_ns: u64) -> f64 {
-        self.busy.total_integral / measured_ns.max(1) as f64
+        self.busy.measured_integral as f64 / measured_ns.max(1) as f64
     }
 
     /// The largest number in flight during the measured run.
     #[must_use]
     pub fn max_in_flight(&self) -> i64 {
-        self.in_flight.total_max
+        if self.measuring {
+            self.in_flight.total_max
+        } else {
+            0
+        }
     }
 }
 
@@ -248,6 +304,8 @@ pub struct Recorder {
     pub window_end_ns: u64,
     /// Statistics, one per entity.
     pub stats: Vec<Stats>,
+    /// Whether the measured part of the run has started.
+    measuring: bool,
     /// Aggregate entities and the contiguous range of members they sum.
     groups: Vec<(usize, std::ops::Range<usize>)>,
     /// For each entity, the entity whose window histogram contains its window latencies:
@@ -266,7 +324,8 @@ impl Recorder {
             warmup_ns,
             window_ns,
             window_end_ns: window_ns,
-            stats: (0..entities).map(|_| Stats::new()).collect(),
+            stats: (0..entities).map(|_| Stats::new(warmup_ns)).collect(),
+            measuring: warmup_ns == 0,
             groups: Vec::new(),
             latency_sources: (0..entities).collect(),
         }
@@ -300,7 +359,6 @@ impl Recorder {
     /// An aggregate with a single member reads that member's window histogram instead of
     /// a copy of it.
     fn aggregate(&mut self, now: u64, totals: bool) {
-        let warmup = self.warmup_ns;
         for (aggregate, members) in &self.groups {
             let (head, tail) = self.stats.split_at_mut(members.start);
             let target = &mut head[*aggregate];
@@ -308,34 +366,39 @@ impl Recorder {
             let merge_window = members.len() > 1;
             let mut window = Counts::default();
             let mut total = Counts::default();
-            let mut busy_window = 0.0;
-            let mut busy_total = 0.0;
-            if merge_window && !target.window_latency.is_empty() {
-                target.window_latency.reset();
+            let mut integral: i128 = 0;
+            let mut window_start_integral: i128 = 0;
+            let mut warmup_integral: i128 = 0;
+            if merge_window {
+                target.window_latency.clear();
             }
-            if totals && !target.total_latency.is_empty() {
-                target.total_latency.reset();
+            if totals {
+                target.total_latency.clear();
             }
             for member in members.iter_mut() {
-                member.busy.advance(now, warmup);
                 window.add(&member.window);
                 total.add(&member.total);
-                busy_window += member.busy.window_integral;
-                busy_total += member.busy.total_integral;
-                // Both sides have the same precision and auto-resize, so adding cannot
-                // fail; a failure would only leave the aggregate's percentiles short.
+                integral = integral.wrapping_add(member.busy.integral_at(now));
+                window_start_integral =
+                    window_start_integral.wrapping_add(member.busy.window_start_integral);
+                warmup_integral = warmup_integral.wrapping_add(member.busy.warmup_integral);
                 if merge_window {
-                    let _ = target.window_latency.add(&member.window_latency);
+                    target.window_latency.add(&member.window_latency);
                 }
                 if totals {
-                    let _ = target.total_latency.add(&member.total_latency);
+                    target.total_latency.add(&member.total_latency);
                 }
             }
             target.window = window;
             target.total = total;
-            target.busy.window_integral = busy_window;
-            target.busy.total_integral = busy_total;
-            target.busy.last_ns = now;
+            // The aggregate's own busy level stays 0, so its integral at `now` is minus its
+            // sum of changes. Setting that sum makes the integral the members' total.
+            let busy = &mut target.busy;
+            busy.weighted_changes = i128::from(busy.value)
+                .wrapping_mul(i128::from(now))
+                .wrapping_sub(integral);
+            busy.window_start_integral = window_start_integral;
+            busy.warmup_integral = warmup_integral;
         }
     }
 
@@ -343,6 +406,26 @@ impl Recorder {
     /// run that has not finished; [`Recorder::flush`] does it at the end of a run.
     pub fn refresh_totals(&mut self, now: u64) {
         self.aggregate(now, true);
+    }
+
+    /// Moves the recorder to simulated time `now`. The engine calls it whenever time
+    /// moves, before it records anything at `now`, so that the measured part of every
+    /// gauge starts exactly at the end of the warm-up.
+    #[inline]
+    pub fn advance_to(&mut self, now: u64) {
+        if now >= self.warmup_ns && !self.measuring {
+            self.start_measuring();
+        }
+    }
+
+    #[cold]
+    fn start_measuring(&mut self) {
+        self.measuring = true;
+        for stats in &mut self.stats {
+            stats.measuring = true;
+            stats.in_flight.start_measuring(self.warmup_ns);
+            stats.busy.start_measuring(self.warmup_ns);
+        }
     }
 
     #[inline]
@@ -354,13 +437,12 @@ impl Recorder {
     #[inline]
     pub fn arrive(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
-        let warmup = self.warmup_ns;
         let stats = &mut self.stats[entity as usize];
         stats.window.offered += 1;
         if measured {
             stats.total.offered += 1;
         }
-        stats.in_flight.change(now, warmup, 1);
+        stats.in_flight.change(now, 1);
     }
 
     /// Records the end of a request at `entity` that arrived at `started_ns`.
@@ -372,11 +454,10 @@ impl Recorder {
         started_ns: u64,
         outcome: Result<(), ErrorKind>,
     ) {
-        let warmup = self.warmup_ns;
-        self.stats[entity as usize]
-            .in_flight
-            .change(now, warmup, -1);
-        self.finish_counts(entity, now, started_ns, outcome);
+        let measured = self.measured(started_ns);
+        let stats = &mut self.stats[entity as usize];
+        stats.in_flight.change(now, -1);
+        stats.record_end(measured, now.saturating_sub(started_ns), outcome);
     }
 
     /// Records the end of a request or message like [`Recorder::finish`], leaving the
@@ -390,18 +471,7 @@ impl Recorder {
         outcome: Result<(), ErrorKind>,
     ) {
         let measured = self.measured(started_ns);
-        let stats = &mut self.stats[entity as usize];
-        let sojourn = now.saturating_sub(started_ns);
-        record_end(&mut stats.window, sojourn, outcome);
-        if outcome.is_ok() {
-            record_latency(&mut stats.window_latency, sojourn);
-        }
-        if measured {
-            record_end(&mut stats.total, sojourn, outcome);
-            if outcome.is_ok() {
-                record_latency(&mut stats.total_latency, sojourn);
-            }
-        }
+        self.stats[entity as usize].record_end(measured, now.saturating_sub(started_ns), outcome);
     }
 
     /// Records a rejection of something that was never in flight, such as a publish to a
@@ -428,6 +498,23 @@ impl Recorder {
         }
     }
 
+    /// Records an attempt sent to `entity` at `now`, which is now in flight: an
+    /// [`Recorder::attempt`] and an [`Recorder::arrive`] in one.
+    #[inline]
+    pub fn attempt_arrival(&mut self, entity: Entity, now: u64, retry: bool) {
+        let measured = self.measured(now);
+        let stats = &mut self.stats[entity as usize];
+        stats.window.attempts += 1;
+        stats.window.retries += u64::from(retry);
+        stats.window.offered += 1;
+        if measured {
+            stats.total.attempts += 1;
+            stats.total.retries += u64::from(retry);
+            stats.total.offered += 1;
+        }
+        stats.in_flight.change(now, 1);
+    }
+
     /// Counts a message lost on the network.
     pub fn lost(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
@@ -451,18 +538,14 @@ impl Recorder {
     /// Changes the number of busy workers or consumers of `entity`.
     #[inline]
     pub fn busy(&mut self, entity: Entity, now: u64, delta: i64) {
-        let warmup = self.warmup_ns;
-        self.stats[entity as usize].busy.change(now, warmup, delta);
+        self.stats[entity as usize].busy.change(now, delta);
     }
 
     /// Changes the level of `entity`'s in-flight gauge without counting an arrival or an
     /// end, as for a queue's depth while a message is handled.
     #[inline]
     pub fn level(&mut self, entity: Entity, now: u64, delta: i64) {
-        let warmup = self.warmup_ns;
-        self.stats[entity as usize]
-            .in_flight
-            .change(now, warmup, delta);
+        self.stats[entity as usize].in_flight.change(now, delta);
     }
 
     /// Closes the open window at `end`, its regular end or the end of the run.
@@ -470,16 +553,25 @@ impl Recorder {
     /// time (0 for entities without a queue).
     pub fn close_window_at(&mut self, end: u64, oldest_age_ns: impl Fn(usize) -> u64) {
         self.aggregate(end, false);
-        let percentiles: Vec<[u64; 4]> = (0..self.stats.len())
-            .map(|i| window_percentiles(&self.stats[self.latency_sources[i]].window_latency))
-            .collect();
+        // An aggregate with a single member reads that member's window, which comes after
+        // it, so the members are computed first and each window is read once.
+        let mut percentiles = vec![[0; 4]; self.stats.len()];
+        for i in (0..self.stats.len()).rev() {
+            let source = self.latency_sources[i];
+            percentiles[i] = if source == i {
+                self.stats[i].window_latency.percentiles()
+            } else {
+                percentiles[source]
+            };
+        }
         let start = self.window_end_ns - self.window_ns;
         let warmup = self.warmup_ns;
         let window_len = end.saturating_sub(start).max(1) as f64;
         for (i, stats) in self.stats.iter_mut().enumerate() {
-            stats.in_flight.advance(end, warmup);
-            stats.busy.advance(end, warmup);
-            let has_latency = !stats.window_latency.is_empty();
+            if stats.measuring {
+                stats.in_flight.update_measured_integral(end);
+                stats.busy.update_measured_integral(end);
+            }
             let [p50_ns, p95_ns, p99_ns, max_ns] = percentiles[i];
             let age = oldest_age_ns(i);
             if end > warmup {
@@ -492,54 +584,30 @@ impl Recorder {
                 p95_ns,
                 p99_ns,
                 max_ns,
-                mean_in_flight: stats.in_flight.window_integral / window_len,
+                mean_in_flight: stats.in_flight.window_integral_at(end) as f64 / window_len,
                 max_in_flight: stats.in_flight.window_max,
-                mean_busy: stats.busy.window_integral / window_len,
+                mean_busy: stats.busy.window_integral_at(end) as f64 / window_len,
                 oldest_age_ns: age,
             };
             stats.series.push(window);
             stats.window = Counts::default();
-            if has_latency {
-                stats.window_latency.reset();
-            }
-            stats.in_flight.window_integral = 0.0;
-            stats.in_flight.window_max = stats.in_flight.value;
-            stats.busy.window_integral = 0.0;
-            stats.busy.window_max = stats.busy.value;
+            stats.window_latency.clear();
+            stats.in_flight.start_window(end);
+            stats.busy.start_window(end);
         }
         self.window_end_ns = end.saturating_add(self.window_ns);
     }
 
     /// Brings every gauge's integral up to `now`, the end of the run.
     pub fn flush(&mut self, now: u64) {
+        self.advance_to(now);
         self.aggregate(now, true);
-        let warmup = self.warmup_ns;
         for stats in &mut self.stats {
-            stats.in_flight.advance(now, warmup);
-            stats.busy.advance(now, warmup);
+            if stats.measuring {
+                stats.in_flight.update_measured_integral(now);
+                stats.busy.update_measured_integral(now);
+            }
         }
-    }
-}
-
-/// The p50, p95, p99 and maximum of a window's histogram, or zeros when it is empty.
-fn window_percentiles(histogram: &Histogram<u64>) -> [u64; 4] {
-    if histogram.is_empty() {
-        return [0; 4];
-    }
-    [
-        histogram.value_at_quantile(0.50),
-        histogram.value_at_quantile(0.95),
-        histogram.value_at_quantile(0.99),
-        histogram.max(),
-    ]
-}
-
-/// Records into an auto-resizing histogram, which grows to fit the value; only if it
-/// cannot grow is the value clamped to the histogram's range.
-#[inline]
-fn record_latency(histogram: &mut Histogram<u64>, value: u64) {
-    if histogram.record(value).is_err() {
-        histogram.saturating_record(value);
     }
 }
 

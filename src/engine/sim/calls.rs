@@ -11,26 +11,29 @@ use super::{Call, Caller, Event, Simulation, encode_outcome, encode_target, scal
 
 impl Simulation {
     pub(super) fn start_call(&mut self, caller: Caller, target: Target, edge: u32, policy: u32) {
+        let now = self.now_ns;
         let message_id = if matches!(target, Target::Queue(_)) {
             self.next_message_id += 1;
             self.next_message_id
         } else {
             0
         };
-        let call = self.calls.insert(Call {
+        let call = Call {
             caller,
             target,
             edge,
             policy,
-            attempt: 0,
-            waiting: false,
-            started_ns: self.now_ns,
-            attempt_started_ns: self.now_ns,
+            attempt: 1,
+            waiting: true,
+            started_ns: now,
+            attempt_started_ns: now,
             message_id,
-        });
-        self.send_attempt(call);
+        };
+        let handle = self.calls.insert(call);
+        self.transmit_attempt(handle, &call);
     }
 
+    /// Sends the next attempt of a call, after its backoff.
     pub(super) fn send_attempt(&mut self, handle: Handle) {
         let now = self.now_ns;
         let Some(call) = self.calls.get_mut(handle) else {
@@ -39,25 +42,23 @@ impl Simulation {
         call.attempt += 1;
         call.waiting = true;
         call.attempt_started_ns = now;
-        let (attempt, edge, target, started, policy) = (
-            call.attempt,
-            call.edge,
-            call.target,
-            call.started_ns,
-            call.policy as usize,
-        );
+        let call = *call;
+        self.transmit_attempt(handle, &call);
+    }
+
+    /// Records the current attempt of `call`, schedules its timeout and sends it.
+    #[inline(always)]
+    fn transmit_attempt(&mut self, handle: Handle, call: &Call) {
+        let now = self.now_ns;
+        let (attempt, edge, target) = (call.attempt, call.edge, call.target);
         let retry = attempt > 1;
-        let caller_entity = match call.caller {
-            Caller::Client { client } => Some(self.layout.clients + client),
-            Caller::Job { .. } => None,
-        };
-        if let Some(entity) = caller_entity {
-            self.metrics.attempt(entity, started, retry);
+        if let Caller::Client { client } = call.caller {
+            self.metrics
+                .attempt(self.layout.clients + client, call.started_ns, retry);
         }
-        let edge_entity = self.layout.edges + edge;
-        self.metrics.attempt(edge_entity, now, retry);
-        self.metrics.arrive(edge_entity, now);
-        if let Some(timeout) = self.model.policies[policy].timeout_ns {
+        self.metrics
+            .attempt_arrival(self.layout.edges + edge, now, retry);
+        if let Some(timeout) = self.model.policies[call.policy as usize].timeout_ns {
             self.events.push(
                 now.saturating_add(timeout),
                 Event::Timeout {
@@ -82,7 +83,7 @@ impl Simulation {
     }
 
     /// Draws the delay of one message on `edge`, or `None` if the message is lost.
-    #[inline]
+    #[inline(always)]
     pub(super) fn transmit(&mut self, edge: u32) -> Option<u64> {
         let model = &self.model.edges[edge as usize];
         let state = &mut self.edges[edge as usize];
@@ -97,6 +98,7 @@ impl Simulation {
         Some(scale(latency, state.slow))
     }
 
+    #[inline(always)]
     pub(super) fn respond(
         &mut self,
         call: Handle,
@@ -119,6 +121,7 @@ impl Simulation {
         }
     }
 
+    #[inline(always)]
     pub(super) fn response_arrive(
         &mut self,
         handle: Handle,
@@ -127,20 +130,18 @@ impl Simulation {
         outcome: Result<(), ErrorKind>,
     ) {
         let now = self.now_ns;
-        let current = self
-            .calls
-            .get(handle)
-            .filter(|c| c.attempt == attempt && c.waiting)
-            .map(|c| c.attempt_started_ns);
-        let Some(attempt_started) = current else {
-            // The caller gave up on this attempt already, or on the whole call: the
-            // server's work was wasted.
-            self.metrics.late(self.layout.edges + edge, now);
-            return;
+        let attempt_started = match self.calls.get_mut(handle) {
+            Some(call) if call.attempt == attempt && call.waiting => {
+                call.waiting = false;
+                call.attempt_started_ns
+            }
+            _ => {
+                // The caller gave up on this attempt already, or on the whole call: the
+                // server's work was wasted.
+                self.metrics.late(self.layout.edges + edge, now);
+                return;
+            }
         };
-        if let Some(call) = self.calls.get_mut(handle) {
-            call.waiting = false;
-        }
         self.metrics
             .finish(self.layout.edges + edge, now, attempt_started, outcome);
         match outcome {
@@ -197,6 +198,7 @@ impl Simulation {
         );
     }
 
+    #[inline(always)]
     pub(super) fn resolve(&mut self, handle: Handle, outcome: Result<(), ErrorKind>) {
         let Some(call) = self.calls.remove(handle) else {
             return;

@@ -40,7 +40,8 @@ impl Simulation {
                     break;
                 }
             }
-            random::round_non_negative(t)
+            // The loop above returned unless t < 2^63.
+            random::round_below_2_pow_63(t)
         } else {
             let rate = profile.rate_at(now) * factor;
             if rate <= 0.0 {
@@ -74,6 +75,7 @@ impl Simulation {
     }
 
     /// Sends a new request from `client`.
+    #[inline(always)]
     pub(super) fn issue(&mut self, client: u32) {
         let model = &self.model.clients[client as usize];
         let (target, edge, policy) = (model.target, model.edge, model.policy);
