@@ -141,3 +141,59 @@ fn zero_rate_stops_poisson_arrivals() {
     assert_eq!(series[1].counts.offered, 0);
     assert_eq!(series[2].counts.offered, 0);
 }
+
+#[test]
+fn utilization_counts_the_replicas_a_run_had() {
+    // One replica saturated for 10 s, then three replicas for 10 s: the service is busy
+    // 1 + 1 worker-seconds per second at most, against a capacity of 1 then 3 workers.
+    let mut simulation = start(OVERLOADED);
+    simulation
+        .run_until(10_000_000_000)
+        .expect("the run goes on");
+    assert_eq!(simulation.mean_replicas(0), 1.0);
+    simulation.set_replicas(0, 3);
+    simulation
+        .run_until(20_000_000_000)
+        .expect("the run goes on");
+    assert_eq!(
+        simulation.mean_replicas(0),
+        2.0,
+        "1 for 10 s, then 3 for 10 s"
+    );
+    simulation.refresh_metrics();
+    let summary = topolab::metrics::summary::Summary::new(&simulation, "live replicas");
+    let service = &summary.services[0];
+    let busy =
+        simulation.metrics().stats[simulation.layout().services as usize].mean_busy(20_000_000_000);
+    let expected = busy / 2.0;
+    assert!(
+        (service.utilization - expected).abs() < 1e-6,
+        "utilization {} against busy {busy} over 2 mean workers",
+        service.utilization
+    );
+    // Saturated at first, then 1.5/s of 3 workers' capacity of 3/s: well below 1.
+    assert!(service.utilization < 0.9, "{}", service.utilization);
+}
+
+#[test]
+fn event_budgets_do_not_change_results() {
+    let mut whole = start(OVERLOADED);
+    whole.run_until(2_000_000_000).expect("the run goes on");
+    let mut pieces = start(OVERLOADED);
+    let mut calls = 0;
+    while !pieces
+        .run_until_limited(2_000_000_000, 7)
+        .expect("the run goes on")
+    {
+        calls += 1;
+    }
+    assert!(calls > 100, "the budget stopped the run {calls} times");
+    assert_eq!(pieces.now_ns(), whole.now_ns());
+    whole.refresh_metrics();
+    pieces.refresh_metrics();
+    let summary = |s: &Simulation| {
+        topolab::metrics::report::json(&topolab::metrics::summary::Summary::new(s, "budget"))
+            .expect("the summary serializes")
+    };
+    assert_eq!(summary(&pieces), summary(&whole));
+}

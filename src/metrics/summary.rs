@@ -316,9 +316,10 @@ impl Summary {
                 max_in_flight: s.max_in_flight(),
             }
         };
+        // Replicas changed live count for the time they were there.
         let capacity = |service: usize| {
             let m = &model.services[service];
-            f64::from(m.replicas) * (f64::from(m.workers) + f64::from(m.consumer_slots))
+            simulation.mean_replicas(service) * (f64::from(m.workers) + f64::from(m.consumer_slots))
         };
         let services = model
             .services

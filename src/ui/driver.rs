@@ -39,6 +39,10 @@ const REPORT_CAPACITY: usize = 256;
 /// length of its slices to it, so that it handles commands within a few frames.
 const SLICE_WALL: WallDuration = WallDuration::from_millis(15);
 
+/// Fewest and most events one slice may process.
+const MIN_SLICE_EVENTS: u64 = 1_000;
+const MAX_SLICE_EVENTS: u64 = 1 << 24;
+
 /// Shortest simulated slice, ns.
 const MIN_SLICE_NS: u64 = 1_000;
 
@@ -190,6 +194,8 @@ struct Engine {
     anchor: (Instant, u64),
     /// Simulated length of the next unpaced slice, ns.
     slice_ns: u64,
+    /// Events the next slice may process at most.
+    slice_events: u64,
     /// Windows of the current run already sent.
     windows_sent: usize,
     /// Wall time this run has played before the current stretch of play, plus the time
@@ -225,6 +231,7 @@ impl Engine {
             pacing: Pacing::default(),
             anchor: (now, 0),
             slice_ns: MIN_SLICE_NS,
+            slice_events: 100_000,
             windows_sent: 0,
             wall_played: WallDuration::ZERO,
             playing_since: None,
@@ -417,7 +424,15 @@ impl Engine {
             .min(loaded.config.duration.as_nanos());
         self.stop_wall_clock();
         self.state = RunState::Paused;
-        self.advance_to(end);
+        // The event budget may stop a slice early, so go on until the window is done.
+        while self.state == RunState::Paused
+            && self
+                .loaded
+                .as_ref()
+                .is_some_and(|l| l.simulation.now_ns() < end)
+        {
+            self.advance_to(end);
+        }
         self.send_progress(true)
     }
 
@@ -521,8 +536,19 @@ impl Engine {
         let started = Instant::now();
         let horizon = loaded.config.duration.as_nanos();
         let end_ns = end_ns.min(horizon);
-        match loaded.simulation.run_until(end_ns) {
-            Ok(()) => {
+        // A budget of events keeps one slice short even when a huge load packs millions
+        // of events into a short span of simulated time.
+        let result = loaded
+            .simulation
+            .run_until_limited(end_ns, self.slice_events);
+        let took = started.elapsed();
+        if took > SLICE_WALL * 2 {
+            self.slice_events = (self.slice_events / 2).max(MIN_SLICE_EVENTS);
+        } else if took < SLICE_WALL / 4 && matches!(result, Ok(false)) {
+            self.slice_events = self.slice_events.saturating_mul(2).min(MAX_SLICE_EVENTS);
+        }
+        match result {
+            Ok(_) => {
                 if loaded.simulation.now_ns() >= horizon {
                     loaded.simulation.finish();
                     self.state = RunState::Finished;

@@ -15,8 +15,8 @@ use super::markdown::markdown_ui;
 
 /// Tooltip of the replicas controls.
 pub const REPLICAS_TOOLTIP: &str = "Replicas that receive new work, from the current simulated \
-     time on. Removed replicas finish the work they already hold. The summary's utilization \
-     is still computed against the file's replicas.";
+     time on. Removed replicas finish the work they already hold. Utilization counts each \
+     replica for the time it was there.";
 
 /// Maximum replicas that the replicas controls offer.
 pub const MAX_REPLICAS: u32 = 1000;
@@ -281,7 +281,10 @@ fn live_replicas_note_ui(ui: &mut Ui, name: &str, scenario: &Scenario, history: 
     {
         ui.colored_label(
             ui.visuals().warn_fg_color,
-            format!("Now {now} replicas; the summary's utilization counts the file's {file}."),
+            format!(
+                "Now {now} replicas, changed live from the file's {file}; utilization counts \
+                 each replica for the time it was there."
+            ),
         );
     }
 }

@@ -130,6 +130,11 @@ struct ServiceState {
     outage: Option<OutageMode>,
     slow: f64,
     error_override: Option<f64>,
+    /// Integral of `active` over the measured time up to `active_since`, in
+    /// replica-nanoseconds, for utilization against the replicas a run really had.
+    active_time: u128,
+    /// Time from which `active` has held, at least the end of the warm-up.
+    active_since: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -257,6 +262,8 @@ impl Simulation {
                 outage: None,
                 slow: 1.0,
                 error_override: None,
+                active_time: 0,
+                active_since: options.warmup_ns,
             })
             .collect();
         let queues = model
@@ -401,6 +408,11 @@ impl Simulation {
             return;
         };
         let replicas = replicas.max(1);
+        let now = self.now_ns;
+        if now > state.active_since {
+            state.active_time += u128::from(state.active) * u128::from(now - state.active_since);
+            state.active_since = now;
+        }
         if state.replicas.len() < replicas as usize {
             state.replicas.resize(replicas as usize, Replica::default());
         }
@@ -420,6 +432,23 @@ impl Simulation {
         for queue in 0..self.queues.len() as u32 {
             self.events.push(self.now_ns, Event::Dispatch { queue });
         }
+    }
+
+    /// The mean number of replicas of `service` over the measured time, from the end of
+    /// the warm-up to now, which live changes of the replicas make differ from the
+    /// model's. Before the warm-up ends it is the current number.
+    #[must_use]
+    pub fn mean_replicas(&self, service: usize) -> f64 {
+        let Some(state) = self.services.get(service) else {
+            return 0.0;
+        };
+        let start = self.options.warmup_ns;
+        if self.now_ns <= start {
+            return f64::from(state.active);
+        }
+        let tail =
+            u128::from(state.active) * u128::from(self.now_ns.saturating_sub(state.active_since));
+        (state.active_time + tail) as f64 / (self.now_ns - start) as f64
     }
 
     /// The number of replicas of `service` that receive new work.
@@ -529,6 +558,33 @@ impl Simulation {
             self.now_ns = end_ns;
         }
         Ok(())
+    }
+
+    /// Processes events before `end_ns` as [`Simulation::run_until`] does, but at most
+    /// `max_events` of them, and returns whether it reached `end_ns`. When it stops
+    /// early, the clock stays at the last event processed, so that a later call goes on
+    /// exactly where this one stopped and the results do not depend on the budget.
+    ///
+    /// # Errors
+    /// Fails with the error that stopped the run.
+    pub fn run_until_limited(&mut self, end_ns: u64, max_events: u64) -> Result<bool, EngineError> {
+        let mut processed = 0;
+        while let Some(time_ns) = self.events.peek_time() {
+            if time_ns >= end_ns {
+                break;
+            }
+            if processed == max_events {
+                return match &self.error {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(false),
+                };
+            }
+            if self.step().is_none() {
+                break;
+            }
+            processed += 1;
+        }
+        self.run_until(end_ns).map(|()| true)
     }
 
     /// Brings the whole-run metrics up to the current time without ending the run: the
