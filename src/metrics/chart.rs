@@ -29,7 +29,7 @@ pub const X_AXIS_LABEL: &str = "simulated time (s)";
 
 /// `DejaVu Sans` 2.37 as shipped by the Debian package `fonts-dejavu-core`.
 /// Its license is in `assets/fonts/LICENSE-DejaVu.txt`.
-static FONT_DATA: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) static FONT_DATA: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Family name under which the embedded font is registered. plotters looks
 /// fonts up by this name, and the SVG output writes it as `font-family`, so an

@@ -451,3 +451,22 @@ fn opening_the_node_panel_keeps_the_node_under_the_pointer() {
         "inventory moved from {inventory:?} to {after:?} when the panel opened"
     );
 }
+
+#[test]
+fn a_call_cycle_is_listed_with_its_arrows() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    connect(&mut harness, "payments", "orders");
+    harness.run_steps(3);
+    let cycle = harness
+        .state()
+        .editing()
+        .diagnostics()
+        .iter()
+        .find(|d| d.message.contains("cycle"))
+        .map(|d| d.message.clone())
+        .expect("a cycle is reported");
+    assert!(cycle.contains('→'), "{cycle}");
+    // The panel draws the arrows; a missing glyph would fail the harness.
+    harness.get_by_label_contains("synchronous call cycle");
+}

@@ -137,6 +137,7 @@ pub struct TopolabApp {
     close_confirmed: bool,
     /// Whether the next frame closes the window, after the user confirmed it.
     close_requested: bool,
+    fonts_installed: bool,
     connect: Option<ConnectChoice>,
     show_shortcuts: bool,
     path_mode: PathMode,
@@ -206,6 +207,7 @@ impl TopolabApp {
             pending: None,
             close_confirmed: false,
             close_requested: false,
+            fonts_installed: false,
             connect: None,
             show_shortcuts: false,
             path_mode: PathMode::Open,
@@ -454,6 +456,9 @@ impl TopolabApp {
     /// Draws the whole window into `ui`; the eframe app and the tests both call it.
     pub fn ui(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
+        if !std::mem::replace(&mut self.fonts_installed, true) {
+            install_fallback_font(&ctx);
+        }
         self.drain_reports();
         self.handle_close(&ctx);
         self.handle_dropped_files(&ctx);
@@ -1119,6 +1124,23 @@ impl eframe::App for TopolabApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
+}
+
+/// Adds DejaVu Sans, the font of the charts, after egui's own fonts, for the arrows,
+/// Greek letters and symbols that those lack, as in the call cycles of messages.
+fn install_fallback_font(ctx: &egui::Context) {
+    let families = [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
+        .into_iter()
+        .map(|family| egui::epaint::text::InsertFontFamily {
+            family,
+            priority: egui::epaint::text::FontPriority::Lowest,
+        })
+        .collect();
+    ctx.add_font(egui::epaint::text::FontInsert::new(
+        "DejaVuSans",
+        egui::FontData::from_static(crate::metrics::chart::FONT_DATA),
+        families,
+    ));
 }
 
 /// Removes the input events that `matches` accepts and returns whether there was one.
