@@ -470,3 +470,49 @@ fn a_call_cycle_is_listed_with_its_arrows() {
     // The panel draws the arrows; a missing glyph would fail the harness.
     harness.get_by_label_contains("synchronous call cycle");
 }
+
+#[test]
+fn saving_over_another_file_asks_and_then_opens() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let existing = folder.path().join("existing.yaml");
+    std::fs::write(&existing, include_str!("../../scenarios/mm1.yaml")).expect("written");
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let orders = node_center(&harness, "orders");
+    click_at(&mut harness, orders);
+    harness.key_press(Key::Delete);
+    harness.run_steps(2);
+
+    // Opening another scenario asks; Save opens the path field for the bundled file.
+    harness.get_by_label("Scenarios").click();
+    harness.run_steps(2);
+    harness.get_by_label("M/M/1 queue (mm1.yaml)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .set_path_text(&existing.display().to_string());
+    harness.run_steps(1);
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+    harness.get_by_label("Replace the file?");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert_eq!(
+        std::fs::read_to_string(&existing).expect("readable"),
+        include_str!("../../scenarios/mm1.yaml"),
+        "nothing replaced before the user agrees"
+    );
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+    harness.get_by_label("Replace").click();
+    harness.run_steps(3);
+    let saved = scenario::load_file(&existing).expect("the saved file is valid");
+    assert!(!saved.scenario.services.contains_key("orders"));
+    assert_eq!(
+        harness.state().document().source,
+        super::document::Source::Bundled("mm1.yaml".to_owned()),
+        "after the save, the scenario the user asked for opens"
+    );
+}

@@ -417,7 +417,50 @@ impl TopolabApp {
         }
     }
 
-    /// Writes the document to `path` atomically and makes it the document's file.
+    /// Saves to a path typed into the path field, asking first if that would replace
+    /// a file other than the document's own.
+    pub(super) fn save_to_path_field(&mut self, path: PathBuf) {
+        let own = self.document.source.path() == Some(path.as_path());
+        if path.exists() && !own {
+            self.confirm_overwrite = Some(path);
+        } else {
+            self.save_to(path);
+        }
+    }
+
+    /// Asks whether to replace an existing file, while a save waits for the answer.
+    pub(super) fn overwrite_window_ui(&mut self, ctx: &egui::Context) {
+        let Some(path) = self.confirm_overwrite.clone() else {
+            return;
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("confirm-overwrite")).show(ctx, |ui| {
+            ui.heading("Replace the file?");
+            ui.label(format!(
+                "{} already exists. Saving replaces its content with this scenario.",
+                path.display()
+            ));
+            ui.horizontal(|ui| {
+                if ui.button("Replace").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        match answer {
+            Some(true) => {
+                self.confirm_overwrite = None;
+                self.save_to(path);
+            }
+            Some(false) => self.confirm_overwrite = None,
+            None => {}
+        }
+    }
+
+    /// Writes the document to `path` atomically and makes it the document's file, then
+    /// carries out what waited for the save.
     pub(super) fn save_to(&mut self, path: PathBuf) -> bool {
         match save_scenario(&path, self.editing.scenario()) {
             Ok(()) => {
@@ -430,6 +473,9 @@ impl TopolabApp {
                 self.controls.show_path_field = false;
                 self.path_mode = PathMode::Open;
                 self.title_changed = true;
+                if let Some(pending) = self.after_save.take() {
+                    self.carry_out(pending);
+                }
                 true
             }
             Err(error) => {
@@ -499,6 +545,9 @@ impl TopolabApp {
                 self.pending = None;
                 if self.save() {
                     self.carry_out(pending);
+                } else if self.controls.show_path_field && self.path_mode == PathMode::Save {
+                    // The save goes on in the path field; carry on once it is done.
+                    self.after_save = Some(pending);
                 }
             }
             Some(Answer::Discard) => {

@@ -138,6 +138,10 @@ pub struct TopolabApp {
     /// Whether the next frame closes the window, after the user confirmed it.
     close_requested: bool,
     fonts_installed: bool,
+    /// A file that a save would replace, waiting for the user to confirm.
+    confirm_overwrite: Option<PathBuf>,
+    /// What to do once a save that the user is still choosing a file for is done.
+    after_save: Option<Pending>,
     connect: Option<ConnectChoice>,
     show_shortcuts: bool,
     path_mode: PathMode,
@@ -208,6 +212,8 @@ impl TopolabApp {
             close_confirmed: false,
             close_requested: false,
             fonts_installed: false,
+            confirm_overwrite: None,
+            after_save: None,
             connect: None,
             show_shortcuts: false,
             path_mode: PathMode::Open,
@@ -520,6 +526,7 @@ impl TopolabApp {
         egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
         file_hover_overlay(&ctx);
         self.unsaved_window_ui(&ctx);
+        self.overwrite_window_ui(&ctx);
         self.recovery_window_ui(&ctx);
         self.connect_window_ui(&ctx);
         self.shortcuts_window_ui(&ctx);
@@ -887,10 +894,14 @@ impl TopolabApp {
                 PathMode::Open => "Open path",
                 PathMode::Save => "Save to path",
             });
+            let hint = match self.path_mode {
+                PathMode::Open => "scenarios/mm1.yaml",
+                PathMode::Save => "my-scenario.yaml",
+            };
             let response = ui.add(
                 egui::TextEdit::singleline(&mut self.controls.path_text)
                     .desired_width(420.0)
-                    .hint_text("scenarios/mm1.yaml"),
+                    .hint_text(hint),
             );
             if std::mem::take(&mut self.controls.focus_path_field) {
                 response.request_focus();
@@ -911,14 +922,13 @@ impl TopolabApp {
                     let path = PathBuf::from(text);
                     match self.path_mode {
                         PathMode::Open => self.request_open(Source::File(path)),
-                        PathMode::Save => {
-                            self.save_to(path);
-                        }
+                        PathMode::Save => self.save_to_path_field(path),
                     }
                 }
             }
             if ui.button("Close").clicked() {
                 self.controls.show_path_field = false;
+                self.after_save = None;
             }
         });
     }
@@ -1126,7 +1136,7 @@ impl eframe::App for TopolabApp {
     }
 }
 
-/// Adds DejaVu Sans, the font of the charts, after egui's own fonts, for the arrows,
+/// Adds `DejaVu Sans`, the font of the charts, after egui's own fonts, for the arrows,
 /// Greek letters and symbols that those lack, as in the call cycles of messages.
 fn install_fallback_font(ctx: &egui::Context) {
     let families = [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
