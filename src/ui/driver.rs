@@ -92,7 +92,17 @@ impl Driver {
         let engine = Engine::new(report_sender, waker);
         let handle = std::thread::Builder::new()
             .name("topolab-engine".to_owned())
-            .spawn(move || engine.run(&command_receiver))?;
+            .spawn(move || {
+                // The window's thread and the renderer's come first, so that frames keep
+                // their pace while a run plays as fast as possible; the engine takes the
+                // CPU time they leave. Results never depend on it.
+                if let Err(error) = thread_priority::set_current_thread_priority(
+                    thread_priority::ThreadPriority::Min,
+                ) {
+                    tracing::debug!(?error, "cannot lower the engine thread's priority");
+                }
+                engine.run(&command_receiver);
+            })?;
         tracing::debug!("engine thread started");
         Ok(Self {
             commands: command_sender,

@@ -221,6 +221,8 @@ pub struct RunHistory {
     summary: Option<Summary>,
     summary_complete: bool,
     live: LiveView,
+    /// Whether reports arrived since `live` was last rebuilt.
+    live_stale: bool,
     /// Entity index of each client, service and queue, by node name.
     nodes: BTreeMap<String, usize>,
 }
@@ -242,6 +244,7 @@ impl RunHistory {
             summary: None,
             summary_complete: false,
             live: LiveView::default(),
+            live_stale: false,
             nodes: BTreeMap::new(),
         }
     }
@@ -256,13 +259,13 @@ impl RunHistory {
                     for row in rows {
                         self.push_row(&row);
                     }
-                    self.refresh_live();
+                    self.live_stale = true;
                 }
             }
             Report::Status(status) => {
                 if self.is_current(status.run) {
                     self.status = Some(*status);
-                    self.refresh_live();
+                    self.live_stale = true;
                 }
             }
             Report::Summary {
@@ -374,6 +377,15 @@ impl RunHistory {
         self.status.as_ref().map(|_| &self.live)
     }
 
+    /// Rebuilds the live figures if reports arrived since the last rebuild. The app
+    /// calls it once per frame after draining the reports, so that a frame that drains
+    /// many reports rebuilds them once.
+    pub fn update_live(&mut self) {
+        if std::mem::take(&mut self.live_stale) {
+            self.refresh_live();
+        }
+    }
+
     /// Returns the entity index of the client, service or queue called `name`.
     #[must_use]
     pub fn node_entity(&self, name: &str) -> Option<usize> {
@@ -423,6 +435,13 @@ impl RunHistory {
                 .copied()
                 .unwrap_or(1)
         };
+        // Busy workers are recorded per operation; a service's are the sum of its own.
+        let mut busy_by_service: BTreeMap<&str, i64> = BTreeMap::new();
+        for (index, entity) in info.entities.iter().enumerate() {
+            if let EntityKind::Operation { service } = &entity.kind {
+                *busy_by_service.entry(service.as_str()).or_default() += busy(index).unwrap_or(0);
+            }
+        }
         let mut queue_number = 0;
         for (index, entity) in info.entities.iter().enumerate() {
             let sample = last.and_then(|row| row.samples.get(index).map(|s| (row, s)));
@@ -441,16 +460,10 @@ impl RunHistory {
                     waiting_per_replica,
                 } => {
                     let replicas = replicas(*service);
-                    // Busy workers are recorded per operation; the service's are the sum.
-                    let busy_now: i64 = info
-                        .entities
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, e)| {
-                            matches!(&e.kind, EntityKind::Operation { service } if *service == entity.name)
-                        })
-                        .filter_map(|(i, _)| busy(i))
-                        .sum();
+                    let busy_now = busy_by_service
+                        .get(entity.name.as_str())
+                        .copied()
+                        .unwrap_or(0);
                     let waiting = level(index).map(|l| (l - busy_now).max(0) as u64);
                     NodeLive {
                         utilization: sample.map_or(0.0, |(row, s)| {

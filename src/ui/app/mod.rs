@@ -565,6 +565,7 @@ impl TopolabApp {
                 });
             }
         }
+        self.history.update_live();
         if let Some(status) = self.history.status()
             && status.duration_ns != self.controls.known_duration_ns
         {
