@@ -17,7 +17,7 @@ impl Simulation {
         let factor = state.rate_factor;
         let now = self.now_ns;
         let next = if *poisson {
-            let max_rate = profile.max_rate() * factor;
+            let max_rate = state.max_rate;
             if max_rate <= 0.0 {
                 state.arrival_scheduled = false;
                 return;
@@ -27,7 +27,7 @@ impl Simulation {
             let mut t = now as f64;
             let constant = profile.changes.is_empty();
             loop {
-                t += random::exponential(&mut state.stream) / max_rate * 1e9;
+                t += random::exponential(&mut state.stream) * state.ns_per_draw;
                 if t >= u64::MAX as f64 / 2.0 {
                     state.arrival_scheduled = false;
                     return;
@@ -95,6 +95,10 @@ impl Simulation {
             return;
         };
         state.rate_factor = factor.max(0.0);
+        if let WorkloadModel::Open { profile, .. } = &self.model.clients[client].workload {
+            state.max_rate = profile.max_rate() * state.rate_factor;
+            state.ns_per_draw = 1e9 / state.max_rate;
+        }
         // The pending arrival was drawn at the old rate: replace it with one drawn from
         // now at the new rate. For Poisson arrivals this is exact, because the process
         // is memoryless; evenly spaced arrivals restart their spacing from now.

@@ -153,6 +153,11 @@ struct ClientState {
     stream: Stream,
     /// Factor applied to the client's rate profile, changed while running.
     rate_factor: f64,
+    /// Highest rate of a Poisson client's profile times `rate_factor`, per second, and
+    /// the nanoseconds per unit of an exponential draw at that rate, kept so that an
+    /// arrival costs a multiplication rather than a division.
+    max_rate: f64,
+    ns_per_draw: f64,
     /// Whether an arrival event is scheduled (open clients).
     arrival_scheduled: bool,
     /// Generation of the scheduled arrival; arrivals of older generations are stale.
@@ -244,11 +249,19 @@ impl Simulation {
         let clients = model
             .clients
             .iter()
-            .map(|c| ClientState {
-                stream: random::stream(seed, &format!("client/{}", c.name)),
-                rate_factor: 1.0,
-                arrival_scheduled: false,
-                arrival_generation: 0,
+            .map(|c| {
+                let max_rate = match &c.workload {
+                    crate::engine::model::WorkloadModel::Open { profile, .. } => profile.max_rate(),
+                    crate::engine::model::WorkloadModel::Closed { .. } => 0.0,
+                };
+                ClientState {
+                    stream: random::stream(seed, &format!("client/{}", c.name)),
+                    rate_factor: 1.0,
+                    max_rate,
+                    ns_per_draw: 1e9 / max_rate,
+                    arrival_scheduled: false,
+                    arrival_generation: 0,
+                }
             })
             .collect();
         let services = model
