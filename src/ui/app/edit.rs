@@ -803,6 +803,7 @@ impl TopolabApp {
 /// Gestures of the canvas and keys without an action, for the shortcut list.
 const CANVAS_GESTURES: &[(&str, &str)] = &[
     ("Space", "Play or pause the run"),
+    ("Backspace", "Delete the selected nodes and their edges"),
     ("Ctrl+Y", "Redo the last undone edit"),
     (
         "Click",

@@ -75,10 +75,14 @@ fn show_messages<'a>(ui: &mut Ui, diagnostics: impl Iterator<Item = &'a Diagnost
 struct Draft {
     text: String,
     error: Option<String>,
+    /// The value the document had when the typing started, as text.
+    base: String,
 }
 
 /// Shows a text field for a value written with units. While the field has the focus,
 /// its text lives in egui's memory, and the value changes only when the text parses.
+/// Text that does not parse stays in the field with its error after the field loses
+/// the focus, until it is corrected or the document's value changes, as by an undo.
 fn unit_field<T: Copy + PartialEq + std::fmt::Display>(
     ui: &mut Ui,
     id: Id,
@@ -86,14 +90,19 @@ fn unit_field<T: Copy + PartialEq + std::fmt::Display>(
     parse: impl Fn(&str) -> Result<T, String>,
     hint: &str,
 ) -> bool {
-    let mut draft: Draft = ui.data(|data| data.get_temp(id)).unwrap_or_else(|| Draft {
-        text: value.to_string(),
-        error: None,
-    });
+    let shown = value.to_string();
+    let mut draft: Draft = ui
+        .data(|data| data.get_temp::<Draft>(id))
+        .filter(|draft| draft.base == shown || draft.error.is_none())
+        .unwrap_or_else(|| Draft {
+            text: shown.clone(),
+            error: None,
+            base: shown.clone(),
+        });
     let response = ui.add(
         egui::TextEdit::singleline(&mut draft.text)
             .id(id)
-            .desired_width(90.0)
+            .desired_width(110.0)
             .hint_text(hint),
     );
     let mut changed = false;
@@ -103,13 +112,15 @@ fn unit_field<T: Copy + PartialEq + std::fmt::Display>(
                 draft.error = None;
                 changed = parsed != *value;
                 *value = parsed;
+                draft.base = value.to_string();
             }
             Err(error) => draft.error = Some(error),
         }
     }
-    if response.has_focus() || draft.error.is_some() && !response.lost_focus() {
+    if response.has_focus() || draft.error.is_some() {
         if let Some(error) = &draft.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            let kept = format!("{error}; the value stays {shown} until the text is valid");
+            ui.colored_label(ui.visuals().error_fg_color, kept);
         }
         ui.data_mut(|data| data.insert_temp(id, draft));
     } else {
@@ -187,6 +198,7 @@ pub fn choice_ui<T: Copy + PartialEq>(
     let mut changed = false;
     egui::ComboBox::from_id_salt(id)
         .selected_text(selected)
+        .height(400.0)
         .show_ui(ui, |ui| {
             for (choice, label) in choices {
                 changed |= ui.selectable_value(value, *choice, *label).changed();

@@ -1180,7 +1180,12 @@ pub fn distribution_ui(
         changed |= parameters_ui(ui, id, distribution);
     });
     messages_ui(ui, messages, path);
-    preview::preview_ui(ui, id.with("preview"), distribution);
+    preview::preview_ui(
+        ui,
+        id.with("preview"),
+        distribution,
+        messages.any_under(path),
+    );
     changed
 }
 

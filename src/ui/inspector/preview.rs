@@ -103,8 +103,9 @@ fn short(nanos: f64) -> String {
 }
 
 /// Shows the preview of `distribution`, computing it only when the distribution
-/// differs from the one cached under `id`.
-pub fn preview_ui(ui: &mut Ui, id: egui::Id, distribution: &Distribution) {
+/// differs from the one cached under `id`. Without a preview, the reason is shown
+/// unless `explained`, when the validation message above already gives it.
+pub fn preview_ui(ui: &mut Ui, id: egui::Id, distribution: &Distribution, explained: bool) {
     type Cached = (Distribution, Result<Preview, String>);
     let cached: Option<Cached> = ui.data(|data| data.get_temp(id));
     let preview = match cached {
@@ -117,9 +118,10 @@ pub fn preview_ui(ui: &mut Ui, id: egui::Id, distribution: &Distribution) {
     };
     match preview {
         Ok(preview) => histogram_ui(ui, &preview),
-        Err(reason) => {
+        Err(reason) if !explained => {
             ui.colored_label(ui.visuals().error_fg_color, reason);
         }
+        Err(_) => {}
     }
 }
 
