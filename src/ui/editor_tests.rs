@@ -139,7 +139,7 @@ fn build_run_save_undo_and_redo() {
         "messages flow"
     );
 
-    // Save through the path field, which stands in for the dialog here.
+    // Save through the path field, which replaces the file dialog in tests.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
     harness.run_steps(2);
     harness
@@ -266,7 +266,7 @@ fn inspector_edit_marks_the_field() {
 }
 
 #[test]
-fn a_crashed_session_is_offered_at_start() {
+fn crashed_session_is_offered_at_start() {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let mut edited = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
         .expect("the bundled scenario is valid")
@@ -389,7 +389,7 @@ fn connecting_services_with_several_operations_asks_which() {
 }
 
 #[test]
-fn an_invalid_recovered_document_opens_with_its_errors() {
+fn invalid_recovery_opens_with_errors() {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let mut edited = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
         .expect("the bundled scenario is valid")
@@ -435,7 +435,7 @@ fn copy_and_paste_events_copy_nodes() {
 }
 
 #[test]
-fn opening_the_node_panel_keeps_the_node_under_the_pointer() {
+fn node_panel_keeps_node_in_place() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);
     let inventory = node_center(&harness, "inventory");
@@ -453,7 +453,7 @@ fn opening_the_node_panel_keeps_the_node_under_the_pointer() {
 }
 
 #[test]
-fn a_call_cycle_is_listed_with_its_arrows() {
+fn call_cycle_lists_its_arrows() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);
     connect(&mut harness, "payments", "orders");
@@ -483,7 +483,8 @@ fn saving_over_another_file_asks_and_then_opens() {
     harness.key_press(Key::Delete);
     harness.run_steps(2);
 
-    // Opening another scenario asks; Save opens the path field for the bundled file.
+    // Opening another scenario shows the question; Save opens the path field, because
+    // a bundled scenario has no file of its own.
     harness.get_by_label("Scenarios").click();
     harness.run_steps(2);
     harness.get_by_label("M/M/1 queue (mm1.yaml)").click();

@@ -232,8 +232,15 @@ pub fn name_choice_ui(ui: &mut Ui, id: Id, value: &mut String, names: &[String])
 
 /// Shows a drag field for a whole number from `min` to `max` and returns whether it
 /// changed.
-pub fn count_ui<T: egui::emath::Numeric>(ui: &mut Ui, value: &mut T, min: T, max: T) -> bool {
+pub fn count_ui<T: egui::emath::Numeric + std::fmt::Display>(
+    ui: &mut Ui,
+    value: &mut T,
+    min: T,
+    max: T,
+) -> bool {
+    // A value typed past the range is brought into it, so the range is on hover.
     ui.add(egui::DragValue::new(value).range(min..=max).speed(0.2))
+        .on_hover_text(format!("A whole number from {min} to {max}"))
         .changed()
 }
 
