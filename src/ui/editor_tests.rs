@@ -186,6 +186,11 @@ fn moving_a_node_is_one_step() {
     let after = harness.state().editing().scenario().clone();
     assert_ne!(after.layout, before.layout, "orders moved");
     assert_eq!(
+        harness.state().window_title(),
+        "● checkout-async.yaml (bundled) — Topolab",
+        "the title marks unsaved changes"
+    );
+    assert_eq!(
         after.services, before.services,
         "nothing but the layout changed"
     );
@@ -193,6 +198,10 @@ fn moving_a_node_is_one_step() {
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     harness.run_steps(2);
     assert_eq!(*harness.state().editing().scenario(), before);
+    assert_eq!(
+        harness.state().window_title(),
+        "checkout-async.yaml (bundled) — Topolab"
+    );
 }
 
 #[test]
@@ -516,4 +525,36 @@ fn saving_over_another_file_asks_and_then_opens() {
         super::document::Source::Bundled("mm1.yaml".to_owned()),
         "after the save, the scenario the user asked for opens"
     );
+}
+
+#[test]
+fn closing_with_unsaved_changes_asks_first() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let orders = node_center(&harness, "orders");
+    click_at(&mut harness, orders);
+    harness.key_press(Key::Delete);
+    harness.run_steps(2);
+    // The window's close button, as the windowing layer reports it.
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.run_steps(1);
+    let cancelled = harness.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .contains(&egui::ViewportCommand::CancelClose);
+    assert!(cancelled, "the close waits for an answer");
+    harness.run_steps(1);
+    harness.get_by_label("Unsaved changes");
+    harness.get_by_label("Discard changes").click();
+    // The answer comes in one frame, and the window closes in the next.
+    harness.run_steps(2);
+    let closing = harness.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .contains(&egui::ViewportCommand::Close);
+    assert!(closing, "the window closes after the answer");
 }

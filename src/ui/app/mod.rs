@@ -272,6 +272,12 @@ impl TopolabApp {
         &self.editing
     }
 
+    /// Returns the window title last sent, with ● while there are unsaved changes.
+    #[must_use]
+    pub fn window_title(&self) -> &str {
+        &self.last_title
+    }
+
     /// Returns the recovery files of earlier sessions that the app offers.
     #[must_use]
     pub fn offered_recoveries(&self) -> &[RecoveryEntry] {
