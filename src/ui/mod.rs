@@ -84,6 +84,12 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
                 .and_then(|storage| eframe::get_value(storage, eframe::APP_KEY))
                 .unwrap_or_default();
             draw_panels_on_the_clear_color(&creation.egui_ctx);
+            let renderer = creation
+                .gl
+                .as_deref()
+                .map(renderer_name)
+                .unwrap_or_default();
+            tracing::info!(renderer, "OpenGL renderer");
             let context = creation.egui_ctx.clone();
             let waker: driver::Waker = Arc::new(move || context.request_repaint());
             let app = app::TopolabApp::new(app::AppOptions {
@@ -95,6 +101,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
                 pacing,
                 duration,
                 recovery_dir: eframe::storage_dir("topolab").map(|folder| folder.join("recovery")),
+                software_renderer: is_software_renderer(&renderer),
             })?;
             Ok(Box::new(Window {
                 app,
@@ -104,6 +111,23 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
         }),
     )
     .map_err(|error| anyhow!("cannot open the window: {error}"))
+}
+
+/// Returns the name of the OpenGL renderer, such as `llvmpipe (LLVM 15.0.6, 256 bits)`.
+#[allow(unsafe_code)]
+fn renderer_name(gl: &eframe::glow::Context) -> String {
+    use eframe::glow::HasContext as _;
+    // SAFETY: eframe makes the context current before it calls the app's creator, and
+    // GL_RENDERER is a constant string that every OpenGL version answers for.
+    unsafe { gl.get_parameter_string(eframe::glow::RENDERER) }
+}
+
+/// Returns whether `renderer` names a renderer that draws on the CPU.
+fn is_software_renderer(renderer: &str) -> bool {
+    let renderer = renderer.to_lowercase();
+    ["llvmpipe", "softpipe", "swrast", "swiftshader", "software"]
+        .iter()
+        .any(|name| renderer.contains(name))
 }
 
 /// Makes panels transparent, for [`Window::clear_color`] to paint their colour.
@@ -168,5 +192,24 @@ impl eframe::App for Window {
                 Err(error) => eprintln!("error: {error:#}"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod renderer_tests {
+    use super::is_software_renderer;
+
+    #[test]
+    fn software_renderers_are_recognized() {
+        assert!(is_software_renderer("llvmpipe (LLVM 15.0.6, 256 bits)"));
+        assert!(is_software_renderer("softpipe"));
+        assert!(is_software_renderer("Google SwiftShader"));
+        assert!(!is_software_renderer(
+            "AMD Radeon RX 6600 (radeonsi, navi23, LLVM 15.0.6)"
+        ));
+        assert!(!is_software_renderer(
+            "Mesa Intel(R) UHD Graphics 620 (KBL GT2)"
+        ));
+        assert!(!is_software_renderer(""));
     }
 }

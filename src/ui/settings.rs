@@ -25,6 +25,9 @@ pub struct Settings {
     pub unpaced: bool,
     /// The panels shown.
     pub panels: PanelVisibility,
+    /// Whether lines and shapes are anti-aliased; `None` leaves it to the renderer:
+    /// off on software OpenGL, where it costs about a third of each frame, else on.
+    pub smooth_lines: Option<bool>,
 }
 
 /// The visibility of each optional panel.
@@ -57,6 +60,7 @@ impl Default for Settings {
             speed: 1.0,
             unpaced: false,
             panels: PanelVisibility::default(),
+            smooth_lines: None,
         }
     }
 }

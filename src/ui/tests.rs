@@ -40,6 +40,7 @@ pub(super) fn new_app_with_recovery(
         pacing: None,
         duration: None,
         recovery_dir,
+        software_renderer: false,
     })
     .expect("the engine thread starts")
 }

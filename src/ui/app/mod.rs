@@ -61,6 +61,9 @@ pub struct AppOptions {
     /// Folder of the recovery files, which keep unsaved edits through a crash; `None`
     /// keeps none.
     pub recovery_dir: Option<PathBuf>,
+    /// Whether the window draws with a software OpenGL renderer, such as Mesa's
+    /// llvmpipe, where anti-aliasing is off unless the user turns it on.
+    pub software_renderer: bool,
 }
 
 /// The values of the run controls as the user edits them.
@@ -138,6 +141,9 @@ pub struct TopolabApp {
     /// Whether the next frame closes the window, after the user confirmed it.
     close_requested: bool,
     fonts_installed: bool,
+    software_renderer: bool,
+    /// The anti-aliasing last applied to the context.
+    applied_smoothing: Option<bool>,
     /// A file that a save would replace, waiting for the user to confirm.
     confirm_overwrite: Option<PathBuf>,
     /// What to do once a save that the user is still choosing a file for is done.
@@ -212,6 +218,8 @@ impl TopolabApp {
             close_confirmed: false,
             close_requested: false,
             fonts_installed: false,
+            software_renderer: options.software_renderer,
+            applied_smoothing: None,
             confirm_overwrite: None,
             after_save: None,
             connect: None,
@@ -270,6 +278,15 @@ impl TopolabApp {
     #[must_use]
     pub fn editing(&self) -> &Editing {
         &self.editing
+    }
+
+    /// Returns whether lines and shapes are anti-aliased: the user's choice, else on
+    /// unless the renderer is software OpenGL.
+    #[must_use]
+    pub fn smooth_lines(&self) -> bool {
+        self.settings
+            .smooth_lines
+            .unwrap_or(!self.software_renderer)
     }
 
     /// Returns the window title last sent, with ● while there are unsaved changes.
@@ -470,6 +487,11 @@ impl TopolabApp {
         let ctx = ui.ctx().clone();
         if !std::mem::replace(&mut self.fonts_installed, true) {
             install_fallback_font(&ctx);
+        }
+        let smooth = self.smooth_lines();
+        if self.applied_smoothing != Some(smooth) {
+            ctx.tessellation_options_mut(|options| options.feathering = smooth);
+            self.applied_smoothing = Some(smooth);
         }
         self.drain_reports();
         self.handle_close(&ctx);
@@ -747,6 +769,15 @@ impl TopolabApp {
                 ui.checkbox(&mut self.settings.panels.scenario, "Scenario panel");
                 ui.checkbox(&mut self.settings.panels.node, "Selected node panel");
                 ui.checkbox(&mut self.settings.panels.plots, "Plots");
+                ui.separator();
+                let mut smooth = self.smooth_lines();
+                let response = ui.checkbox(&mut smooth, "Smooth lines").on_hover_text(
+                    "Anti-aliased lines and shapes. Off at first on software OpenGL, where \
+                     it costs about a third of each frame",
+                );
+                if response.changed() {
+                    self.settings.smooth_lines = Some(smooth);
+                }
             });
             ui.menu_button("Help", |ui| self.menu_entry(ui, Action::Shortcuts));
         });
