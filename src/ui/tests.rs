@@ -484,3 +484,38 @@ fn settings_survive_save_and_load() {
         "no scenario content is stored: {text}"
     );
 }
+
+#[test]
+fn software_renderer_draws_without_anti_aliasing() {
+    let app = TopolabApp::new(AppOptions {
+        initial: None,
+        settings: Settings::default(),
+        dialogs: false,
+        waker: None,
+        play: false,
+        pacing: None,
+        duration: None,
+        recovery_dir: None,
+        software_renderer: true,
+    })
+    .expect("the engine thread starts");
+    let mut harness = harness(app);
+    harness.run_steps(2);
+    assert!(!harness.state().smooth_lines());
+    assert!(
+        !harness
+            .ctx
+            .tessellation_options(|options| options.feathering)
+    );
+    harness.get_by_label("View").click();
+    harness.run_steps(2);
+    harness.get_by_label("Smooth lines").click();
+    harness.run_steps(2);
+    assert!(harness.state().smooth_lines(), "the user's choice wins");
+    assert_eq!(harness.state().settings().smooth_lines, Some(true));
+    assert!(
+        harness
+            .ctx
+            .tessellation_options(|options| options.feathering)
+    );
+}
