@@ -1,8 +1,8 @@
 //! Live plots of the run: throughput and goodput, latency percentiles, backlog and
 //! errors, for the whole system or for the selected node.
 //!
-//! The plots show the whole run, downsampled to at most two points per pixel column.
-//! They follow the latest simulated time until the user pans or zooms, and follow again
+//! The plots show the whole run, downsampled to a minimum and a maximum for every two
+//! pixel columns, so one point per pixel and no spike lost. They follow the latest simulated time until the user pans or zooms, and follow again
 //! after a double click or "Follow latest". The four plots share their time axis.
 
 use std::collections::BTreeMap;
@@ -223,7 +223,9 @@ fn plot_ui(
                     let bounds = plot_ui.plot_bounds();
                     (bounds.min()[0], bounds.max()[0])
                 });
-                let columns = plot_ui.response().rect.width().max(1.0) as usize;
+                // A minimum and a maximum for every two pixels: one point per pixel, and
+                // no spike lost.
+                let columns = (plot_ui.response().rect.width() / 2.0).max(1.0) as usize;
                 let mut drawn = 0;
                 for (index, line) in spec.lines.iter().enumerate() {
                     let points = downsample(rows, range, columns, &line.value);
