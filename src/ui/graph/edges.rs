@@ -18,6 +18,9 @@ const DOTS_PER_MESSAGE: f32 = 0.05;
 /// `MAX_DOT_RATE / DOTS_PER_MESSAGE` messages per second all show this rate.
 const MAX_DOT_RATE: f32 = 20.0;
 
+/// Half the diagonal of a dot, in canvas units.
+const DOT_RADIUS: f32 = 3.0;
+
 /// Speed of a dot along its edge, in canvas units per second of wall time.
 const DOT_SPEED: f32 = 140.0;
 
@@ -357,10 +360,28 @@ pub(super) fn dots_ui(
     let color = palette.dot.gamma_multiply(0.85);
     let mut fraction = phase.fract() as f32 * gap;
     let mut drawn = 0;
+    // All dots of the edge go into one mesh of small diamonds: four vertices a dot,
+    // where a tessellated circle takes several times as many, and busy graphs draw
+    // hundreds of dots a frame.
+    let mut mesh = egui::Mesh::default();
     while fraction < 1.0 && drawn < MAX_DOTS_PER_EDGE {
-        painter.circle_filled(edge.point_at(fraction), 2.6, color);
+        let center = edge.point_at(fraction);
+        let first = mesh.vertices.len() as u32;
+        for offset in [
+            vec2(0.0, -DOT_RADIUS),
+            vec2(DOT_RADIUS, 0.0),
+            vec2(0.0, DOT_RADIUS),
+            vec2(-DOT_RADIUS, 0.0),
+        ] {
+            mesh.colored_vertex(center + offset, color);
+        }
+        mesh.add_triangle(first, first + 1, first + 2);
+        mesh.add_triangle(first, first + 2, first + 3);
         fraction += gap;
         drawn += 1;
+    }
+    if !mesh.is_empty() {
+        painter.add(Shape::mesh(mesh));
     }
 }
 
