@@ -116,16 +116,7 @@ impl NodeValue {
             }),
             NodeKind::Service => {
                 let mut operations = IndexMap::new();
-                operations.insert(
-                    "handle".to_owned(),
-                    Operation {
-                        service_time: Distribution::Exponential {
-                            mean: Duration::from_millis(10),
-                        },
-                        error_probability: 0.0,
-                        steps: Vec::new(),
-                    },
-                );
+                operations.insert("handle".to_owned(), new_operation());
                 NodeValue::Service(Service {
                     operations,
                     ..Service::default()
@@ -138,6 +129,19 @@ impl NodeValue {
                 ..Queue::default()
             }),
         }
+    }
+}
+
+/// Returns the contents of an operation just added in the editor: exponential service
+/// time with mean 10 ms, no errors and no steps.
+#[must_use]
+pub fn new_operation() -> Operation {
+    Operation {
+        service_time: Distribution::Exponential {
+            mean: Duration::from_millis(10),
+        },
+        error_probability: 0.0,
+        steps: Vec::new(),
     }
 }
 

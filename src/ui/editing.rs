@@ -37,6 +37,8 @@ pub struct Editing {
     document: EditorDocument,
     history: History,
     diagnostics: Vec<Diagnostic>,
+    /// Names of the nodes with an error in `diagnostics`, kept with them.
+    error_nodes: BTreeSet<String>,
     clipboard: Option<Clipboard>,
     /// Bumped on every change, so that the recovery file is written only when needed.
     revision: u64,
@@ -51,6 +53,7 @@ impl Editing {
         Self {
             document: EditorDocument::new(scenario),
             history: History::default(),
+            error_nodes: nodes_with_errors(&diagnostics),
             diagnostics,
             clipboard: None,
             revision: 0,
@@ -99,12 +102,8 @@ impl Editing {
 
     /// Returns the names of the nodes that have an error at or below their path.
     #[must_use]
-    pub fn nodes_with_errors(&self) -> BTreeSet<String> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .filter_map(|d| node_of_path(&d.path))
-            .collect()
+    pub fn nodes_with_errors(&self) -> &BTreeSet<String> {
+        &self.error_nodes
     }
 
     /// Returns whether the document differs from its last save.
@@ -276,6 +275,7 @@ impl Editing {
         }
         self.revision += 1;
         self.diagnostics = check(after);
+        self.error_nodes = nodes_with_errors(&self.diagnostics);
         run_effect(before, after)
     }
 }
@@ -335,6 +335,15 @@ pub fn check(scenario: &Scenario) -> Vec<Diagnostic> {
             position: None,
             ..diagnostic
         })
+        .collect()
+}
+
+/// Returns the names of the nodes that have an error in `diagnostics`.
+fn nodes_with_errors(diagnostics: &[Diagnostic]) -> BTreeSet<String> {
+    diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| node_of_path(&d.path))
         .collect()
 }
 

@@ -698,24 +698,6 @@ impl TopolabApp {
         }
     }
 
-    /// Applies the scenario settings as edited, with one command per changed part.
-    pub(super) fn apply_settings(&mut self, settings: crate::editor::Settings) {
-        let before = self.editing.document().settings();
-        let key = Some(MergeKey::new("settings"));
-        if settings.name != before.name {
-            self.apply(&Edit::SetName(settings.name), key.clone());
-        }
-        if settings.description != before.description {
-            self.apply(&Edit::SetDescription(settings.description), key.clone());
-        }
-        if settings.defaults != before.defaults {
-            self.apply(&Edit::SetDefaults(settings.defaults), key.clone());
-        }
-        if settings.run != before.run {
-            self.apply(&Edit::SetRun(settings.run), key);
-        }
-    }
-
     /// Shows the inspector of the node called `name`.
     pub(super) fn inspector_ui(&mut self, ui: &mut Ui, name: &str) {
         let Some(id) = self.editing.id_of(name) else {

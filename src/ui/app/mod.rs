@@ -510,7 +510,11 @@ impl TopolabApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
             self.last_title = title;
         }
-        self.graph.marked = self.editing.nodes_with_errors();
+        if self.graph.marked != *self.editing.nodes_with_errors() {
+            self.graph
+                .marked
+                .clone_from(self.editing.nodes_with_errors());
+        }
 
         egui::Panel::top("menu-bar").show(ui, |ui| self.menu_bar_ui(ui));
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
@@ -1036,14 +1040,10 @@ impl TopolabApp {
         ui.separator();
         let mut commands = Vec::new();
         let mut selection = self.graph.selection().map(str::to_owned);
-        let mut settings = self.editing.document().settings();
-        let mut links = self.editing.scenario().links.clone();
-        let mut faults = self.editing.scenario().faults.clone();
-        let (mut settings_changed, mut links_changed, mut faults_changed) = (false, false, false);
-        let context = super::inspector::Context {
-            scenario: self.editing.scenario(),
-            messages: super::inspector::fields::Messages::new(self.editing.diagnostics()),
-        };
+        // The copies are made only while the Settings section is open, and come back
+        // as commands only when the user changed them.
+        let mut edits = Vec::new();
+        let editing = &self.editing;
         panels::scenario_panel_ui(
             ui,
             scenario,
@@ -1051,31 +1051,10 @@ impl TopolabApp {
             &mut self.controls.replicas,
             &mut selection,
             &mut commands,
-            |ui| {
-                settings_changed =
-                    super::inspector::settings_ui(ui, &mut settings, context.messages);
-                ui.separator();
-                ui.strong("Links");
-                links_changed = super::inspector::links_ui(ui, &mut links, context);
-                ui.separator();
-                ui.strong("Faults");
-                faults_changed = super::inspector::faults_ui(ui, &mut faults, context);
-            },
+            |ui| edits = settings_section_ui(ui, editing),
         );
-        if settings_changed {
-            self.apply_settings(settings);
-        }
-        if links_changed {
-            self.apply(
-                &crate::editor::Command::SetLinks(links),
-                Some(crate::editor::MergeKey::new("links")),
-            );
-        }
-        if faults_changed {
-            self.apply(
-                &crate::editor::Command::SetFaults(faults),
-                Some(crate::editor::MergeKey::new("faults")),
-            );
+        for (command, merge) in edits {
+            self.apply(&command, merge);
         }
         if selection.as_deref() != self.graph.selection() {
             self.graph.select(selection);
@@ -1172,6 +1151,54 @@ impl eframe::App for TopolabApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
     }
+}
+
+/// Shows the scenario's settings, links and faults, and returns the commands of what
+/// the user changed, each with its merge key.
+fn settings_section_ui(
+    ui: &mut Ui,
+    editing: &Editing,
+) -> Vec<(crate::editor::Command, Option<crate::editor::MergeKey>)> {
+    use crate::editor::{Command as Edit, MergeKey};
+    let context = super::inspector::Context {
+        scenario: editing.scenario(),
+        messages: super::inspector::fields::Messages::new(editing.diagnostics()),
+    };
+    let before = editing.document().settings();
+    let mut settings = before.clone();
+    let mut links = editing.scenario().links.clone();
+    let mut faults = editing.scenario().faults.clone();
+    let settings_changed = super::inspector::settings_ui(ui, &mut settings, context.messages);
+    ui.separator();
+    ui.strong("Links");
+    let links_changed = super::inspector::links_ui(ui, &mut links, context);
+    ui.separator();
+    ui.strong("Faults");
+    let faults_changed = super::inspector::faults_ui(ui, &mut faults, context);
+
+    let mut edits = Vec::new();
+    if settings_changed {
+        let key = Some(MergeKey::new("settings"));
+        if settings.name != before.name {
+            edits.push((Edit::SetName(settings.name), key.clone()));
+        }
+        if settings.description != before.description {
+            edits.push((Edit::SetDescription(settings.description), key.clone()));
+        }
+        if settings.defaults != before.defaults {
+            edits.push((Edit::SetDefaults(settings.defaults), key.clone()));
+        }
+        if settings.run != before.run {
+            edits.push((Edit::SetRun(settings.run), key));
+        }
+    }
+    if links_changed {
+        edits.push((Edit::SetLinks(links), Some(MergeKey::new("links"))));
+    }
+    if faults_changed {
+        edits.push((Edit::SetFaults(faults), Some(MergeKey::new("faults"))));
+    }
+    edits
 }
 
 /// Adds `DejaVu Sans`, the font of the charts, after egui's own fonts, for the arrows,

@@ -323,7 +323,9 @@ pub fn service_ui(
     if ui.button("Add an operation").clicked() {
         let taken: Vec<&str> = service.operations.keys().map(String::as_str).collect();
         let name = fresh_name(&taken, "operation");
-        service.operations.insert(name, default_operation());
+        service
+            .operations
+            .insert(name, crate::editor::document::new_operation());
         changed = true;
     }
     changed
@@ -341,16 +343,6 @@ pub fn fresh_name(taken: &[&str], stem: &str) -> String {
         .map(|n| format!("{stem}-{n}"))
         .find(|candidate| !taken.contains(&candidate.as_str()))
         .unwrap_or_else(|| stem.to_owned())
-}
-
-fn default_operation() -> Operation {
-    Operation {
-        service_time: Distribution::Exponential {
-            mean: Duration::from_millis(10),
-        },
-        error_probability: 0.0,
-        steps: Vec::new(),
-    }
 }
 
 fn operation_ui(
