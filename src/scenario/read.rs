@@ -170,7 +170,7 @@ pub fn load_bytes(
 
 /// Reads a scenario to go on editing it, such as a recovered one: like [`load_str`], but
 /// a document that could be read is returned with its diagnostics even if it has
-/// errors, as a document being edited often has. A field that could not be read holds
+/// errors, as a document being edited often has. A field that could not be read has
 /// its default then, and a diagnostic names it.
 ///
 /// # Errors

@@ -466,7 +466,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// The latency of the edge between two nodes.
+    /// Returns the latency of the edge between two nodes.
     fn latency_between(&self, a: &str, b: &str) -> &crate::scenario::Distribution {
         self.scenario
             .links

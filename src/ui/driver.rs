@@ -39,7 +39,7 @@ const REPORT_CAPACITY: usize = 256;
 /// length of its slices to it, so that it handles commands within a few frames.
 const SLICE_WALL: WallDuration = WallDuration::from_millis(15);
 
-/// Fewest and most events one slice may process.
+/// Minimum and maximum of the events one slice may process.
 const MIN_SLICE_EVENTS: u64 = 1_000;
 const MAX_SLICE_EVENTS: u64 = 1 << 24;
 
@@ -93,9 +93,9 @@ impl Driver {
         let handle = std::thread::Builder::new()
             .name("topolab-engine".to_owned())
             .spawn(move || {
-                // The window's thread and the renderer's come first, so that frames keep
-                // their pace while a run plays as fast as possible; the engine takes the
-                // CPU time they leave. Results never depend on it.
+                // The window's thread and the renderer's come first, so frames keep their
+                // pace while a run plays as fast as possible. The engine takes the CPU time
+                // they leave, and its results do not depend on it.
                 if let Err(error) = thread_priority::set_current_thread_priority(
                     thread_priority::ThreadPriority::Min,
                 ) {

@@ -551,7 +551,7 @@ fn closing_with_unsaved_changes_asks_first() {
     harness.run_steps(1);
     harness.get_by_label("Unsaved changes");
     harness.get_by_label("Discard changes").click();
-    // The answer comes in one frame, and the window closes in the next.
+    // The choice is made in one frame, and the window closes in the next.
     harness.run_steps(2);
     let closing = harness.output().viewport_output[&egui::ViewportId::ROOT]
         .commands

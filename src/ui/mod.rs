@@ -32,7 +32,7 @@ mod editor_tests;
 #[cfg(test)]
 mod tests;
 
-/// How the desktop application starts, from the command line.
+/// The start options of the desktop application, from the command line.
 #[derive(Clone, Debug, Default)]
 pub struct Launch {
     /// A file to open instead of the last document.
@@ -118,7 +118,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
 fn renderer_name(gl: &eframe::glow::Context) -> String {
     use eframe::glow::HasContext as _;
     // SAFETY: eframe makes the context current before it calls the app's creator, and
-    // GL_RENDERER is a constant string that every OpenGL version answers for.
+    // GL_RENDERER is a constant string that every OpenGL version defines.
     unsafe { gl.get_parameter_string(eframe::glow::RENDERER) }
 }
 

@@ -25,8 +25,8 @@ pub struct Settings {
     pub unpaced: bool,
     /// The panels shown.
     pub panels: PanelVisibility,
-    /// Whether lines and shapes are anti-aliased; `None` leaves it to the renderer:
-    /// off on software OpenGL, where it costs about a third of each frame, else on.
+    /// Whether lines and shapes are anti-aliased. `None` leaves it to the renderer: off
+    /// on software OpenGL, because there it costs about a third of each frame, else on.
     pub smooth_lines: Option<bool>,
 }
 

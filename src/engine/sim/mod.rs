@@ -447,9 +447,9 @@ impl Simulation {
         }
     }
 
-    /// The mean number of replicas of `service` over the measured time, from the end of
-    /// the warm-up to now, which live changes of the replicas make differ from the
-    /// model's. Before the warm-up ends it is the current number.
+    /// Returns the mean number of replicas of `service` over the measured time, from the
+    /// end of the warm-up to now. Live changes of the replicas make it differ from the
+    /// model's number, and before the warm-up ends it is the current number.
     #[must_use]
     pub fn mean_replicas(&self, service: usize) -> f64 {
         let Some(state) = self.services.get(service) else {

@@ -428,7 +428,7 @@ impl TopolabApp {
         }
     }
 
-    /// Asks whether to replace an existing file, while a save waits for the answer.
+    /// Shows the question whether to replace an existing file, while a save waits.
     pub(super) fn overwrite_window_ui(&mut self, ctx: &egui::Context) {
         let Some(path) = self.confirm_overwrite.clone() else {
             return;

@@ -91,7 +91,7 @@ struct Notice {
     is_error: bool,
 }
 
-/// Something the user asked for that would drop unsaved edits, waiting for an answer.
+/// A user request that would drop unsaved edits, waiting for the user's choice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Pending {
     /// Open another document.
@@ -113,7 +113,7 @@ struct ConnectChoice {
     to_index: usize,
 }
 
-/// Where the path field sends the path typed into it.
+/// The use of the path typed into the path field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum PathMode {
     /// Open the file.
@@ -146,7 +146,7 @@ pub struct TopolabApp {
     applied_smoothing: Option<bool>,
     /// A file that a save would replace, waiting for the user to confirm.
     confirm_overwrite: Option<PathBuf>,
-    /// What to do once a save that the user is still choosing a file for is done.
+    /// The request to carry out once a save, still waiting for its file, is done.
     after_save: Option<Pending>,
     connect: Option<ConnectChoice>,
     show_shortcuts: bool,
@@ -349,8 +349,8 @@ impl TopolabApp {
         self.controls.show_path_field = true;
     }
 
-    /// Opens `source` unless the document has unsaved edits, in which case the app asks
-    /// first.
+    /// Opens `source` unless the document has unsaved edits, in which case the app
+    /// shows the question about them first.
     pub fn request_open(&mut self, source: Source) {
         if self.editing.is_modified() {
             self.pending = Some(Pending::Open(source));
@@ -1080,7 +1080,8 @@ impl TopolabApp {
         }
     }
 
-    /// Asks before closing with unsaved edits, and closes once the user has answered.
+    /// Shows the question about unsaved edits before closing, and closes once the user
+    /// has chosen.
     fn handle_close(&mut self, ctx: &egui::Context) {
         if std::mem::take(&mut self.close_requested) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);

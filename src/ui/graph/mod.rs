@@ -553,7 +553,7 @@ fn error_marker_ui(ui: &Ui, node: &Node) {
     );
 }
 
-/// What happened to one node this frame, applied after the scene is drawn.
+/// An event of one node in this frame, applied after the scene is drawn.
 enum NodeEvent {
     /// A drag of the node started.
     MoveStarted(String),
