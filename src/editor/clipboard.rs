@@ -29,7 +29,7 @@ pub struct CopiedNode {
 }
 
 impl Clipboard {
-    /// Whether nothing was copied.
+    /// Returns whether nothing was copied.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()

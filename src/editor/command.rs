@@ -30,7 +30,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// A client or queue end.
+    /// Returns a client or queue end.
     #[must_use]
     pub fn node(node: NodeId) -> Self {
         Self {
@@ -39,7 +39,7 @@ impl Endpoint {
         }
     }
 
-    /// A service operation end.
+    /// Returns a service operation end.
     #[must_use]
     pub fn operation(service: NodeId, operation: impl Into<String>) -> Self {
         Self {
@@ -156,7 +156,7 @@ pub enum Command {
 }
 
 impl Command {
-    /// A short description for the undo and redo menu items, as in "Undo Rename node".
+    /// Returns a short description for the undo and redo menu items, as in "Undo Rename node".
     #[must_use]
     pub fn label(&self) -> String {
         match self {
@@ -265,19 +265,19 @@ pub struct Change {
 }
 
 impl Change {
-    /// The command's label.
+    /// Returns the command's label.
     #[must_use]
     pub fn label(&self) -> &str {
         &self.label
     }
 
-    /// The nodes the command added, in order, for the UI to select.
+    /// Returns the nodes the command added, in order, for the UI to select.
     #[must_use]
     pub fn created(&self) -> &[NodeId] {
         &self.created
     }
 
-    /// Whether the command changed nothing, such as a move to the same place.
+    /// Returns whether the command changed nothing, such as a move to the same place.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.forward.is_empty()
@@ -643,7 +643,7 @@ impl EditorDocument {
         self.compile_set(from.node, value)
     }
 
-    /// The endpoint's operation, checked to exist in its service.
+    /// Returns the endpoint's operation, checked to exist in its service.
     fn check_operation<'e>(&self, endpoint: &'e Endpoint) -> Result<&'e str, EditError> {
         let service_name = self.name(endpoint.node).unwrap_or_default().to_owned();
         let Some(operation) = endpoint.operation.as_deref() else {
@@ -825,7 +825,7 @@ impl EditorDocument {
         primitives.extend(self.layout_primitive(layout));
     }
 
-    /// A layout edit, or none if `layout` equals the current one in content and order.
+    /// Returns a layout edit, or none if `layout` equals the current one in content and order.
     fn layout_primitive(&self, layout: IndexMap<String, [f64; 2]>) -> Option<Primitive> {
         let current = &self.scenario().layout;
         let same = layout.len() == current.len()
@@ -863,7 +863,7 @@ impl EditorDocument {
         }
     }
 
-    /// The first of `base-1`, `base-2`, ... that no node has and `taken` does not hold.
+    /// Returns the first of `base-1`, `base-2`, ... that no node has and `taken` does not contain.
     fn free_name(&self, base: &str, taken: &BTreeSet<String>) -> String {
         // Of any `count + 1` candidates, at least one is free.
         let count = (self.node_count() + taken.len()) as u64;
@@ -873,7 +873,7 @@ impl EditorDocument {
             .unwrap_or_else(|| base.to_owned())
     }
 
-    /// A free name for a copy of `name`: `name` itself if no node has it, as when
+    /// Returns a free name for a copy of `name`: `name` itself if no node has it, as when
     /// pasting into another document, else `orders-2` for `orders` and `service-3` for
     /// `service-2`, or the next free number.
     fn free_copy_name(&self, name: &str, taken: &BTreeSet<String>) -> String {
@@ -901,7 +901,7 @@ impl EditorDocument {
     }
 }
 
-/// Whether `name` can name a node or an operation: letters, digits, `_` and `-`, the
+/// Returns whether `name` can name a node or an operation: letters, digits, `_` and `-`, the
 /// rule of the file format, so that `service.operation` stays unambiguous.
 #[must_use]
 pub fn is_valid_name(name: &str) -> bool {

@@ -25,14 +25,14 @@ use super::command::EditError;
 pub struct NodeId(u64);
 
 impl NodeId {
-    /// The id with the given number. Documents number their nodes from 0 in the order
+    /// Returns the id with the given number. Documents number their nodes from 0 in the order
     /// clients, services, queues, and give later nodes the next unused number.
     #[must_use]
     pub const fn from_raw(raw: u64) -> Self {
         Self(raw)
     }
 
-    /// The id's number.
+    /// Returns the id's number.
     #[must_use]
     pub const fn raw(self) -> u64 {
         self.0
@@ -60,7 +60,7 @@ impl NodeKind {
     /// Every kind, in the order of the document's sections.
     pub const ALL: [NodeKind; 3] = [NodeKind::Client, NodeKind::Service, NodeKind::Queue];
 
-    /// The lower-case word for messages and generated names.
+    /// Returns the lower-case word for messages and generated names.
     #[must_use]
     pub const fn word(self) -> &'static str {
         match self {
@@ -89,7 +89,7 @@ pub enum NodeValue {
 }
 
 impl NodeValue {
-    /// The node's kind.
+    /// Returns the node's kind.
     #[must_use]
     pub fn kind(&self) -> NodeKind {
         match self {
@@ -99,7 +99,7 @@ impl NodeValue {
         }
     }
 
-    /// The contents of a node just added in the editor: a Poisson client at 10/s with no
+    /// Returns the contents of a node just added in the editor: a Poisson client at 10/s with no
     /// target yet, a service with one operation `handle` of exponential service time with
     /// mean 10 ms, or an unbounded queue with no consumer.
     #[must_use]
@@ -258,13 +258,13 @@ impl EditorDocument {
         }
     }
 
-    /// The scenario as edited so far.
+    /// Returns the scenario as edited so far.
     #[must_use]
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
 
-    /// The scenario, giving up the ids.
+    /// Returns the scenario, giving up the ids.
     #[must_use]
     pub fn into_scenario(self) -> Scenario {
         self.scenario
@@ -279,25 +279,25 @@ impl EditorDocument {
             .copied()
     }
 
-    /// The number of nodes.
+    /// Returns the number of nodes.
     #[must_use]
     pub fn node_count(&self) -> usize {
         self.client_ids.len() + self.service_ids.len() + self.queue_ids.len()
     }
 
-    /// Whether `id` names a node of this document.
+    /// Returns whether `id` names a node of this document.
     #[must_use]
     pub fn contains(&self, id: NodeId) -> bool {
         self.locate(id).is_some()
     }
 
-    /// The node's kind, or `None` if no node has this id.
+    /// Returns the node's kind, or `None` if no node has this id.
     #[must_use]
     pub fn kind(&self, id: NodeId) -> Option<NodeKind> {
         self.locate(id).map(|(kind, _)| kind)
     }
 
-    /// The node's name.
+    /// Returns the node's name.
     #[must_use]
     pub fn name(&self, id: NodeId) -> Option<&str> {
         let (kind, index) = self.locate(id)?;
@@ -309,7 +309,7 @@ impl EditorDocument {
         Some(name)
     }
 
-    /// The id of the node called `name`, in any section.
+    /// Returns the id of the node called `name`, in any section.
     #[must_use]
     pub fn id_of(&self, name: &str) -> Option<NodeId> {
         if let Some(index) = self.scenario.clients.get_index_of(name) {
@@ -322,7 +322,7 @@ impl EditorDocument {
         self.queue_ids.get(index).copied()
     }
 
-    /// The client with this id, if the node is a client.
+    /// Returns the client with this id, if the node is a client.
     #[must_use]
     pub fn client(&self, id: NodeId) -> Option<&Client> {
         match self.locate(id)? {
@@ -331,7 +331,7 @@ impl EditorDocument {
         }
     }
 
-    /// The service with this id, if the node is a service.
+    /// Returns the service with this id, if the node is a service.
     #[must_use]
     pub fn service(&self, id: NodeId) -> Option<&Service> {
         match self.locate(id)? {
@@ -340,7 +340,7 @@ impl EditorDocument {
         }
     }
 
-    /// The queue with this id, if the node is a queue.
+    /// Returns the queue with this id, if the node is a queue.
     #[must_use]
     pub fn queue(&self, id: NodeId) -> Option<&Queue> {
         match self.locate(id)? {
@@ -349,7 +349,7 @@ impl EditorDocument {
         }
     }
 
-    /// A copy of the node's contents.
+    /// Returns a copy of the node's contents.
     #[must_use]
     pub fn value(&self, id: NodeId) -> Option<NodeValue> {
         match self.kind(id)? {
@@ -359,13 +359,13 @@ impl EditorDocument {
         }
     }
 
-    /// The node's position on the canvas, if the layout has one.
+    /// Returns the node's position on the canvas, if the layout has one.
     #[must_use]
     pub fn position(&self, id: NodeId) -> Option<[f64; 2]> {
         self.scenario.layout.get(self.name(id)?).copied()
     }
 
-    /// The scenario-level settings.
+    /// Returns the scenario-level settings.
     #[must_use]
     pub fn settings(&self) -> Settings {
         Settings {
@@ -376,7 +376,7 @@ impl EditorDocument {
         }
     }
 
-    /// The node's kind and its index in its section.
+    /// Returns the node's kind and its index in its section.
     fn locate(&self, id: NodeId) -> Option<(NodeKind, usize)> {
         let find = |ids: &[NodeId]| ids.iter().position(|&other| other == id);
         if let Some(index) = find(&self.client_ids) {
@@ -388,7 +388,7 @@ impl EditorDocument {
         find(&self.queue_ids).map(|index| (NodeKind::Queue, index))
     }
 
-    /// The number of nodes in the section of `kind`.
+    /// Returns the number of nodes in the section of `kind`.
     pub(crate) fn section_len(&self, kind: NodeKind) -> usize {
         match kind {
             NodeKind::Client => self.client_ids.len(),

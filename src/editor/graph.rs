@@ -176,7 +176,7 @@ pub fn edges(document: &EditorDocument) -> Vec<Edge> {
     edges
 }
 
-/// The service and operation named by a `service.operation` reference, if both exist.
+/// Returns the service and operation named by a `service.operation` reference, if both exist.
 fn resolve_operation(document: &EditorDocument, reference: &str) -> Option<(NodeId, String)> {
     let (service, operation) = reference.split_once('.')?;
     let id = document.id_of(service)?;
@@ -217,7 +217,7 @@ pub(crate) enum Rewrite {
     Remove,
 }
 
-/// The node named by a reference: the part before the dot of `service.operation`.
+/// Returns the node named by a reference: the part before the dot of `service.operation`.
 pub(crate) fn referenced_node(reference: &str) -> &str {
     reference
         .split_once('.')
@@ -293,7 +293,7 @@ pub(crate) fn with_node(reference: &str, node: &str) -> String {
     }
 }
 
-/// The links after renaming the nodes that `rename` maps to a new name and dropping
+/// Returns the links after renaming the nodes that `rename` maps to a new name and dropping
 /// the links that touch a node it maps to `None`.
 pub(crate) fn rewrite_links(
     links: &[Link],
@@ -315,7 +315,7 @@ pub(crate) fn rewrite_links(
         .collect()
 }
 
-/// The faults after renaming and dropping nodes, as [`rewrite_links`] does for links.
+/// Returns the faults after renaming and dropping nodes, as [`rewrite_links`] does for links.
 pub(crate) fn rewrite_faults(
     faults: &[Fault],
     rename: &impl Fn(&str) -> Option<Option<String>>,

@@ -17,7 +17,7 @@ pub const DEFAULT_MAX_DEPTH: usize = 500;
 pub struct MergeKey(String);
 
 impl MergeKey {
-    /// A key from any text that identifies the edited field.
+    /// Returns a key from any text that identifies the edited field.
     #[must_use]
     pub fn new(key: impl Into<String>) -> Self {
         Self(key.into())
@@ -66,7 +66,7 @@ impl Default for History {
 }
 
 impl History {
-    /// An empty history that keeps at most `max_depth` undo steps (at least 1). The
+    /// Returns an empty history that keeps at most `max_depth` undo steps (at least 1). The
     /// document starts unmodified.
     #[must_use]
     pub fn new(max_depth: usize) -> Self {
@@ -193,44 +193,44 @@ impl History {
         self.saved = None;
     }
 
-    /// Whether the document differs from the last saved state, also after undoing back
+    /// Returns whether the document differs from the last saved state, also after undoing back
     /// past it.
     #[must_use]
     pub fn is_modified(&self) -> bool {
         self.saved != Some(self.current_serial())
     }
 
-    /// Whether there is a step to undo.
+    /// Returns whether there is a step to undo.
     #[must_use]
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()
     }
 
-    /// Whether there is a step to redo.
+    /// Returns whether there is a step to redo.
     #[must_use]
     pub fn can_redo(&self) -> bool {
         !self.redo.is_empty()
     }
 
-    /// The label of the step that [`History::undo`] would undo.
+    /// Returns the label of the step that [`History::undo`] would undo.
     #[must_use]
     pub fn undo_label(&self) -> Option<&str> {
         self.undo.back().map(|entry| entry.change.label())
     }
 
-    /// The label of the step that [`History::redo`] would redo.
+    /// Returns the label of the step that [`History::redo`] would redo.
     #[must_use]
     pub fn redo_label(&self) -> Option<&str> {
         self.redo.last().map(|entry| entry.change.label())
     }
 
-    /// The number of steps that can be undone.
+    /// Returns the number of steps that can be undone.
     #[must_use]
     pub fn undo_depth(&self) -> usize {
         self.undo.len()
     }
 
-    /// The number of steps that can be redone.
+    /// Returns the number of steps that can be redone.
     #[must_use]
     pub fn redo_depth(&self) -> usize {
         self.redo.len()

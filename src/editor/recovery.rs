@@ -110,13 +110,13 @@ pub struct RecoveryStore {
 }
 
 impl RecoveryStore {
-    /// The recovery file of this process in `directory`.
+    /// Returns the recovery file of this process in `directory`.
     #[must_use]
     pub fn new(directory: impl Into<PathBuf>) -> Self {
         Self::with_pid(directory, std::process::id())
     }
 
-    /// The recovery file of the instance with process id `pid`, as if written by it.
+    /// Returns the recovery file of the instance with process id `pid`, as if written by it.
     #[must_use]
     pub fn with_pid(directory: impl Into<PathBuf>, pid: u32) -> Self {
         Self {
@@ -125,7 +125,7 @@ impl RecoveryStore {
         }
     }
 
-    /// The file this store writes.
+    /// Returns the file this store writes.
     #[must_use]
     pub fn path(&self) -> PathBuf {
         self.directory

@@ -104,7 +104,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), SaveError> {
     Ok(())
 }
 
-/// The file that `path` points to if it is a symbolic link, else `path` itself.
+/// Returns the file that `path` points to if it is a symbolic link, else `path` itself.
 fn resolve_symlink(path: &Path) -> io::Result<PathBuf> {
     match fs::symlink_metadata(path) {
         Ok(metadata) if metadata.file_type().is_symlink() => fs::canonicalize(path),

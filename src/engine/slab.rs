@@ -11,7 +11,7 @@ pub struct Handle {
 
 #[derive(Clone, Debug)]
 struct Entry<T> {
-    /// Odd while the slot holds a live object, even once it is freed. Handles carry the
+    /// Odd while the slot contains a live object, even once it is freed. Handles carry the
     /// odd generation of their object, so a handle to a freed or reused slot matches
     /// neither.
     generation: u32,

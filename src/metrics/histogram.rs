@@ -32,7 +32,7 @@ pub struct LatencyHistogram<const HALF_BINS_LOG2: u32 = 10> {
 /// memory of three.
 pub type WindowHistogram = LatencyHistogram<7>;
 
-/// The highest value of the bin of width `2^bucket` that contains `value`, the value
+/// Returns the highest value of the bin of width `2^bucket` that contains `value`, the value
 /// that HDR histograms report for a percentile or the maximum.
 #[inline]
 fn highest_in_bin(value: u64, bucket: u32) -> u64 {
@@ -43,7 +43,7 @@ fn highest_in_bin(value: u64, bucket: u32) -> u64 {
     lowest.saturating_add(1 << bucket) - 1
 }
 
-/// The smallest count of values at or below the `quantile`, as `hdrhistogram` computes
+/// Returns the smallest count of values at or below the `quantile`, as `hdrhistogram` computes
 /// it: the quantile times the count, rounded up, and at least 1.
 fn rank_of(quantile: f64, count: u64) -> u64 {
     ((quantile * count as f64).ceil() as u64).max(1)
@@ -57,7 +57,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
     /// Leading zeros of the largest value of the first bucket.
     const FIRST_BUCKET_LEADING_ZEROS: u32 = Self::FIRST_BUCKET_MASK.leading_zeros();
 
-    /// An empty histogram, which allocates nothing until its first record.
+    /// Returns an empty histogram, which allocates nothing until its first record.
     #[must_use]
     pub fn new() -> Self {
         Self {
@@ -67,13 +67,13 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         }
     }
 
-    /// The bucket of `value`: bins in bucket `b` are `2^b` wide.
+    /// Returns the bucket of `value`: bins in bucket `b` are `2^b` wide.
     #[inline]
     fn bucket_of(value: u64) -> u32 {
         Self::FIRST_BUCKET_LEADING_ZEROS - (value | Self::FIRST_BUCKET_MASK).leading_zeros()
     }
 
-    /// The bin of `value`.
+    /// Returns the bin of `value`.
     #[inline]
     fn bin_of(value: u64) -> usize {
         let bucket = Self::bucket_of(value);
@@ -82,7 +82,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         (((bucket + 1) as usize) << HALF_BINS_LOG2) + (value >> bucket) as usize - Self::HALF_BINS
     }
 
-    /// The lowest value of `bin`.
+    /// Returns the lowest value of `bin`.
     #[inline]
     fn lowest_value_of(bin: usize) -> u64 {
         if bin < Self::HALF_BINS {
@@ -117,19 +117,19 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         }
     }
 
-    /// The number of values counted, named as in `hdrhistogram`.
+    /// Returns the number of values counted, named as in `hdrhistogram`.
     #[must_use]
     pub fn len(&self) -> u64 {
         self.total
     }
 
-    /// Whether no value is counted.
+    /// Returns whether no value is counted.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }
 
-    /// The bins in use, in increasing order of value, with their counts.
+    /// Returns the bins in use, in increasing order of value, with their counts.
     fn used_bins(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
         self.used
             .iter()
@@ -147,33 +147,33 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
             })
     }
 
-    /// The highest bin in use, if any.
+    /// Returns the highest bin in use, if any.
     fn highest_bin(&self) -> Option<usize> {
         let (word_index, word) = self.used.iter().enumerate().rfind(|(_, w)| **w != 0)?;
         Some(word_index * 64 + 63 - word.leading_zeros() as usize)
     }
 
-    /// The highest value equivalent to `value` at this resolution: the top of its bin.
+    /// Returns the highest value equivalent to `value` at this resolution: the top of its bin.
     #[must_use]
     pub fn highest_equivalent(&self, value: u64) -> u64 {
         highest_in_bin(value, Self::bucket_of(value))
     }
 
-    /// The lowest value equivalent to `value` at this resolution: the bottom of its bin.
+    /// Returns the lowest value equivalent to `value` at this resolution: the bottom of its bin.
     #[must_use]
     pub fn lowest_equivalent(&self, value: u64) -> u64 {
         let bucket = Self::bucket_of(value);
         (value >> bucket) << bucket
     }
 
-    /// The largest value counted, as the top of its bin, or 0 when empty.
+    /// Returns the largest value counted, as the top of its bin, or 0 when empty.
     #[must_use]
     pub fn max(&self) -> u64 {
         self.highest_bin()
             .map_or(0, |bin| self.highest_equivalent(Self::lowest_value_of(bin)))
     }
 
-    /// The mean of the values, each taken at the middle of its bin, summed in the same
+    /// Returns the mean of the values, each taken at the middle of its bin, summed in the same
     /// order and with the same floating-point operations as `hdrhistogram`, so that the
     /// result is equal to the last bit.
     #[must_use]
@@ -189,7 +189,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         })
     }
 
-    /// The value at `quantile` (from 0 to 1) as `hdrhistogram` reports it: the top of the
+    /// Returns the value at `quantile` (from 0 to 1) as `hdrhistogram` reports it: the top of the
     /// first bin at which the running count reaches the quantile's rank, or the bottom of
     /// that bin for quantile 0. Returns 0 when empty.
     #[must_use]
@@ -206,7 +206,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         }
     }
 
-    /// The number of values in the bins from that of `low` to that of `high`, both
+    /// Returns the number of values in the bins from that of `low` to that of `high`, both
     /// included. As in `hdrhistogram`, a bound above the allocated bins is read as the
     /// last allocated bin.
     #[must_use]
@@ -221,7 +221,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
             .map_or(0, |counts| counts.iter().sum())
     }
 
-    /// The p50, p95, p99 and maximum, or zeros when empty, as
+    /// Returns the p50, p95, p99 and maximum, or zeros when empty, as
     /// [`LatencyHistogram::value_at_quantile`] and [`LatencyHistogram::max`] return them.
     /// The p99 and p95 are read in one pass down from the highest bin in use.
     #[must_use]
@@ -260,7 +260,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         ]
     }
 
-    /// The first bin at which the running count from the lowest bin reaches `rank`, which
+    /// Returns the first bin at which the running count from the lowest bin reaches `rank`, which
     /// must be from 1 to the number of values. Counts from whichever end is nearer, so
     /// that a p99 reads only the top 1 % of the values.
     fn bin_at_rank(&self, rank: u64) -> usize {
