@@ -1,4 +1,9 @@
 //! Automatic placement of nodes in columns that follow the edges from left to right.
+//!
+//! NOTE: the app's canvas places nodes with its own layered layout (`ui::topology`,
+//! with crossing reduction), and its Arrange uses that one. This simpler layout serves
+//! [`super::Command::AutoLayout`] without the GUI, so the two can place nodes
+//! differently.
 
 use std::collections::BTreeMap;
 
