@@ -5,10 +5,8 @@
 //! The synthetic data come from a seeded `SplitMix64` generator, so every run
 //! draws the same numbers and a test that passes cannot flake.
 
-mod common;
-
-use common::theory;
-use common::{
+use crate::common::theory;
+use crate::common::{
     CONFIDENCE_99_9, Z_99_9, assert_within, batch_means, binomial_half_width,
     empirical_cdf_batch_means, empirical_quantile, quantile_standard_error, student_t_critical,
 };

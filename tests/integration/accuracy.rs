@@ -28,21 +28,19 @@
 //! `cargo test` on a 2-core machine. The long runs, ten times longer per
 //! replication with fresh seeds and so with intervals about three times
 //! narrower, took about 5 minutes of CPU time there. Run them with
-//! `cargo test --test accuracy -- --ignored`.
+//! `cargo test --test integration accuracy -- --ignored`.
 
-mod common;
-
-use common::{CONFIDENCE_99_9, assert_within, batch_means, theory};
+use crate::common::{CONFIDENCE_99_9, assert_within, batch_means, theory};
 use topolab::engine::Simulation;
 use topolab::engine::run::{RunConfig, run};
 use topolab::metrics::recorder::{ErrorKind, Stats};
 use topolab::scenario::{Duration, load_str};
 
-const MM1: &str = include_str!("scenarios/accuracy/mm1.yaml");
-const MMC: &str = include_str!("scenarios/accuracy/mmc.yaml");
-const MD1: &str = include_str!("scenarios/accuracy/md1.yaml");
-const MM1K: &str = include_str!("scenarios/accuracy/mm1k.yaml");
-const TANDEM: &str = include_str!("scenarios/accuracy/tandem.yaml");
+const MM1: &str = include_str!("../scenarios/accuracy/mm1.yaml");
+const MMC: &str = include_str!("../scenarios/accuracy/mmc.yaml");
+const MD1: &str = include_str!("../scenarios/accuracy/md1.yaml");
+const MM1K: &str = include_str!("../scenarios/accuracy/mm1k.yaml");
+const TANDEM: &str = include_str!("../scenarios/accuracy/tandem.yaml");
 
 /// Number of independent replications, the length of each and their seeds.
 struct Design {
@@ -366,31 +364,31 @@ fn tandem_sojourn_is_sum_of_stations() {
 // The long runs: ten times longer replications, with fresh seeds.
 
 #[test]
-#[ignore = "runs for minutes; run with `cargo test --test accuracy -- --ignored`"]
+#[ignore = "runs for minutes; run with `cargo test --test integration accuracy -- --ignored`"]
 fn mm1_long_runs_match_theory() {
     check_mm1(&LONG);
 }
 
 #[test]
-#[ignore = "runs for minutes; run with `cargo test --test accuracy -- --ignored`"]
+#[ignore = "runs for minutes; run with `cargo test --test integration accuracy -- --ignored`"]
 fn mmc_long_runs_match_theory() {
     check_mmc(&LONG);
 }
 
 #[test]
-#[ignore = "runs for minutes; run with `cargo test --test accuracy -- --ignored`"]
+#[ignore = "runs for minutes; run with `cargo test --test integration accuracy -- --ignored`"]
 fn md1_long_runs_match_theory() {
     check_md1(&LONG);
 }
 
 #[test]
-#[ignore = "runs for minutes; run with `cargo test --test accuracy -- --ignored`"]
+#[ignore = "runs for minutes; run with `cargo test --test integration accuracy -- --ignored`"]
 fn mm1k_long_runs_match_theory() {
     check_mm1k(&LONG);
 }
 
 #[test]
-#[ignore = "runs for minutes; run with `cargo test --test accuracy -- --ignored`"]
+#[ignore = "runs for minutes; run with `cargo test --test integration accuracy -- --ignored`"]
 fn tandem_long_runs_match_theory() {
     check_tandem(&LONG);
 }

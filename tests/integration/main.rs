@@ -1,0 +1,19 @@
+//! The integration tests, built as one test binary so that the suite links once.
+//!
+//! Run one part with `cargo test --test integration <module>`, for example
+//! `cargo test --test integration accuracy`.
+
+mod common;
+
+mod accuracy;
+mod cli;
+mod conservation;
+mod determinism;
+mod editor;
+mod editor_files;
+mod little;
+mod live_changes;
+mod schema;
+mod theory_reference;
+mod validate;
+mod write;
