@@ -28,16 +28,37 @@ pub enum ErrorKind {
     Dropped,
     /// A message moved to the dead-letter queue after its last delivery failed.
     DeadLettered,
+    /// Refused by an open or half-open circuit breaker, without being sent.
+    CircuitOpen,
+    /// Refused by a bulkhead whose concurrent calls were all taken.
+    BulkheadFull,
+    /// Refused by a rate limiter that had no token left.
+    RateLimited,
+    /// Shed by a service whose inbound queue was past its shedding threshold.
+    Shed,
+    /// Ended because the request's overall deadline passed.
+    DeadlineExceeded,
+    /// A message removed because its time to live or the queue's retention passed.
+    Expired,
 }
+
+/// Number of error kinds.
+pub const ERROR_KINDS: usize = 11;
 
 impl ErrorKind {
     /// Every kind, in report order.
-    pub const ALL: [ErrorKind; 5] = [
+    pub const ALL: [ErrorKind; ERROR_KINDS] = [
         ErrorKind::Timeout,
         ErrorKind::Rejected,
         ErrorKind::Failed,
         ErrorKind::Dropped,
         ErrorKind::DeadLettered,
+        ErrorKind::CircuitOpen,
+        ErrorKind::BulkheadFull,
+        ErrorKind::RateLimited,
+        ErrorKind::Shed,
+        ErrorKind::DeadlineExceeded,
+        ErrorKind::Expired,
     ];
 
     /// The name used in reports.
@@ -49,6 +70,12 @@ impl ErrorKind {
             ErrorKind::Failed => "failed",
             ErrorKind::Dropped => "dropped",
             ErrorKind::DeadLettered => "dead_lettered",
+            ErrorKind::CircuitOpen => "circuit_open",
+            ErrorKind::BulkheadFull => "bulkhead_full",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Shed => "shed",
+            ErrorKind::DeadlineExceeded => "deadline_exceeded",
+            ErrorKind::Expired => "expired",
         }
     }
 }
@@ -63,7 +90,7 @@ pub struct Counts {
     /// Those that ended successfully.
     pub successes: u64,
     /// Failures, by [`ErrorKind`] in the order of [`ErrorKind::ALL`].
-    pub errors: [u64; 5],
+    pub errors: [u64; ERROR_KINDS],
     /// Attempts sent, the first ones included.
     pub attempts: u64,
     /// Attempts after the first.

@@ -8,7 +8,7 @@ use crate::engine::Simulation;
 
 use super::chart::{ChartError, DISTINCT_STYLES, Line, LineChart, write_chart};
 use super::recorder::{ErrorKind, Window};
-use super::summary::{Latency, Summary};
+use super::summary::{ErrorCounts, Latency, Summary};
 
 /// Narrowest name column of the table, in characters.
 const NAME_WIDTH: usize = 28;
@@ -115,33 +115,38 @@ pub fn json(summary: &Summary) -> Result<String, serde_json::Error> {
     Ok(text)
 }
 
-/// Formats the summary as CSV: one row per entity.
+/// Formats the summary as CSV: one row per entity, with a column per error kind.
 #[must_use]
 pub fn summary_csv(summary: &Summary) -> String {
-    let mut out = String::from(
-        "kind,name,offered,successes,timeout,rejected,failed,dropped,dead_lettered,in_flight,offered_per_s,goodput_per_s,p50_ms,p95_ms,p99_ms,max_ms,utilization\n",
+    let mut out = String::from("kind,name,offered,successes");
+    for kind in ErrorKind::ALL {
+        out.push(',');
+        out.push_str(kind.name());
+    }
+    out.push_str(
+        ",in_flight,offered_per_s,goodput_per_s,p50_ms,p95_ms,p99_ms,max_ms,utilization\n",
     );
+    let error_columns = |errors: &ErrorCounts| -> String {
+        ErrorKind::ALL
+            .into_iter()
+            .map(|kind| errors.get(kind).to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let latency_columns =
+        |l: &Latency| format!("{},{},{},{}", l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms);
     for c in &summary.clients {
-        let e = &c.errors;
-        let l = &c.latency;
         let _ = writeln!(
             out,
-            "client,{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},",
+            "client,{},{},{},{},{},{},{},{},",
             csv_field(&c.name),
             c.issued,
             c.successes,
-            e.timeout,
-            e.rejected,
-            e.failed,
-            e.dropped,
-            e.dead_lettered,
+            error_columns(&c.errors),
             c.in_flight,
             c.offered_per_s,
             c.goodput_per_s,
-            l.p50_ms,
-            l.p95_ms,
-            l.p99_ms,
-            l.max_ms
+            latency_columns(&c.latency),
         );
     }
     for (kind, list) in [
@@ -149,46 +154,39 @@ pub fn summary_csv(summary: &Summary) -> String {
         ("operation", &summary.operations),
     ] {
         for s in list {
-            let e = &s.errors;
-            let l = &s.latency;
             let _ = writeln!(
                 out,
-                "{kind},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                "{kind},{},{},{},{},{},{},{},{},{}",
                 csv_field(&s.name),
                 s.arrivals,
                 s.successes,
-                e.timeout,
-                e.rejected,
-                e.failed,
-                e.dropped,
-                e.dead_lettered,
+                error_columns(&s.errors),
                 s.in_flight,
                 s.offered_per_s,
                 s.goodput_per_s,
-                l.p50_ms,
-                l.p95_ms,
-                l.p99_ms,
-                l.max_ms,
+                latency_columns(&s.latency),
                 s.utilization
             );
         }
     }
     for q in &summary.queues {
-        let l = &q.latency;
+        // A queue's failures are counted by their own fields; the kinds a queue cannot
+        // have stay 0.
+        let errors = ErrorCounts {
+            rejected: q.rejected,
+            dropped: q.dropped,
+            dead_lettered: q.dead_lettered,
+            ..ErrorCounts::default()
+        };
         let _ = writeln!(
             out,
-            "queue,{},{},{},0,{},0,{},{},{},,,{},{},{},{},",
+            "queue,{},{},{},{},{},,,{},",
             csv_field(&q.name),
             q.published,
             q.consumed,
-            q.rejected,
-            q.dropped,
-            q.dead_lettered,
+            error_columns(&errors),
             q.queued + q.in_handling,
-            l.p50_ms,
-            l.p95_ms,
-            l.p99_ms,
-            l.max_ms
+            latency_columns(&q.latency),
         );
     }
     out
@@ -266,8 +264,13 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
 /// Formats every window of every entity as CSV, one row per entity and window.
 #[must_use]
 pub fn timeseries_csv(simulation: &Simulation) -> String {
-    let mut out = String::from(
-        "window_start_s,window_s,kind,name,offered,completed,successes,timeout,rejected,failed,dropped,dead_lettered,attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms\n",
+    let mut out = String::from("window_start_s,window_s,kind,name,offered,completed,successes");
+    for kind in ErrorKind::ALL {
+        out.push(',');
+        out.push_str(kind.name());
+    }
+    out.push_str(
+        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms\n",
     );
     let window_ns = simulation.options().window_ns;
     let end_ns = simulation.now_ns();

@@ -24,6 +24,18 @@ pub struct ErrorCounts {
     pub dropped: u64,
     /// Moved to the dead-letter queue.
     pub dead_lettered: u64,
+    /// Refused by an open circuit breaker.
+    pub circuit_open: u64,
+    /// Refused by a full bulkhead.
+    pub bulkhead_full: u64,
+    /// Refused by a rate limiter.
+    pub rate_limited: u64,
+    /// Shed by an overloaded service.
+    pub shed: u64,
+    /// Ended by an overall deadline.
+    pub deadline_exceeded: u64,
+    /// Messages expired before delivery.
+    pub expired: u64,
 }
 
 impl ErrorCounts {
@@ -35,13 +47,37 @@ impl ErrorCounts {
             failed: e(ErrorKind::Failed),
             dropped: e(ErrorKind::Dropped),
             dead_lettered: e(ErrorKind::DeadLettered),
+            circuit_open: e(ErrorKind::CircuitOpen),
+            bulkhead_full: e(ErrorKind::BulkheadFull),
+            rate_limited: e(ErrorKind::RateLimited),
+            shed: e(ErrorKind::Shed),
+            deadline_exceeded: e(ErrorKind::DeadlineExceeded),
+            expired: e(ErrorKind::Expired),
+        }
+    }
+
+    /// The count of one kind.
+    #[must_use]
+    pub fn get(&self, kind: ErrorKind) -> u64 {
+        match kind {
+            ErrorKind::Timeout => self.timeout,
+            ErrorKind::Rejected => self.rejected,
+            ErrorKind::Failed => self.failed,
+            ErrorKind::Dropped => self.dropped,
+            ErrorKind::DeadLettered => self.dead_lettered,
+            ErrorKind::CircuitOpen => self.circuit_open,
+            ErrorKind::BulkheadFull => self.bulkhead_full,
+            ErrorKind::RateLimited => self.rate_limited,
+            ErrorKind::Shed => self.shed,
+            ErrorKind::DeadlineExceeded => self.deadline_exceeded,
+            ErrorKind::Expired => self.expired,
         }
     }
 
     /// Failures of every kind.
     #[must_use]
     pub fn total(&self) -> u64 {
-        self.timeout + self.rejected + self.failed + self.dropped + self.dead_lettered
+        ErrorKind::ALL.into_iter().map(|kind| self.get(kind)).sum()
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Sample {
     /// Those that ended successfully.
     pub successes: u64,
     /// Failures by kind, in the order of [`ErrorKind::ALL`].
-    pub errors: [u64; 5],
+    pub errors: [u64; crate::metrics::recorder::ERROR_KINDS],
     /// Attempts sent, first attempts included.
     pub attempts: u64,
     /// Latency percentiles of the successes, ns.

@@ -6,6 +6,7 @@
 
 use egui::{Grid, RichText, Ui};
 
+use crate::metrics::recorder::ErrorKind;
 use crate::metrics::summary::{ErrorCounts, Latency, Summary};
 use crate::scenario::{Diagnostic, Scenario, Workload};
 
@@ -325,17 +326,10 @@ fn error_text(errors: &ErrorCounts) -> String {
     if errors.total() == 0 {
         return "0".to_owned();
     }
-    let kinds = [
-        ("timeout", errors.timeout),
-        ("rejected", errors.rejected),
-        ("failed", errors.failed),
-        ("dropped", errors.dropped),
-        ("dead-lettered", errors.dead_lettered),
-    ];
-    let parts: Vec<String> = kinds
-        .iter()
-        .filter(|(_, count)| *count > 0)
-        .map(|(kind, count)| format!("{count} {kind}"))
+    let parts: Vec<String> = ErrorKind::ALL
+        .into_iter()
+        .filter(|kind| errors.get(*kind) > 0)
+        .map(|kind| format!("{} {}", errors.get(kind), kind.name().replace('_', "-")))
         .collect();
     format!("{} ({})", errors.total(), parts.join(", "))
 }
