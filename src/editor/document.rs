@@ -113,6 +113,7 @@ impl NodeValue {
                 },
                 timeout: None,
                 retry: None,
+                bulkhead: None,
             }),
             NodeKind::Service => {
                 let mut operations = IndexMap::new();

@@ -43,6 +43,12 @@ pub enum Event {
     FaultStart { fault: u32 },
     /// A scheduled fault ends.
     FaultEnd { fault: u32 },
+    /// An attempt's wait for a permit of its call site's bulkhead ends.
+    BulkheadWaitEnd { call: Handle, attempt: u32 },
+    /// An autoscaler evaluates its service's metric.
+    AutoscaleEvaluate { service: u32 },
+    /// A replica started by an autoscaler becomes ready, unless it was cancelled.
+    ReplicaReady { service: u32 },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -102,6 +102,59 @@ pub struct CallModel {
     pub edge: u32,
     /// Index into [`Model::policies`].
     pub policy: u32,
+    /// Index into [`Model::bulkheads`], if the call site has a bulkhead.
+    pub bulkhead: Option<u32>,
+}
+
+/// A bulkhead of one call site, compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct BulkheadModel {
+    /// Attempts outstanding at once per replica of the caller.
+    pub max_concurrent_calls: u32,
+    /// Time an attempt waits for a permit, in ns.
+    pub max_wait_ns: u64,
+}
+
+/// A token bucket per replica, compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitModel {
+    /// Tokens held at most, and at time 0.
+    pub max_tokens: u64,
+    /// Tokens added at each whole multiple of the interval.
+    pub tokens_per_fill: u64,
+    /// Time between fills, in ns, at least 1.
+    pub fill_interval_ns: u64,
+}
+
+/// Load shedding of a service, compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadSheddingModel {
+    /// Waiting requests per replica from which an arrival is shed.
+    pub max_waiting: Option<u32>,
+    /// Longest wait, in ns, after which a request is shed instead of started.
+    pub max_queue_time_ns: Option<u64>,
+}
+
+/// Autoscaling of a service, compiled.
+#[derive(Clone, Copy, Debug)]
+pub struct AutoscalingModel {
+    /// Fewest replicas.
+    pub min_replicas: u32,
+    /// Most replicas.
+    pub max_replicas: u32,
+    /// What is measured.
+    pub metric: scenario::AutoscalingMetric,
+    /// Target of the metric: a fraction for utilization, waiting requests per replica
+    /// for queue depth.
+    pub target: f64,
+    /// Time between evaluations, in ns, at least 1.
+    pub evaluation_period_ns: u64,
+    /// Scale-down stabilization window, in ns.
+    pub scale_down_stabilization_ns: u64,
+    /// Time from a scale-up until the new replicas are ready, in ns.
+    pub startup_delay_ns: u64,
+    /// Relative deviation of the metric within which nothing changes.
+    pub tolerance: f64,
 }
 
 /// A step of an operation.
@@ -145,6 +198,12 @@ pub struct ServiceModel {
     pub load_balancing: LoadBalancing,
     /// Consumer slots per replica, summed over the queues this service consumes.
     pub consumer_slots: u32,
+    /// Token bucket per replica.
+    pub rate_limit: Option<RateLimitModel>,
+    /// Shedding of waiting requests.
+    pub load_shedding: Option<LoadSheddingModel>,
+    /// Changes of the replica count with the load.
+    pub autoscaling: Option<AutoscalingModel>,
 }
 
 /// The arrival process of a client.
@@ -177,6 +236,8 @@ pub struct ClientModel {
     pub edge: u32,
     /// Timeout and retries, index into [`Model::policies`].
     pub policy: u32,
+    /// Index into [`Model::bulkheads`], if the client has a bulkhead.
+    pub bulkhead: Option<u32>,
     /// How requests are generated.
     pub workload: WorkloadModel,
 }
@@ -292,6 +353,8 @@ pub struct Model {
     pub policies: Vec<CallPolicy>,
     /// Scheduled faults.
     pub faults: Vec<FaultModel>,
+    /// Bulkheads of the call sites that have one, referenced by index.
+    pub bulkheads: Vec<BulkheadModel>,
 }
 
 /// A scenario that passed validation but still cannot be compiled; validation is meant
@@ -309,6 +372,7 @@ struct Builder<'a> {
     edges: Vec<EdgeModel>,
     edge_index: BTreeMap<(NodeRef, NodeRef, EdgeKind), u32>,
     policies: Vec<CallPolicy>,
+    bulkheads: Vec<BulkheadModel>,
 }
 
 impl Model {
@@ -323,6 +387,7 @@ impl Model {
             edges: Vec::new(),
             edge_index: BTreeMap::new(),
             policies: Vec::new(),
+            bulkheads: Vec::new(),
         };
         builder.build()
     }
@@ -343,6 +408,35 @@ fn index_names<'a>(names: impl Iterator<Item = &'a String>) -> BTreeMap<&'a str,
         .enumerate()
         .map(|(i, n)| (n.as_str(), i as u32))
         .collect()
+}
+
+fn compile_rate_limit(limit: &scenario::RateLimit) -> RateLimitModel {
+    RateLimitModel {
+        max_tokens: limit.max_tokens.max(1),
+        tokens_per_fill: limit.tokens_per_fill.max(1),
+        fill_interval_ns: limit.fill_interval.as_nanos().max(1),
+    }
+}
+
+fn compile_load_shedding(shedding: &scenario::LoadShedding) -> LoadSheddingModel {
+    LoadSheddingModel {
+        max_waiting: shedding.max_waiting,
+        max_queue_time_ns: shedding.max_queue_time.map(scenario::Duration::as_nanos),
+    }
+}
+
+fn compile_autoscaling(autoscaling: &scenario::Autoscaling) -> AutoscalingModel {
+    let min_replicas = autoscaling.min_replicas.max(1);
+    AutoscalingModel {
+        min_replicas,
+        max_replicas: autoscaling.max_replicas.max(min_replicas),
+        metric: autoscaling.metric,
+        target: autoscaling.target.as_fraction_or_value(),
+        evaluation_period_ns: autoscaling.evaluation_period.as_nanos().max(1),
+        scale_down_stabilization_ns: autoscaling.scale_down_stabilization.as_nanos(),
+        startup_delay_ns: autoscaling.startup_delay.as_nanos(),
+        tolerance: autoscaling.tolerance,
+    }
 }
 
 fn sampler(distribution: &scenario::Distribution, what: &str) -> Result<Sampler, CompileError> {
@@ -373,6 +467,7 @@ impl Builder<'_> {
             let to = NodeRef::Service(operations[target as usize].service);
             let edge = self.edge(NodeRef::Client(client_number as u32), to, EdgeKind::Call)?;
             let policy = self.policy(client.timeout, client.retry.as_ref());
+            let bulkhead = self.bulkhead(client.bulkhead.as_ref());
             let workload = match &client.workload {
                 Workload::Open { arrivals, profile } => WorkloadModel::Open {
                     poisson: matches!(arrivals, Arrivals::Poisson(_)),
@@ -398,6 +493,7 @@ impl Builder<'_> {
                 target,
                 edge,
                 policy,
+                bulkhead,
                 workload,
             });
         }
@@ -425,6 +521,7 @@ impl Builder<'_> {
                                 target: Target::Queue(queue),
                                 edge,
                                 policy,
+                                bulkhead: None,
                             })
                         }
                         Step::Work(work) => {
@@ -450,6 +547,9 @@ impl Builder<'_> {
                 queue_capacity: s.queue_capacity,
                 load_balancing: s.load_balancing,
                 consumer_slots: 0,
+                rate_limit: s.rate_limit.as_ref().map(compile_rate_limit),
+                load_shedding: s.load_shedding.as_ref().map(compile_load_shedding),
+                autoscaling: s.autoscaling.as_ref().map(compile_autoscaling),
             })
             .collect();
         let mut queues = Vec::new();
@@ -492,6 +592,7 @@ impl Builder<'_> {
             edges: std::mem::take(&mut self.edges),
             policies: std::mem::take(&mut self.policies),
             faults,
+            bulkheads: std::mem::take(&mut self.bulkheads),
         })
     }
 
@@ -549,11 +650,24 @@ impl Builder<'_> {
         let service = self.scenario_service_of(operation);
         let edge = self.edge(from, NodeRef::Service(service), EdgeKind::Call)?;
         let policy = self.policy(call.timeout, call.retry.as_ref());
+        let bulkhead = self.bulkhead(call.bulkhead.as_ref());
         Ok(CallModel {
             target: Target::Operation(operation),
             edge,
             policy,
+            bulkhead,
         })
+    }
+
+    /// Adds the bulkhead of one call site, if it has one: each site has a bulkhead of
+    /// its own, even where two sites have the same settings.
+    fn bulkhead(&mut self, bulkhead: Option<&scenario::Bulkhead>) -> Option<u32> {
+        let bulkhead = bulkhead?;
+        self.bulkheads.push(BulkheadModel {
+            max_concurrent_calls: bulkhead.max_concurrent_calls.max(1),
+            max_wait_ns: bulkhead.max_wait_duration.as_nanos(),
+        });
+        Some((self.bulkheads.len() - 1) as u32)
     }
 
     fn scenario_service_of(&self, operation: u32) -> u32 {

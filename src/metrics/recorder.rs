@@ -170,7 +170,8 @@ impl Gauge {
     }
 
     /// The integral from 0 to `time_ns`, which must not be before the last change.
-    fn integral_at(&self, time_ns: u64) -> i128 {
+    #[must_use]
+    pub fn integral_at(&self, time_ns: u64) -> i128 {
         i128::from(self.value)
             .wrapping_mul(i128::from(time_ns))
             .wrapping_sub(self.weighted_changes)

@@ -179,6 +179,24 @@ pub struct ServiceSummary {
     pub mean_in_flight: f64,
     /// Largest number waiting or in service.
     pub max_in_flight: i64,
+    /// What the autoscaler did, for an autoscaled service only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingSummary>,
+}
+
+/// What the autoscaler of a service did over the measured part of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AutoscalingSummary {
+    /// Evaluations that added replicas.
+    pub scale_ups: u64,
+    /// Evaluations that removed replicas.
+    pub scale_downs: u64,
+    /// Fewest ready replicas.
+    pub min_replicas: u32,
+    /// Most ready replicas.
+    pub max_replicas: u32,
+    /// Time-average of the ready replicas.
+    pub mean_replicas: f64,
 }
 
 /// Summary of a queue.
@@ -350,6 +368,7 @@ impl Summary {
                 },
                 mean_in_flight: round6(s.mean_in_flight(measured_ns)),
                 max_in_flight: s.max_in_flight(),
+                autoscaling: None,
             }
         };
         // Replicas changed live count for the time they were there.
@@ -361,7 +380,21 @@ impl Summary {
             .services
             .iter()
             .enumerate()
-            .map(|(i, m)| service_summary(&m.name, stats(layout.services + i as u32), capacity(i)))
+            .map(|(i, m)| {
+                let mut summary =
+                    service_summary(&m.name, stats(layout.services + i as u32), capacity(i));
+                summary.autoscaling =
+                    simulation
+                        .autoscaling_counts(i)
+                        .map(|counts| AutoscalingSummary {
+                            scale_ups: counts.scale_ups,
+                            scale_downs: counts.scale_downs,
+                            min_replicas: counts.min_replicas,
+                            max_replicas: counts.max_replicas,
+                            mean_replicas: round6(simulation.mean_replicas(i)),
+                        });
+                summary
+            })
             .collect();
         let operations = model
             .operations

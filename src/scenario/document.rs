@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::distribution::Distribution;
+use super::protections::{Autoscaling, Bulkhead, LoadShedding, RateLimit};
 use super::units::{Duration, Rate};
 
 /// The only format version this build reads and writes.
@@ -141,6 +142,9 @@ pub struct Client {
     /// What the client does after a failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
+    /// Limit of the client's concurrent attempts. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulkhead: Option<Bulkhead>,
 }
 
 /// Open or closed workload.
@@ -218,6 +222,15 @@ pub struct Service {
     /// How a request picks a replica. Default: round-robin.
     #[serde(default, skip_serializing_if = "LoadBalancing::is_default")]
     pub load_balancing: LoadBalancing,
+    /// Token bucket of each replica's inbound requests. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+    /// Shedding of waiting requests. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_shedding: Option<LoadShedding>,
+    /// Changes of `replicas` with the load. Default: none, a fixed count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
     /// Operations, by name.
     pub operations: IndexMap<String, Operation>,
 }
@@ -229,6 +242,9 @@ impl Default for Service {
             workers: 1,
             queue_capacity: None,
             load_balancing: LoadBalancing::default(),
+            rate_limit: None,
+            load_shedding: None,
+            autoscaling: None,
             operations: IndexMap::new(),
         }
     }
@@ -302,6 +318,9 @@ pub struct CallStep {
     /// What to do after a failed attempt. Default: no retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
+    /// Limit of this call's concurrent attempts per replica of the caller. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulkhead: Option<Bulkhead>,
 }
 
 /// A publish to a queue.

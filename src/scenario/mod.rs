@@ -3,6 +3,7 @@
 pub mod diagnostic;
 pub mod distribution;
 pub mod document;
+pub mod protections;
 pub mod read;
 pub mod schema;
 pub mod tree;
@@ -13,5 +14,8 @@ pub mod write;
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
 pub use distribution::Distribution;
 pub use document::*;
+pub use protections::{
+    Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, LoadShedding, RateLimit,
+};
 pub use read::{Loaded, load_bytes, load_file, load_str, load_str_for_editing};
 pub use units::{Duration, Rate};

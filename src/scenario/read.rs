@@ -24,6 +24,8 @@ use super::document::{
 use super::tree::{Key, Node, Position, Value};
 use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
 
+mod protections;
+
 /// Largest scenario file accepted, in bytes. Hand-written and editor-saved scenarios are
 /// a few kilobytes; a file past this is almost certainly not a scenario.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -896,6 +898,7 @@ impl Reader<'_> {
             },
             timeout: None,
             retry: None,
+            bulkhead: None,
         };
         let Some(mut fields) = self.fields(node, path) else {
             return client;
@@ -967,6 +970,9 @@ impl Reader<'_> {
         }
         if let Some((node, path)) = fields.take("retry") {
             client.retry = self.retry(node, &path);
+        }
+        if let Some((node, path)) = fields.take("bulkhead") {
+            client.bulkhead = self.bulkhead(node, &path);
         }
         self.finish(&fields);
         client
@@ -1151,6 +1157,15 @@ impl Reader<'_> {
                 )
                 .unwrap_or_default();
         }
+        if let Some((n, p)) = fields.take("rate_limit") {
+            service.rate_limit = self.rate_limit(n, &p);
+        }
+        if let Some((n, p)) = fields.take("load_shedding") {
+            service.load_shedding = self.load_shedding(n, &p);
+        }
+        if let Some((n, p)) = fields.take("autoscaling") {
+            service.autoscaling = self.autoscaling(n, &p);
+        }
         if let Some((n, p)) = self.required(&mut fields, node, "operations") {
             service.operations = self.named(n, &p, Self::operation);
         }
@@ -1262,10 +1277,14 @@ impl Reader<'_> {
             .take("timeout")
             .and_then(|(n, p)| self.positive_duration(n, &p));
         let retry = fields.take("retry").and_then(|(n, p)| self.retry(n, &p));
+        let bulkhead = fields
+            .take("bulkhead")
+            .and_then(|(n, p)| self.bulkhead(n, &p));
         CallStep {
             call: call.unwrap_or_default(),
             timeout,
             retry,
+            bulkhead,
         }
     }
 

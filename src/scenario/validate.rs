@@ -10,6 +10,8 @@ use super::document::{
     CallStep, DEFAULT_DURATION, DEFAULT_WINDOW, FaultKind, MAX_WINDOWS, Scenario, Step, Workload,
 };
 
+mod protections;
+
 /// Runs every check and adds what it finds to `diagnostics`.
 pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diagnostics) {
     let mut check = Checker {
@@ -24,6 +26,7 @@ pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diag
     check.queues();
     check.links();
     check.faults();
+    check.protections();
     check.run_settings();
     check.lossy_calls_without_timeout();
     check.layout();

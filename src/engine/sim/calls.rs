@@ -7,10 +7,18 @@ use crate::engine::slab::Handle;
 use crate::metrics::recorder::ErrorKind;
 use crate::scenario::Jitter;
 
+use super::protections::Permit;
 use super::{Call, Caller, Event, Simulation, encode_outcome, encode_target, scale};
 
 impl Simulation {
-    pub(super) fn start_call(&mut self, caller: Caller, target: Target, edge: u32, policy: u32) {
+    pub(super) fn start_call(
+        &mut self,
+        caller: Caller,
+        target: Target,
+        edge: u32,
+        policy: u32,
+        bulkhead: Option<u32>,
+    ) {
         let now = self.now_ns;
         let message_id = if matches!(target, Target::Queue(_)) {
             self.next_message_id += 1;
@@ -28,8 +36,13 @@ impl Simulation {
             started_ns: now,
             attempt_started_ns: now,
             message_id,
+            bulkhead,
+            permit: Permit::None,
         };
         let handle = self.calls.insert(call);
+        if bulkhead.is_some() && !self.acquire_permit(handle) {
+            return;
+        }
         self.transmit_attempt(handle, &call);
     }
 
@@ -43,12 +56,15 @@ impl Simulation {
         call.waiting = true;
         call.attempt_started_ns = now;
         let call = *call;
+        if call.bulkhead.is_some() && !self.acquire_permit(handle) {
+            return;
+        }
         self.transmit_attempt(handle, &call);
     }
 
     /// Records the current attempt of `call`, schedules its timeout and sends it.
     #[inline(always)]
-    fn transmit_attempt(&mut self, handle: Handle, call: &Call) {
+    pub(super) fn transmit_attempt(&mut self, handle: Handle, call: &Call) {
         let now = self.now_ns;
         let (attempt, edge, target) = (call.attempt, call.edge, call.target);
         let retry = attempt > 1;
@@ -130,10 +146,10 @@ impl Simulation {
         outcome: Result<(), ErrorKind>,
     ) {
         let now = self.now_ns;
-        let attempt_started = match self.calls.get_mut(handle) {
+        let (attempt_started, permit) = match self.calls.get_mut(handle) {
             Some(call) if call.attempt == attempt && call.waiting => {
                 call.waiting = false;
-                call.attempt_started_ns
+                (call.attempt_started_ns, call.permit)
             }
             _ => {
                 // The caller gave up on this attempt already, or on the whole call: the
@@ -144,6 +160,9 @@ impl Simulation {
         };
         self.metrics
             .finish(self.layout.edges + edge, now, attempt_started, outcome);
+        if permit == Permit::Held {
+            self.release_permit(handle);
+        }
         match outcome {
             Ok(()) => self.resolve(handle, Ok(())),
             Err(kind) => self.attempt_failed(handle, kind),
@@ -166,6 +185,7 @@ impl Simulation {
             attempt_started,
             Err(ErrorKind::Timeout),
         );
+        self.release_permit(handle);
         self.attempt_failed(handle, ErrorKind::Timeout);
     }
 

@@ -78,7 +78,8 @@ impl Simulation {
     #[inline(always)]
     pub(super) fn issue(&mut self, client: u32) {
         let model = &self.model.clients[client as usize];
-        let (target, edge, policy) = (model.target, model.edge, model.policy);
+        let (target, edge, policy, bulkhead) =
+            (model.target, model.edge, model.policy, model.bulkhead);
         self.metrics
             .arrive(self.layout.clients + client, self.now_ns);
         self.start_call(
@@ -86,6 +87,7 @@ impl Simulation {
             Target::Operation(target),
             edge,
             policy,
+            bulkhead,
         );
     }
 

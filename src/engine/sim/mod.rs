@@ -14,10 +14,14 @@ use std::collections::VecDeque;
 use crate::metrics::recorder::{Entity, ErrorKind, Recorder};
 use crate::scenario::{LoadBalancing, OutageMode};
 
+mod autoscaling;
 mod calls;
 mod clients;
 mod faults;
+mod protections;
 mod queues;
+
+pub use autoscaling::AutoscalingCounts;
 
 use super::events::{Event, EventQueue};
 use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
@@ -66,6 +70,10 @@ struct Call {
     /// Identity of the published message, the same for every attempt, so that a retry
     /// after a lost acknowledgement publishes a duplicate.
     message_id: u64,
+    /// The call site's bulkhead, index into [`Model::bulkheads`].
+    bulkhead: Option<u32>,
+    /// Whether the current attempt holds or waits for a permit of the bulkhead.
+    permit: protections::Permit,
 }
 
 /// A message in a queue.
@@ -135,6 +143,8 @@ struct ServiceState {
     active_time: u128,
     /// Time from which `active` has held, at least the end of the warm-up.
     active_since: u64,
+    /// Token buckets of the replicas, when the service has a rate limit.
+    buckets: Vec<protections::TokenBucket>,
 }
 
 #[derive(Clone, Debug)]
@@ -238,6 +248,10 @@ pub struct Simulation {
     next_message_id: u64,
     metrics: Recorder,
     error: Option<EngineError>,
+    /// Permits of each bulkhead, per replica of the caller.
+    bulkheads: Vec<Vec<protections::BulkheadState>>,
+    /// Autoscalers of the services that have one.
+    autoscalers: Vec<autoscaling::Autoscaler>,
 }
 
 impl Simulation {
@@ -277,6 +291,7 @@ impl Simulation {
                 error_override: None,
                 active_time: 0,
                 active_since: options.warmup_ns,
+                buckets: Vec::new(),
             })
             .collect();
         let queues = model
@@ -327,6 +342,8 @@ impl Simulation {
             first_operation += count;
         }
         let active_faults = vec![false; model.faults.len()];
+        let bulkheads = vec![Vec::new(); model.bulkheads.len()];
+        let autoscalers = autoscaling::Autoscaler::for_model(&model, options.warmup_ns);
         let mut simulation = Self {
             model,
             options,
@@ -346,8 +363,11 @@ impl Simulation {
             next_message_id: 0,
             metrics,
             error: None,
+            bulkheads,
+            autoscalers,
         };
         simulation.schedule_start();
+        simulation.schedule_autoscaling();
         simulation
     }
 
@@ -414,9 +434,22 @@ impl Simulation {
     /// and receive requests and messages at once; removed replicas receive nothing new
     /// and finish the requests and messages they already hold.
     ///
-    /// NOTE: utilization in the summary and the time series is still computed against
-    /// the replica count of the scenario file.
+    /// On an autoscaled service, the count set here is ready at once, replicas still
+    /// starting are dropped, and the autoscaler goes on from this count at its next
+    /// evaluation, which brings it back within `min_replicas` and `max_replicas`.
+    ///
+    /// NOTE: utilization in the time series is still computed against the replica
+    /// count of the scenario file.
     pub fn set_replicas(&mut self, service: usize, replicas: u32) {
+        self.cancel_starting_replicas(service);
+        self.resize(service, replicas);
+        self.note_ready_count(service);
+    }
+
+    /// Makes the first `replicas` replicas of `service` the ones that receive work, as
+    /// [`Simulation::set_replicas`] describes.
+    fn resize(&mut self, service: usize, replicas: u32) {
+        self.note_replica_change(service);
         let Some(state) = self.services.get_mut(service) else {
             return;
         };
@@ -617,6 +650,7 @@ impl Simulation {
             let ages = self.oldest_ages(now);
             self.metrics
                 .close_window_at(now, |i| ages.get(i).copied().unwrap_or(0));
+            self.record_replica_windows();
         }
         self.metrics.flush(now);
     }
@@ -649,6 +683,7 @@ impl Simulation {
             let ages = self.oldest_ages(end);
             self.metrics
                 .close_window_at(end, |i| ages.get(i).copied().unwrap_or(0));
+            self.record_replica_windows();
         }
     }
 
@@ -692,6 +727,9 @@ impl Simulation {
             Event::Dispatch { queue } => self.dispatch(queue),
             Event::FaultStart { fault } => self.set_fault(fault, true),
             Event::FaultEnd { fault } => self.set_fault(fault, false),
+            Event::BulkheadWaitEnd { call, attempt } => self.bulkhead_wait_end(call, attempt),
+            Event::AutoscaleEvaluate { service } => self.evaluate_autoscaler(service),
+            Event::ReplicaReady { service } => self.replica_ready(service),
         }
     }
 
@@ -725,6 +763,12 @@ impl Simulation {
             return;
         }
         let replica = self.pick_replica(service);
+        if let Some(limit) = self.model.services[service as usize].rate_limit
+            && !self.take_token(service, replica, limit)
+        {
+            self.refuse_arrival(call, attempt, operation, edge, ErrorKind::RateLimited);
+            return;
+        }
         let job = Job {
             operation,
             service,
@@ -745,6 +789,12 @@ impl Simulation {
         if state.busy_workers < model.workers {
             let handle = self.jobs.insert(job);
             self.serve(handle, operation, service, replica, true);
+        } else if model
+            .load_shedding
+            .and_then(|shedding| shedding.max_waiting)
+            .is_some_and(|max| state.waiting.len() as u64 >= u64::from(max))
+        {
+            self.refuse_arrival(call, attempt, operation, edge, ErrorKind::Shed);
         } else if model
             .queue_capacity
             .is_none_or(|capacity| (state.waiting.len() as u64) < u64::from(capacity))
@@ -851,15 +901,21 @@ impl Simulation {
                     target,
                     edge,
                     policy,
+                    bulkhead,
                 } = *call;
-                self.start_call(Caller::Job { job: handle }, target, edge, policy);
+                self.start_call(Caller::Job { job: handle }, target, edge, policy, bulkhead);
             }
             StepModel::Parallel(calls) => {
                 job.pending = u32::try_from(calls.len()).unwrap_or(u32::MAX);
-                let calls: Vec<(Target, u32, u32)> =
-                    calls.iter().map(|c| (c.target, c.edge, c.policy)).collect();
-                for (target, edge, policy) in calls {
-                    self.start_call(Caller::Job { job: handle }, target, edge, policy);
+                let calls: Vec<CallModel> = calls.clone();
+                for call in calls {
+                    self.start_call(
+                        Caller::Job { job: handle },
+                        call.target,
+                        call.edge,
+                        call.policy,
+                        call.bulkhead,
+                    );
                 }
             }
             StepModel::Work(sampler) => {
@@ -936,7 +992,12 @@ impl Simulation {
     fn release_worker(&mut self, service: u32, replica: u32) {
         let state = &mut self.services[service as usize].replicas[replica as usize];
         state.busy_workers = state.busy_workers.saturating_sub(1);
-        if let Some(next) = state.waiting.pop_front() {
+        if let Some(max_queue_time_ns) = self.model.services[service as usize]
+            .load_shedding
+            .and_then(|shedding| shedding.max_queue_time_ns)
+        {
+            self.start_or_shed(service, replica, max_queue_time_ns);
+        } else if let Some(next) = state.waiting.pop_front() {
             self.start_job(next, true);
         }
     }
