@@ -5,9 +5,11 @@
 //! of the ready replicas; for `queue-depth`, the time-average of waiting requests per
 //! ready replica. With `ratio = metric / target`, nothing changes while
 //! `|ratio - 1| <= tolerance`; otherwise the desired count is `ceil(ready × ratio)`,
-//! clamped to `[min_replicas, max_replicas]`. Replicas that are starting count towards
-//! the current count but are measured as idle, as the HorizontalPodAutoscaler counts
-//! pods that are not ready yet at 0 % when it scales up.
+//! clamped to `[min_replicas, max_replicas]`, where `ready` is the mean count of ready
+//! replicas over the period, so that a replica that became ready at the end of the
+//! period does not multiply a metric measured without it. Replicas that are starting
+//! count towards the current count but not towards `ready`, as the
+//! HorizontalPodAutoscaler counts pods that are not ready yet at 0 % when it scales up.
 //!
 //! A scale-up adds replicas that become ready after `startup_delay`. A scale-down goes
 //! only to the highest count desired over the stabilization window, the evaluations
@@ -35,8 +37,9 @@ pub(super) struct Autoscaler {
     /// Integral of the ready replicas from time 0 to `ready_since`, in replica-ns.
     ready_integral: u128,
     ready_since: u64,
-    /// Integrals at the previous evaluation: ready replicas, busy workers, and requests
-    /// in the service.
+    /// Time of the previous evaluation, and the integrals then: ready replicas, busy
+    /// workers, and requests in the service.
+    last_evaluation_ns: u64,
     last_ready_integral: u128,
     last_busy_integral: i128,
     last_in_flight_integral: i128,
@@ -82,6 +85,7 @@ impl Autoscaler {
                     recommendations: VecDeque::new(),
                     ready_integral: 0,
                     ready_since: 0,
+                    last_evaluation_ns: 0,
                     last_ready_integral: 0,
                     last_busy_integral: 0,
                     last_in_flight_integral: 0,
@@ -181,14 +185,13 @@ impl Simulation {
         let ready = self.services[service as usize].active;
         let starting = self.autoscalers[index].starting.len() as u32;
         let current = ready + starting;
-        let metric = self.measure(index);
-        let desired = match metric {
-            Some(metric) => {
+        let desired = match self.measure(index) {
+            Some((metric, mean_ready)) => {
                 let ratio = metric / model.target;
                 if (ratio - 1.0).abs() <= model.tolerance {
                     current
                 } else {
-                    let wanted = (f64::from(ready) * ratio).ceil();
+                    let wanted = (mean_ready * ratio).ceil();
                     wanted.min(f64::from(model.max_replicas)) as u32
                 }
             }
@@ -226,9 +229,9 @@ impl Simulation {
         }
     }
 
-    /// Returns the metric over the period since the previous evaluation, or `None` when
-    /// no replica was ready during it.
-    fn measure(&mut self, index: usize) -> Option<f64> {
+    /// Returns the metric over the period since the previous evaluation and the mean
+    /// number of ready replicas over it, or `None` when no replica was ready during it.
+    fn measure(&mut self, index: usize) -> Option<(f64, f64)> {
         let service = self.autoscalers[index].service as usize;
         self.note_replica_change(service);
         let now = self.now_ns;
@@ -250,9 +253,12 @@ impl Simulation {
         autoscaler.last_ready_integral = autoscaler.ready_integral;
         autoscaler.last_busy_integral = busy;
         autoscaler.last_in_flight_integral = in_flight;
-        if ready_time == 0 {
+        let period = now - autoscaler.last_evaluation_ns;
+        autoscaler.last_evaluation_ns = now;
+        if ready_time == 0 || period == 0 {
             return None;
         }
+        let mean_ready = ready_time as f64 / period as f64;
         let metric = match autoscaler.model.metric {
             AutoscalingMetric::Utilization => {
                 let model = &self.model.services[service];
@@ -265,7 +271,7 @@ impl Simulation {
                 (in_service_time - busy_time).max(0) as f64 / ready_time as f64
             }
         };
-        Some(metric)
+        Some((metric, mean_ready))
     }
 
     fn add_replicas(&mut self, index: usize, count: u32) {
