@@ -13,6 +13,9 @@ use topolab::scenario::{
     ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy, RunSettings, Scenario,
     Service, Step, WorkStep, Workload, load_file, load_str,
 };
+use topolab::scenario::{
+    Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, LoadShedding, RateLimit,
+};
 
 fn scenario_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -471,13 +474,93 @@ struct ServiceBody {
     queue_capacity: Option<u32>,
     load_balancing: LoadBalancing,
     operations: Vec<(Distribution, f64, Vec<StepShape>)>,
+    protections: ServiceProtections,
+}
+
+/// Rate limit, load shedding and autoscaling of a service; `assemble` fits the
+/// autoscaling range around the replicas.
+type ServiceProtections = (Option<RateLimit>, Option<LoadShedding>, Option<Autoscaling>);
+
+fn bulkhead() -> impl Strategy<Value = Bulkhead> {
+    (1u32..100, prop_oneof![Just(Duration::ZERO), duration()]).prop_map(
+        |(max_concurrent_calls, max_wait_duration)| Bulkhead {
+            max_concurrent_calls,
+            max_wait_duration,
+        },
+    )
+}
+
+fn service_protections() -> impl Strategy<Value = ServiceProtections> {
+    let rate_limit = (1u64..10_000, 1u64..100, duration()).prop_map(
+        |(max_tokens, tokens_per_fill, fill_interval)| RateLimit {
+            max_tokens,
+            tokens_per_fill,
+            fill_interval,
+        },
+    );
+    let shedding = prop_oneof![
+        (0u32..100).prop_map(|n| LoadShedding {
+            max_waiting: Some(n),
+            max_queue_time: None,
+        }),
+        duration().prop_map(|d| LoadShedding {
+            max_waiting: None,
+            max_queue_time: Some(d),
+        }),
+        (0u32..100, duration()).prop_map(|(n, d)| LoadShedding {
+            max_waiting: Some(n),
+            max_queue_time: Some(d),
+        }),
+    ];
+    let target = prop_oneof![
+        (1u32..=1000).prop_map(|tenths| (
+            AutoscalingMetric::Utilization,
+            AutoscalingTarget::Percent(f64::from(tenths) / 10.0)
+        )),
+        (0.01..1000.0f64).prop_map(|value| (
+            AutoscalingMetric::QueueDepth,
+            AutoscalingTarget::Value(value)
+        )),
+    ];
+    let autoscaling = (
+        0u32..10,
+        target,
+        duration(),
+        prop_oneof![Just(Duration::ZERO), duration()],
+        prop_oneof![Just(Duration::ZERO), duration()],
+        prop_oneof![Just(0.1), 0.0..0.99f64],
+    )
+        .prop_map(
+            |(extra, (metric, target), evaluation_period, stabilization, startup, tolerance)| {
+                Autoscaling {
+                    min_replicas: 1,
+                    max_replicas: 1 + extra,
+                    metric,
+                    target,
+                    evaluation_period,
+                    scale_down_stabilization: stabilization,
+                    startup_delay: startup,
+                    tolerance,
+                }
+            },
+        );
+    (
+        prop::option::of(rate_limit),
+        prop::option::of(shedding),
+        prop::option::of(autoscaling),
+    )
 }
 
 #[derive(Debug, Clone)]
 enum StepShape {
-    Call(usize, Option<Duration>, Option<RetryPolicy>),
+    Call(
+        usize,
+        Option<Duration>,
+        Option<RetryPolicy>,
+        Option<Bulkhead>,
+    ),
     Publish(usize, Option<Duration>),
-    Parallel(Vec<usize>),
+    Parallel(Vec<(usize, Option<Bulkhead>)>),
     Work(Distribution),
 }
 
@@ -486,12 +569,16 @@ fn step_shape() -> impl Strategy<Value = StepShape> {
         (
             any::<usize>(),
             prop::option::of(duration()),
-            prop::option::of(retry())
+            prop::option::of(retry()),
+            prop::option::of(bulkhead())
         )
-            .prop_map(|(to, timeout, retry)| StepShape::Call(to, timeout, retry)),
+            .prop_map(|(to, timeout, retry, bulkhead)| StepShape::Call(
+                to, timeout, retry, bulkhead
+            )),
         (any::<usize>(), prop::option::of(duration()))
             .prop_map(|(to, timeout)| StepShape::Publish(to, timeout)),
-        prop::collection::vec(any::<usize>(), 1..3).prop_map(StepShape::Parallel),
+        prop::collection::vec((any::<usize>(), prop::option::of(bulkhead())), 1..3)
+            .prop_map(StepShape::Parallel),
         distribution().prop_map(StepShape::Work),
     ]
 }
@@ -514,14 +601,18 @@ fn service_body() -> impl Strategy<Value = ServiceBody> {
             ),
             1..3,
         ),
+        service_protections(),
     )
         .prop_map(
-            |(replicas, workers, queue_capacity, load_balancing, operations)| ServiceBody {
-                replicas,
-                workers,
-                queue_capacity,
-                load_balancing,
-                operations,
+            |(replicas, workers, queue_capacity, load_balancing, operations, protections)| {
+                ServiceBody {
+                    replicas,
+                    workers,
+                    queue_capacity,
+                    load_balancing,
+                    operations,
+                    protections,
+                }
             },
         )
 }
@@ -564,6 +655,7 @@ struct ClientBody {
     workload: Workload,
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    bulkhead: Option<Bulkhead>,
 }
 
 fn client_body() -> impl Strategy<Value = ClientBody> {
@@ -595,12 +687,14 @@ fn client_body() -> impl Strategy<Value = ClientBody> {
         prop_oneof![open, closed],
         prop::option::of(duration()),
         prop::option::of(retry()),
+        prop::option::of(bulkhead()),
     )
-        .prop_map(|(target, workload, timeout, retry)| ClientBody {
+        .prop_map(|(target, workload, timeout, retry, bulkhead)| ClientBody {
             target,
             workload,
             timeout,
             retry,
+            bulkhead,
         })
 }
 
@@ -679,11 +773,12 @@ fn assemble(
             let steps = steps
                 .iter()
                 .filter_map(|step| match step {
-                    StepShape::Call(pick, timeout, retry) => callee(*pick).map(|call| {
+                    StepShape::Call(pick, timeout, retry, bulkhead) => callee(*pick).map(|call| {
                         Step::Call(CallStep {
                             call,
                             timeout: *timeout,
                             retry: retry.clone(),
+                            bulkhead: *bulkhead,
                         })
                     }),
                     StepShape::Publish(pick, timeout) => (!queues.is_empty()).then(|| {
@@ -696,11 +791,13 @@ fn assemble(
                     StepShape::Parallel(picks) => {
                         let calls: Vec<CallStep> = picks
                             .iter()
-                            .filter_map(|&pick| callee(pick))
-                            .map(|call| CallStep {
-                                call,
-                                timeout: None,
-                                retry: None,
+                            .filter_map(|&(pick, bulkhead)| {
+                                callee(pick).map(|call| CallStep {
+                                    call,
+                                    timeout: None,
+                                    retry: None,
+                                    bulkhead,
+                                })
                             })
                             .collect();
                         (!calls.is_empty())
@@ -725,6 +822,12 @@ fn assemble(
                 workers: body.workers,
                 queue_capacity: body.queue_capacity,
                 load_balancing: body.load_balancing,
+                rate_limit: body.protections.0,
+                load_shedding: body.protections.1,
+                autoscaling: body.protections.2.map(|autoscaling| Autoscaling {
+                    max_replicas: body.replicas + autoscaling.max_replicas,
+                    ..autoscaling
+                }),
                 operations,
             },
         );
@@ -756,6 +859,7 @@ fn assemble(
                 workload: body.workload,
                 timeout: body.timeout,
                 retry: body.retry,
+                bulkhead: body.bulkhead,
             },
         );
     }
