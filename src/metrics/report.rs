@@ -206,6 +206,9 @@ struct Series<'a> {
     name: &'a str,
     windows: &'a [Window],
     capacity: f64,
+    /// Replicas per window of an autoscaled service, whose capacity per window is
+    /// that of its mean ready replicas.
+    replicas: Option<&'a [crate::engine::sim::ReplicaWindow]>,
 }
 
 fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
@@ -214,9 +217,16 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
     let stats = &simulation.metrics().stats;
     let mut series = Vec::new();
     let windows = |entity: u32| stats[entity as usize].series.as_slice();
+    // An autoscaled service's capacity is per replica here, and each window multiplies it
+    // by the window's mean ready replicas.
     let capacity = |service: usize| {
         let m = &model.services[service];
-        f64::from(m.replicas) * (f64::from(m.workers) + f64::from(m.consumer_slots))
+        let replicas = if simulation.replica_windows(service).is_some() {
+            1.0
+        } else {
+            f64::from(m.replicas)
+        };
+        replicas * (f64::from(m.workers) + f64::from(m.consumer_slots))
     };
     for (i, c) in model.clients.iter().enumerate() {
         series.push(Series {
@@ -224,6 +234,7 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
             name: &c.name,
             windows: windows(layout.clients + i as u32),
             capacity: 0.0,
+            replicas: None,
         });
     }
     for (i, s) in model.services.iter().enumerate() {
@@ -232,6 +243,7 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
             name: &s.name,
             windows: windows(layout.services + i as u32),
             capacity: capacity(i),
+            replicas: simulation.replica_windows(i),
         });
     }
     for (i, o) in model.operations.iter().enumerate() {
@@ -240,6 +252,7 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
             name: &o.name,
             windows: windows(layout.operations + i as u32),
             capacity: capacity(o.service as usize),
+            replicas: simulation.replica_windows(o.service as usize),
         });
     }
     for (i, q) in model.queues.iter().enumerate() {
@@ -248,6 +261,7 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
             name: &q.name,
             windows: windows(layout.queues + i as u32),
             capacity: 0.0,
+            replicas: None,
         });
     }
     for (i, e) in model.edges.iter().enumerate() {
@@ -256,6 +270,7 @@ fn all_series(simulation: &Simulation) -> Vec<Series<'_>> {
             name: &e.name,
             windows: windows(layout.edges + i as u32),
             capacity: 0.0,
+            replicas: None,
         });
     }
     series
@@ -270,16 +285,29 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
         out.push_str(kind.name());
     }
     out.push_str(
-        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms\n",
+        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms",
     );
+    // The replica columns exist only when some service is autoscaled, so that the
+    // file of every other scenario stays as it was.
+    let autoscaled = (0..simulation.model().services.len())
+        .any(|service| simulation.replica_windows(service).is_some());
+    if autoscaled {
+        out.push_str(",replicas,starting_replicas");
+    }
+    out.push('\n');
     let window_ns = simulation.options().window_ns;
     let end_ns = simulation.now_ns();
     for series in all_series(simulation) {
-        for w in series.windows {
+        for (index, w) in series.windows.iter().enumerate() {
             let c = &w.counts;
             let length_ns = window_ns.min(end_ns.saturating_sub(w.start_ns)).max(1);
-            let utilization = if series.capacity > 0.0 {
-                w.mean_busy / series.capacity
+            let replicas = series.replicas.and_then(|r| r.get(index));
+            let capacity = match replicas {
+                Some(r) => series.capacity * r.mean_ready,
+                None => series.capacity,
+            };
+            let utilization = if capacity > 0.0 {
+                w.mean_busy / capacity
             } else {
                 0.0
             };
@@ -295,7 +323,7 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
             for kind in ErrorKind::ALL {
                 let _ = write!(out, "{},", c.errors[kind as usize]);
             }
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "{},{},{},{},{},{},{},{},{:.6},{},{:.6},{}",
                 c.attempts,
@@ -311,6 +339,14 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
                 utilization,
                 ns_to_ms(w.oldest_age_ns)
             );
+            match (autoscaled, replicas) {
+                (false, _) => {}
+                (true, Some(r)) => {
+                    let _ = write!(out, ",{},{}", r.ready, r.starting);
+                }
+                (true, None) => out.push_str(",,"),
+            }
+            out.push('\n');
         }
     }
     out

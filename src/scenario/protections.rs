@@ -1,7 +1,7 @@
 //! Document types of the protections of calls and services: bulkheads, rate limiters,
 //! load shedding and autoscaling. The names follow the systems that users know them
 //! from: resilience4j for the bulkhead, Envoy's local rate limit for the token bucket,
-//! and the Kubernetes HorizontalPodAutoscaler for autoscaling.
+//! and the Kubernetes `HorizontalPodAutoscaler` for autoscaling.
 
 use std::borrow::Cow;
 
@@ -10,15 +10,15 @@ use serde::Serialize;
 
 use super::units::Duration;
 
-/// Default time between two evaluations of an autoscaler, as the HorizontalPodAutoscaler's
+/// Default time between two evaluations of an autoscaler, as the `HorizontalPodAutoscaler`'s
 /// `--horizontal-pod-autoscaler-sync-period`.
 pub const DEFAULT_EVALUATION_PERIOD: Duration = Duration::from_secs(15);
 
-/// Default scale-down stabilization window, as the HorizontalPodAutoscaler's
+/// Default scale-down stabilization window, as the `HorizontalPodAutoscaler`'s
 /// `behavior.scaleDown.stabilizationWindowSeconds`.
 pub const DEFAULT_SCALE_DOWN_STABILIZATION: Duration = Duration::from_secs(300);
 
-/// Default tolerance of an autoscaler, as the HorizontalPodAutoscaler's
+/// Default tolerance of an autoscaler, as the `HorizontalPodAutoscaler`'s
 /// `--horizontal-pod-autoscaler-tolerance`.
 pub const DEFAULT_TOLERANCE: f64 = 0.1;
 
@@ -71,7 +71,7 @@ pub struct LoadShedding {
     pub max_queue_time: Option<Duration>,
 }
 
-/// Autoscaling of a service's replicas, as the Kubernetes HorizontalPodAutoscaler does.
+/// Autoscaling of a service's replicas, as the Kubernetes `HorizontalPodAutoscaler` does.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {

@@ -8,7 +8,6 @@ use topolab::engine::{Model, RunOptions, Simulation};
 use topolab::metrics::summary::Summary;
 use topolab::scenario::{Diagnostic, load_str};
 
-const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
 
 fn summarize(yaml: &str) -> (Simulation, Summary) {
@@ -32,6 +31,11 @@ fn start(yaml: &str) -> Simulation {
             window_ns: S,
         },
     )
+}
+
+/// Runs `simulation` up to `end_ns`, the events at `end_ns` excluded.
+fn advance(simulation: &mut Simulation, end_ns: u64) {
+    simulation.run_until(end_ns).expect("the run goes on");
 }
 
 fn errors_of(yaml: &str) -> Vec<String> {
@@ -287,34 +291,34 @@ fn autoscaling_scale_out_and_in_times() {
     let mut simulation = start(&autoscaled(SCALING));
     // The evaluation at 1 s measures 99 % on one replica against 50 %: it wants
     // ceil(1.98) = 2 replicas, and the new one starts.
-    simulation.run_until(S).unwrap();
+    advance(&mut simulation, S);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (1, 0)
     );
-    simulation.run_until(S + 1).unwrap();
+    advance(&mut simulation, S + 1);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (1, 1)
     );
     // It is ready 2 s later.
-    simulation.run_until(3 * S).unwrap();
+    advance(&mut simulation, 3 * S);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (1, 1)
     );
-    simulation.run_until(3 * S + 1).unwrap();
+    advance(&mut simulation, 3 * S + 1);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (2, 0)
     );
     // From 6 s each evaluation wants 1 replica, but the one at 5 s wanted 2 and stays
     // in the window of 5 s until 10 s, when the service scales in.
-    simulation.run_until(10 * S).unwrap();
+    advance(&mut simulation, 10 * S);
     assert_eq!(simulation.replicas(0), 2);
-    simulation.run_until(10 * S + 1).unwrap();
+    advance(&mut simulation, 10 * S + 1);
     assert_eq!(simulation.replicas(0), 1);
-    simulation.run_until(20 * S).unwrap();
+    advance(&mut simulation, 20 * S);
     simulation.finish();
     let summary = Summary::new(&simulation, "test");
     let autoscaling = summary.services[0].autoscaling.expect("autoscaled");
@@ -324,18 +328,25 @@ fn autoscaling_scale_out_and_in_times() {
     assert_eq!(autoscaling.max_replicas, 2);
     // One replica for 3 s, two for 7 s, one for 10 s.
     assert_eq!(autoscaling.mean_replicas, (3.0 + 2.0 * 7.0 + 10.0) / 20.0);
-    let windows = simulation.replica_windows(0).expect("autoscaled");
-    assert_eq!(windows[0], (1, 0));
-    assert_eq!(windows[1], (1, 1));
-    assert_eq!(windows[3], (2, 0));
-    assert_eq!(windows[10], (1, 0));
+    let windows: Vec<(u32, u32, f64)> = simulation
+        .replica_windows(0)
+        .expect("autoscaled")
+        .iter()
+        .map(|w| (w.ready, w.starting, w.mean_ready))
+        .collect();
+    assert_eq!(windows.len(), 20);
+    assert_eq!(windows[0], (1, 0, 1.0));
+    assert_eq!(windows[1], (1, 1, 1.0));
+    assert_eq!(windows[3], (2, 0, 2.0));
+    assert_eq!(windows[9], (2, 0, 2.0));
+    assert_eq!(windows[10], (1, 0, 1.0));
 }
 
 #[test]
 fn autoscaling_without_startup_delay() {
     let settings = "max_replicas: 4, metric: utilization, target: 50%, evaluation_period: 1s, scale_down_stabilization: 5s";
     let mut simulation = start(&autoscaled(settings));
-    simulation.run_until(S + 1).unwrap();
+    advance(&mut simulation, S + 1);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (2, 0)
@@ -360,12 +371,12 @@ services:
       get: { service_time: 100ms }
 ";
     let mut simulation = start(yaml);
-    simulation.run_until(S + 1).unwrap();
+    advance(&mut simulation, S + 1);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (1, 2)
     );
-    simulation.run_until(5 * S).unwrap();
+    advance(&mut simulation, 5 * S);
     assert_eq!(
         (simulation.replicas(0), simulation.starting_replicas(0)),
         (3, 0)
@@ -390,11 +401,11 @@ services:
       get: { service_time: 10ms }
 ";
     let mut simulation = start(yaml);
-    simulation.run_until(S).unwrap();
+    advance(&mut simulation, S);
     assert_eq!(simulation.replicas(0), 3);
-    simulation.run_until(S + 1).unwrap();
+    advance(&mut simulation, S + 1);
     assert_eq!(simulation.replicas(0), 2);
-    simulation.run_until(10 * S).unwrap();
+    advance(&mut simulation, 10 * S);
     assert_eq!(simulation.replicas(0), 2);
 }
 
@@ -422,14 +433,14 @@ services:
         )
     };
     let mut simulation = start(&yaml(""));
-    simulation.run_until(2 * S + 1).unwrap();
+    advance(&mut simulation, 2 * S + 1);
     assert_eq!(simulation.replicas(0), 2);
     let mut simulation = start(&yaml(", tolerance: 0.06"));
     // The first period misses the first 10 ms of work: 49.5 %, a ratio of 1.053, still
     // within 0.06. The second has all of it.
-    simulation.run_until(S + 1).unwrap();
+    advance(&mut simulation, S + 1);
     assert_eq!(simulation.replicas(0), 2);
-    simulation.run_until(2 * S + 1).unwrap();
+    advance(&mut simulation, 2 * S + 1);
     assert_eq!(simulation.replicas(0), 3);
 }
 
@@ -438,7 +449,7 @@ fn live_replica_change_on_autoscaled_service() {
     // Setting the count from outside drops the replica that is starting, and the next
     // evaluation goes on from the count set.
     let mut simulation = start(&autoscaled(SCALING));
-    simulation.run_until(S + 1).unwrap();
+    advance(&mut simulation, S + 1);
     assert_eq!(simulation.starting_replicas(0), 1);
     simulation.set_replicas(0, 3);
     assert_eq!(
@@ -447,7 +458,7 @@ fn live_replica_change_on_autoscaled_service() {
     );
     // Three replicas at 33 % want ceil(3 × 0.66) = 2, but the evaluation at 1 s wanted
     // 2 as well, so the service goes down to 2 at 2 s.
-    simulation.run_until(2 * S + 1).unwrap();
+    advance(&mut simulation, 2 * S + 1);
     assert_eq!(simulation.replicas(0), 2);
 }
 

@@ -1,4 +1,4 @@
-//! Autoscaling of services, as the Kubernetes HorizontalPodAutoscaler does it.
+//! Autoscaling of services, as the Kubernetes `HorizontalPodAutoscaler` does it.
 //!
 //! Every evaluation period, the autoscaler measures the metric over that period on the
 //! ready replicas: for `utilization`, busy worker and consumer time over the capacity
@@ -9,7 +9,7 @@
 //! replicas over the period, so that a replica that became ready at the end of the
 //! period does not multiply a metric measured without it. Replicas that are starting
 //! count towards the current count but not towards `ready`, as the
-//! HorizontalPodAutoscaler counts pods that are not ready yet at 0 % when it scales up.
+//! `HorizontalPodAutoscaler` counts pods that are not ready yet at 0 % when it scales up.
 //!
 //! A scale-up adds replicas that become ready after `startup_delay`. A scale-down goes
 //! only to the highest count desired over the stabilization window, the evaluations
@@ -52,8 +52,22 @@ pub(super) struct Autoscaler {
     /// Fewest and most ready replicas after the end of the warm-up.
     min_ready: u32,
     max_ready: u32,
-    /// Ready and starting replicas at the end of each window.
-    windows: Vec<(u32, u32)>,
+    /// Replicas of each closed window.
+    windows: Vec<ReplicaWindow>,
+    /// Ready-replica integral at the end of the last closed window.
+    window_start_integral: u128,
+    window_start_ns: u64,
+}
+
+/// The replicas of an autoscaled service in one window of the time series.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ReplicaWindow {
+    /// Ready replicas at the end of the window.
+    pub ready: u32,
+    /// Replicas starting at the end of the window.
+    pub starting: u32,
+    /// Time-average of the ready replicas over the window.
+    pub mean_ready: f64,
 }
 
 /// What an autoscaler did over a run, for the summary.
@@ -96,6 +110,8 @@ impl Autoscaler {
                     min_ready: u32::MAX,
                     max_ready: 0,
                     windows: Vec::new(),
+                    window_start_integral: 0,
+                    window_start_ns: 0,
                 })
             })
             .collect()
@@ -317,13 +333,28 @@ impl Simulation {
         self.set_ready(index, ready);
     }
 
-    /// Records the ready and starting replicas of every autoscaled service at the end
-    /// of a window.
+    /// Records the replicas of every autoscaled service in the window that closed now.
     pub(super) fn record_replica_windows(&mut self) {
+        let now = self
+            .now_ns
+            .max(self.metrics.window_end_ns - self.metrics.window_ns);
         for autoscaler in &mut self.autoscalers {
             let ready = self.services[autoscaler.service as usize].active;
-            let starting = autoscaler.starting.len() as u32;
-            autoscaler.windows.push((ready, starting));
+            let integral = autoscaler.ready_integral
+                + u128::from(ready) * u128::from(now - autoscaler.ready_since);
+            let length = now - autoscaler.window_start_ns;
+            let mean_ready = if length == 0 {
+                f64::from(ready)
+            } else {
+                (integral - autoscaler.window_start_integral) as f64 / length as f64
+            };
+            autoscaler.windows.push(ReplicaWindow {
+                ready,
+                starting: autoscaler.starting.len() as u32,
+                mean_ready,
+            });
+            autoscaler.window_start_integral = integral;
+            autoscaler.window_start_ns = now;
         }
     }
 
@@ -341,10 +372,10 @@ impl Simulation {
             .map_or(0, |i| self.autoscalers[i].starting.len() as u32)
     }
 
-    /// The ready and starting replicas of an autoscaled `service` at the end of each
-    /// closed window, or `None` for a service without an autoscaler.
+    /// The replicas of an autoscaled `service` in each closed window, or `None` for a
+    /// service without an autoscaler.
     #[must_use]
-    pub fn replica_windows(&self, service: usize) -> Option<&[(u32, u32)]> {
+    pub fn replica_windows(&self, service: usize) -> Option<&[ReplicaWindow]> {
         self.autoscaler_index(service)
             .map(|i| self.autoscalers[i].windows.as_slice())
     }

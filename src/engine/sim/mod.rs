@@ -21,7 +21,7 @@ mod faults;
 mod protections;
 mod queues;
 
-pub use autoscaling::AutoscalingCounts;
+pub use autoscaling::{AutoscalingCounts, ReplicaWindow};
 
 use super::events::{Event, EventQueue};
 use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
