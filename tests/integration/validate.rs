@@ -277,7 +277,7 @@ const CASES: &[Case] = &[
         file: "unknown-key.yaml",
         loads: false,
         diagnostics: &[
-            "tests/invalid/unknown-key.yaml:9:5: error: services.shop.workrs: unknown key \"workrs\"; did you mean \"workers\"? Allowed keys here: replicas, workers, queue_capacity, load_balancing, operations",
+            "tests/invalid/unknown-key.yaml:9:5: error: services.shop.workrs: unknown key \"workrs\"; did you mean \"workers\"? Allowed keys here: replicas, workers, queue_capacity, load_balancing, rate_limit, load_shedding, autoscaling, operations",
         ],
     },
     Case {
