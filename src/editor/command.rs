@@ -608,6 +608,7 @@ impl EditorDocument {
                         call: to_reference,
                         timeout: None,
                         retry: None,
+                        circuit_breaker: None,
                     })
                 } else {
                     Step::Publish(PublishStep {

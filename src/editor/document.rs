@@ -113,6 +113,7 @@ impl NodeValue {
                 },
                 timeout: None,
                 retry: None,
+                circuit_breaker: None,
             }),
             NodeKind::Service => {
                 let mut operations = IndexMap::new();

@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::breaker::CircuitBreaker;
 use super::distribution::Distribution;
 use super::units::{Duration, Rate};
 
@@ -141,6 +142,9 @@ pub struct Client {
     /// What the client does after a failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
+    /// Circuit breaker on each attempt. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
 }
 
 /// Open or closed workload.
@@ -302,6 +306,9 @@ pub struct CallStep {
     /// What to do after a failed attempt. Default: no retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
+    /// Circuit breaker on each attempt. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
 }
 
 /// A publish to a queue.

@@ -24,6 +24,8 @@ use super::document::{
 use super::tree::{Key, Node, Position, Value};
 use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
 
+mod breaker;
+
 /// Largest scenario file accepted, in bytes. Hand-written and editor-saved scenarios are
 /// a few kilobytes; a file past this is almost certainly not a scenario.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -896,6 +898,7 @@ impl Reader<'_> {
             },
             timeout: None,
             retry: None,
+            circuit_breaker: None,
         };
         let Some(mut fields) = self.fields(node, path) else {
             return client;
@@ -967,6 +970,9 @@ impl Reader<'_> {
         }
         if let Some((node, path)) = fields.take("retry") {
             client.retry = self.retry(node, &path);
+        }
+        if let Some((node, path)) = fields.take("circuit_breaker") {
+            client.circuit_breaker = self.circuit_breaker(node, &path);
         }
         self.finish(&fields);
         client
@@ -1262,10 +1268,14 @@ impl Reader<'_> {
             .take("timeout")
             .and_then(|(n, p)| self.positive_duration(n, &p));
         let retry = fields.take("retry").and_then(|(n, p)| self.retry(n, &p));
+        let circuit_breaker = fields
+            .take("circuit_breaker")
+            .and_then(|(n, p)| self.circuit_breaker(n, &p));
         CallStep {
             call: call.unwrap_or_default(),
             timeout,
             retry,
+            circuit_breaker,
         }
     }
 

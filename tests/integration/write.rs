@@ -8,10 +8,11 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
-    Arrivals, Backoff, CallStep, Client, Consumer, Defaults, Distribution, Duration, ErrorFault,
-    Fault, FaultKind, Jitter, Link, LoadBalancing, Operation, OutageFault, OutageMode, Overflow,
-    ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy, RunSettings, Scenario,
-    Service, Step, WorkStep, Workload, load_file, load_str,
+    Arrivals, Backoff, CallStep, CircuitBreaker, Client, Consumer, Defaults, Distribution,
+    Duration, ErrorFault, Fault, FaultKind, Jitter, Link, LoadBalancing, Operation, OutageFault,
+    OutageMode, Overflow, ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy,
+    RunSettings, Scenario, Service, SlidingWindowSize, SlidingWindowType, Step, WorkStep, Workload,
+    load_file, load_str,
 };
 
 fn scenario_files() -> Vec<PathBuf> {
@@ -290,6 +291,44 @@ fn distribution() -> impl Strategy<Value = Distribution> {
     ]
 }
 
+fn circuit_breaker() -> impl Strategy<Value = CircuitBreaker> {
+    (
+        any::<bool>(),
+        prop::option::of(1u32..1000),
+        prop::option::of(1u32..1000),
+        prop::option::of(prop_oneof![Just(100.0), 0.5..100.0f64]),
+        prop::option::of(prop_oneof![Just(100.0), 0.5..100.0f64]),
+        prop::option::of(duration()),
+        prop::option::of(duration()),
+        prop::option::of(1u32..20),
+    )
+        .prop_map(
+            |(time_based, size, minimum, failure, slow, slow_duration, wait, permitted)| {
+                let size = size.map(|n| {
+                    if time_based {
+                        SlidingWindowSize::Time(Duration::from_secs(u64::from(n)))
+                    } else {
+                        SlidingWindowSize::Calls(n)
+                    }
+                });
+                CircuitBreaker {
+                    sliding_window_type: if time_based {
+                        SlidingWindowType::TimeBased
+                    } else {
+                        SlidingWindowType::CountBased
+                    },
+                    sliding_window_size: size,
+                    minimum_number_of_calls: minimum,
+                    failure_rate_threshold: failure,
+                    slow_call_rate_threshold: slow,
+                    slow_call_duration_threshold: slow_duration,
+                    wait_duration_in_open_state: wait,
+                    permitted_number_of_calls_in_half_open_state: permitted,
+                }
+            },
+        )
+}
+
 fn retry() -> impl Strategy<Value = RetryPolicy> {
     (
         1u32..5,
@@ -475,7 +514,12 @@ struct ServiceBody {
 
 #[derive(Debug, Clone)]
 enum StepShape {
-    Call(usize, Option<Duration>, Option<RetryPolicy>),
+    Call(
+        usize,
+        Option<Duration>,
+        Option<RetryPolicy>,
+        Option<CircuitBreaker>,
+    ),
     Publish(usize, Option<Duration>),
     Parallel(Vec<usize>),
     Work(Distribution),
@@ -486,9 +530,10 @@ fn step_shape() -> impl Strategy<Value = StepShape> {
         (
             any::<usize>(),
             prop::option::of(duration()),
-            prop::option::of(retry())
+            prop::option::of(retry()),
+            prop::option::of(circuit_breaker())
         )
-            .prop_map(|(to, timeout, retry)| StepShape::Call(to, timeout, retry)),
+            .prop_map(|(to, timeout, retry, breaker)| StepShape::Call(to, timeout, retry, breaker)),
         (any::<usize>(), prop::option::of(duration()))
             .prop_map(|(to, timeout)| StepShape::Publish(to, timeout)),
         prop::collection::vec(any::<usize>(), 1..3).prop_map(StepShape::Parallel),
@@ -564,6 +609,7 @@ struct ClientBody {
     workload: Workload,
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    circuit_breaker: Option<CircuitBreaker>,
 }
 
 fn client_body() -> impl Strategy<Value = ClientBody> {
@@ -595,13 +641,17 @@ fn client_body() -> impl Strategy<Value = ClientBody> {
         prop_oneof![open, closed],
         prop::option::of(duration()),
         prop::option::of(retry()),
+        prop::option::of(circuit_breaker()),
     )
-        .prop_map(|(target, workload, timeout, retry)| ClientBody {
-            target,
-            workload,
-            timeout,
-            retry,
-        })
+        .prop_map(
+            |(target, workload, timeout, retry, circuit_breaker)| ClientBody {
+                target,
+                workload,
+                timeout,
+                retry,
+                circuit_breaker,
+            },
+        )
 }
 
 fn position() -> impl Strategy<Value = [f64; 2]> {
@@ -679,11 +729,12 @@ fn assemble(
             let steps = steps
                 .iter()
                 .filter_map(|step| match step {
-                    StepShape::Call(pick, timeout, retry) => callee(*pick).map(|call| {
+                    StepShape::Call(pick, timeout, retry, breaker) => callee(*pick).map(|call| {
                         Step::Call(CallStep {
                             call,
                             timeout: *timeout,
                             retry: retry.clone(),
+                            circuit_breaker: breaker.clone(),
                         })
                     }),
                     StepShape::Publish(pick, timeout) => (!queues.is_empty()).then(|| {
@@ -701,6 +752,7 @@ fn assemble(
                                 call,
                                 timeout: None,
                                 retry: None,
+                                circuit_breaker: None,
                             })
                             .collect();
                         (!calls.is_empty())
@@ -756,6 +808,7 @@ fn assemble(
                 workload: body.workload,
                 timeout: body.timeout,
                 retry: body.retry,
+                circuit_breaker: body.circuit_breaker,
             },
         );
     }

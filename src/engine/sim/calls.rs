@@ -49,6 +49,14 @@ impl Simulation {
     /// Records the current attempt of `call`, schedules its timeout and sends it.
     #[inline(always)]
     fn transmit_attempt(&mut self, handle: Handle, call: &Call) {
+        if let Some(site) = self.model.policies[call.policy as usize].breaker
+            && !self.breaker_permits(site, call.caller)
+        {
+            // Rejected by the breaker: not sent, and failed at once, so that the retry
+            // policy around the breaker may try again after its backoff.
+            self.attempt_failed(handle, ErrorKind::CircuitOpen);
+            return;
+        }
         let now = self.now_ns;
         let (attempt, edge, target) = (call.attempt, call.edge, call.target);
         let retry = attempt > 1;
@@ -130,10 +138,10 @@ impl Simulation {
         outcome: Result<(), ErrorKind>,
     ) {
         let now = self.now_ns;
-        let attempt_started = match self.calls.get_mut(handle) {
+        let (attempt_started, policy, caller) = match self.calls.get_mut(handle) {
             Some(call) if call.attempt == attempt && call.waiting => {
                 call.waiting = false;
-                call.attempt_started_ns
+                (call.attempt_started_ns, call.policy, call.caller)
             }
             _ => {
                 // The caller gave up on this attempt already, or on the whole call: the
@@ -144,6 +152,9 @@ impl Simulation {
         };
         self.metrics
             .finish(self.layout.edges + edge, now, attempt_started, outcome);
+        if let Some(site) = self.model.policies[policy as usize].breaker {
+            self.breaker_record(site, caller, attempt_started, outcome);
+        }
         match outcome {
             Ok(()) => self.resolve(handle, Ok(())),
             Err(kind) => self.attempt_failed(handle, kind),
@@ -160,12 +171,16 @@ impl Simulation {
         }
         call.waiting = false;
         let (edge, attempt_started) = (call.edge, call.attempt_started_ns);
+        let (policy, caller) = (call.policy, call.caller);
         self.metrics.finish(
             self.layout.edges + edge,
             now,
             attempt_started,
             Err(ErrorKind::Timeout),
         );
+        if let Some(site) = self.model.policies[policy as usize].breaker {
+            self.breaker_record(site, caller, attempt_started, Err(ErrorKind::Timeout));
+        }
         self.attempt_failed(handle, ErrorKind::Timeout);
     }
 

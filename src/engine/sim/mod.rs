@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use crate::metrics::recorder::{Entity, ErrorKind, Recorder};
 use crate::scenario::{LoadBalancing, OutageMode};
 
+pub mod breaker;
 mod calls;
 mod clients;
 mod faults;
@@ -238,6 +239,8 @@ pub struct Simulation {
     next_message_id: u64,
     metrics: Recorder,
     error: Option<EngineError>,
+    /// Circuit breakers, per call site of [`Model::breakers`] and calling replica.
+    breakers: Vec<Vec<breaker::Breaker>>,
 }
 
 impl Simulation {
@@ -327,6 +330,7 @@ impl Simulation {
             first_operation += count;
         }
         let active_faults = vec![false; model.faults.len()];
+        let breakers = Self::new_breakers(&model);
         let mut simulation = Self {
             model,
             options,
@@ -346,6 +350,7 @@ impl Simulation {
             next_message_id: 0,
             metrics,
             error: None,
+            breakers,
         };
         simulation.schedule_start();
         simulation
@@ -617,6 +622,9 @@ impl Simulation {
             let ages = self.oldest_ages(now);
             self.metrics
                 .close_window_at(now, |i| ages.get(i).copied().unwrap_or(0));
+            if !self.breakers.is_empty() {
+                self.close_breaker_windows(now);
+            }
         }
         self.metrics.flush(now);
     }
@@ -649,6 +657,9 @@ impl Simulation {
             let ages = self.oldest_ages(end);
             self.metrics
                 .close_window_at(end, |i| ages.get(i).copied().unwrap_or(0));
+            if !self.breakers.is_empty() {
+                self.close_breaker_windows(end);
+            }
         }
     }
 
