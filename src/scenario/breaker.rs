@@ -45,7 +45,7 @@ pub const MAX_SLIDING_WINDOW_SECONDS: u64 = 86_400;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitBreaker {
-    /// How the window of recent calls is kept. Default: count-based.
+    /// Kind of window of recent calls. Default: count-based.
     #[serde(default, skip_serializing_if = "SlidingWindowType::is_default")]
     pub sliding_window_type: SlidingWindowType,
     /// Size of the window: a number of calls when count-based, a whole number of seconds
@@ -71,7 +71,7 @@ pub struct CircuitBreaker {
     /// Time the breaker rejects every call after opening. Default: 60s.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_duration_in_open_state: Option<Duration>,
-    /// Calls let through in the half-open state, at least 1; their outcomes decide
+    /// Calls let through in the half-open state, at least 1. Their outcomes decide
     /// whether the breaker closes or opens again. Default: 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = MAX_SLIDING_WINDOW_CALLS))]
@@ -79,7 +79,7 @@ pub struct CircuitBreaker {
 }
 
 impl CircuitBreaker {
-    /// The window size in calls (count-based) or seconds (time-based).
+    /// Returns the window size in calls (count-based) or seconds (time-based).
     #[must_use]
     pub fn window_size(&self) -> u64 {
         match self.sliding_window_size {
@@ -90,7 +90,7 @@ impl CircuitBreaker {
     }
 }
 
-/// How a circuit breaker keeps its recent calls.
+/// Kind of window in which a circuit breaker keeps its recent calls.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SlidingWindowType {

@@ -2,8 +2,8 @@
 //! resilience4j 2.x's `CircuitBreakerStateMachine`.
 //!
 //! A breaker is closed, open or half-open. Closed, it lets every attempt through and
-//! records each outcome in a sliding window; once the window holds at least the minimum
-//! number of calls, a failure rate or slow-call rate at or above its threshold opens it.
+//! records each outcome in a sliding window. Once the window contains at least the
+//! minimum number of calls, a failure rate or slow-call rate at or above its threshold opens it.
 //! Open, it rejects every attempt with [`ErrorKind::CircuitOpen`] until the wait
 //! duration has passed; the first attempt after that moves it to half-open, as
 //! resilience4j does without `automaticTransitionFromOpenToHalfOpenEnabled`. Half-open,
@@ -129,7 +129,7 @@ pub enum BreakerState {
 }
 
 impl BreakerState {
-    /// The name used in reports.
+    /// Returns the name used in reports.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -230,7 +230,7 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    /// A closed breaker with an empty window, at time `now`.
+    /// Creates a closed breaker with an empty window at time `now`.
     #[must_use]
     pub fn new(config: &BreakerConfig, now: u64) -> Self {
         Self {
@@ -248,20 +248,20 @@ impl Breaker {
         }
     }
 
-    /// The current state. An open breaker whose wait has passed stays open until the
+    /// Returns the current state. An open breaker whose wait has passed stays open until the
     /// next attempt moves it to half-open.
     #[must_use]
     pub fn state(&self) -> BreakerState {
         self.state
     }
 
-    /// The closed windows of the time series.
+    /// Returns the closed windows of the time series.
     #[must_use]
     pub fn series(&self) -> &[BreakerWindow] {
         &self.series
     }
 
-    /// The counters of the measured run up to `now`, the time in the current state
+    /// Returns the counters of the measured run up to `now`, the time in the current state
     /// included.
     #[must_use]
     pub fn stats_at(&self, now: u64, warmup_ns: u64) -> BreakerStats {
@@ -439,13 +439,13 @@ fn empty_window(config: &BreakerConfig) -> Window {
     }
 }
 
-/// The part of [from, to) at or after the warm-up, ns.
+/// Returns the length of the part of [from, to) at or after the warm-up, ns.
 fn measured_span(from: u64, to: u64, warmup_ns: u64) -> u64 {
     to.saturating_sub(from.max(warmup_ns))
 }
 
 impl Simulation {
-    /// The breakers of each call site with one, one per calling replica.
+    /// Creates the breakers of each call site with one, one per calling replica.
     pub(super) fn new_breakers(model: &crate::engine::Model) -> Vec<Vec<Breaker>> {
         model
             .breakers
@@ -464,7 +464,7 @@ impl Simulation {
             .collect()
     }
 
-    /// The calling replica of `caller`: the job's replica, or 0 for a client.
+    /// Returns the calling replica of `caller`: the job's replica, or 0 for a client.
     fn caller_replica(&self, caller: Caller) -> usize {
         match caller {
             Caller::Client { .. } => 0,
@@ -472,8 +472,8 @@ impl Simulation {
         }
     }
 
-    /// The breaker of `site` in the replica of `caller`, created when the caller is a
-    /// replica added while running.
+    /// Returns the breaker of `site` in the replica of `caller`, and creates it when the
+    /// caller is a replica added while running.
     fn breaker_mut(&mut self, site: u32, caller: Caller) -> &mut Breaker {
         let replica = self.caller_replica(caller);
         let now = self.now_ns;
@@ -485,7 +485,7 @@ impl Simulation {
         &mut breakers[replica]
     }
 
-    /// Whether the breaker of `site` lets an attempt of `caller` through now.
+    /// Returns whether the breaker of `site` lets an attempt of `caller` through now.
     pub(super) fn breaker_permits(&mut self, site: u32, caller: Caller) -> bool {
         let (now, warmup) = (self.now_ns, self.options.warmup_ns);
         let config = self.model.breakers[site as usize].config;
@@ -522,8 +522,8 @@ impl Simulation {
         }
     }
 
-    /// The breakers of the call site `site` (an index into the model's `breakers`), one
-    /// per calling replica in replica order: the live state for a view of the run.
+    /// Returns the breakers of the call site `site`, an index into the model's
+    /// `breakers`, one per calling replica in replica order. A live view reads their state.
     #[must_use]
     pub fn site_breakers(&self, site: usize) -> &[Breaker] {
         self.breakers.get(site).map_or(&[], Vec::as_slice)
