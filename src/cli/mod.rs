@@ -84,7 +84,8 @@ struct RunArgs {
     /// Width of a time-series window, e.g. 1s [default: the scenario's run.window, else 1s].
     #[arg(long, value_parser = parse_duration)]
     window: Option<Duration>,
-    /// Directory to write summary.json, timeseries.csv and the charts into; created if missing.
+    /// Directory to write summary.json, timeseries.csv and the charts into, and
+    /// breakers.csv when the scenario has circuit breakers; created if missing.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Format of the summary printed on standard output.
@@ -350,6 +351,12 @@ fn write_outputs(
         report::timeseries_csv(simulation).as_bytes(),
     )?;
     report::write_charts(simulation, directory).context("cannot write the charts")?;
+    if !simulation.model().breakers.is_empty() {
+        write_atomically(
+            &directory.join("breakers.csv"),
+            crate::metrics::breakers::breakers_csv(simulation).as_bytes(),
+        )?;
+    }
     Ok(())
 }
 

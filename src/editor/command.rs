@@ -609,6 +609,7 @@ impl EditorDocument {
                         timeout: None,
                         retry: None,
                         bulkhead: None,
+                        circuit_breaker: None,
                     })
                 } else {
                     Step::Publish(PublishStep {

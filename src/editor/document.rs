@@ -114,6 +114,7 @@ impl NodeValue {
                 timeout: None,
                 retry: None,
                 bulkhead: None,
+                circuit_breaker: None,
             }),
             NodeKind::Service => {
                 let mut operations = IndexMap::new();

@@ -8,6 +8,7 @@ use crate::scenario::{
 };
 
 use super::random::Sampler;
+use super::sim::breaker::BreakerModel;
 
 /// A node of the topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,6 +72,8 @@ pub struct CallPolicy {
     pub backoff: Backoff,
     /// Randomization of the wait.
     pub jitter: Jitter,
+    /// Circuit breaker on each attempt, index into [`Model::breakers`].
+    pub breaker: Option<u32>,
 }
 
 impl CallPolicy {
@@ -80,6 +83,7 @@ impl CallPolicy {
             attempts: retry.map_or(1, |r| r.attempts.max(1)),
             backoff: retry.map_or_else(Backoff::default, |r| r.backoff),
             jitter: retry.map_or(Jitter::None, |r| r.jitter),
+            breaker: None,
         }
     }
 }
@@ -355,6 +359,8 @@ pub struct Model {
     pub faults: Vec<FaultModel>,
     /// Bulkheads of the call sites that have one, referenced by index.
     pub bulkheads: Vec<BulkheadModel>,
+    /// Call sites with a circuit breaker, in order of compilation: clients, then steps.
+    pub breakers: Vec<BreakerModel>,
 }
 
 /// A scenario that passed validation but still cannot be compiled; validation is meant
@@ -373,6 +379,7 @@ struct Builder<'a> {
     edge_index: BTreeMap<(NodeRef, NodeRef, EdgeKind), u32>,
     policies: Vec<CallPolicy>,
     bulkheads: Vec<BulkheadModel>,
+    breakers: Vec<BreakerModel>,
 }
 
 impl Model {
@@ -388,6 +395,7 @@ impl Model {
             edge_index: BTreeMap::new(),
             policies: Vec::new(),
             bulkheads: Vec::new(),
+            breakers: Vec::new(),
         };
         builder.build()
     }
@@ -468,6 +476,9 @@ impl Builder<'_> {
             let edge = self.edge(NodeRef::Client(client_number as u32), to, EdgeKind::Call)?;
             let policy = self.policy(client.timeout, client.retry.as_ref());
             let bulkhead = self.bulkhead(client.bulkhead.as_ref());
+            if let Some(breaker) = &client.circuit_breaker {
+                self.breaker(policy, breaker, edge, format!("clients.{name}"));
+            }
             let workload = match &client.workload {
                 Workload::Open { arrivals, profile } => WorkloadModel::Open {
                     poisson: matches!(arrivals, Arrivals::Poisson(_)),
@@ -503,14 +514,16 @@ impl Builder<'_> {
                 let path = format!("services.{service_name}.operations.{operation_name}");
                 let from = NodeRef::Service(service_number as u32);
                 let mut steps = Vec::new();
-                for step in &operation.steps {
+                for (number, step) in operation.steps.iter().enumerate() {
+                    let site = format!("{path}.steps[{number}]");
                     steps.push(match step {
-                        Step::Call(call) => StepModel::Call(self.call(from, call)?),
+                        Step::Call(call) => StepModel::Call(self.call(from, call, &site)?),
                         Step::Parallel(parallel) => StepModel::Parallel(
                             parallel
                                 .parallel
                                 .iter()
-                                .map(|c| self.call(from, c))
+                                .enumerate()
+                                .map(|(i, c)| self.call(from, c, &format!("{site}.parallel[{i}]")))
                                 .collect::<Result<_, _>>()?,
                         ),
                         Step::Publish(publish) => {
@@ -593,6 +606,7 @@ impl Builder<'_> {
             policies: std::mem::take(&mut self.policies),
             faults,
             bulkheads: std::mem::take(&mut self.bulkheads),
+            breakers: std::mem::take(&mut self.breakers),
         })
     }
 
@@ -641,16 +655,33 @@ impl Builder<'_> {
         (self.policies.len() - 1) as u32
     }
 
+    /// Puts a circuit breaker on the call site of `policy`, whose attempts travel on
+    /// `edge`; `site` is the site's path in the scenario.
+    fn breaker(
+        &mut self,
+        policy: u32,
+        breaker: &scenario::CircuitBreaker,
+        edge: u32,
+        site: String,
+    ) {
+        self.policies[policy as usize].breaker = Some(self.breakers.len() as u32);
+        self.breakers.push(BreakerModel::new(breaker, edge, site));
+    }
+
     fn call(
         &mut self,
         from: NodeRef,
         call: &scenario::CallStep,
+        site: &str,
     ) -> Result<CallModel, CompileError> {
         let operation = self.operation(&call.call)?;
         let service = self.scenario_service_of(operation);
         let edge = self.edge(from, NodeRef::Service(service), EdgeKind::Call)?;
         let policy = self.policy(call.timeout, call.retry.as_ref());
         let bulkhead = self.bulkhead(call.bulkhead.as_ref());
+        if let Some(breaker) = &call.circuit_breaker {
+            self.breaker(policy, breaker, edge, site.to_owned());
+        }
         Ok(CallModel {
             target: Target::Operation(operation),
             edge,

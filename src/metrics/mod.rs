@@ -1,5 +1,6 @@
 //! Metrics of a run and the reports made from them.
 
+pub mod breakers;
 pub mod chart;
 pub mod histogram;
 pub mod recorder;

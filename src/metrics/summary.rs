@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::engine::Simulation;
 
+use super::breakers::BreakerSummary;
 use super::recorder::{Counts, ErrorKind, Stats};
 
 /// Failures by kind.
@@ -255,6 +256,9 @@ pub struct EdgeSummary {
     pub latency: Latency,
     /// Attempts per second.
     pub throughput_per_s: f64,
+    /// The circuit breakers of the call sites on the edge, when any has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<BreakerSummary>,
 }
 
 /// The whole-run summary.
@@ -457,6 +461,7 @@ impl Summary {
                     retry_amplification: ratio(t.attempts, first_attempts),
                     latency: Latency::from_stats(s),
                     throughput_per_s: per_second(t.attempts, seconds),
+                    circuit_breaker: BreakerSummary::of_edge(simulation, i as u32),
                 }
             })
             .collect();

@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::breaker::CircuitBreaker;
 use super::distribution::Distribution;
 use super::protections::{Autoscaling, Bulkhead, LoadShedding, RateLimit};
 use super::units::{Duration, Rate};
@@ -145,6 +146,9 @@ pub struct Client {
     /// Limit of the client's concurrent attempts. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulkhead: Option<Bulkhead>,
+    /// Circuit breaker on each attempt. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
 }
 
 /// Open or closed workload.
@@ -321,6 +325,9 @@ pub struct CallStep {
     /// Limit of this call's concurrent attempts per replica of the caller. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulkhead: Option<Bulkhead>,
+    /// Circuit breaker on each attempt. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<CircuitBreaker>,
 }
 
 /// A publish to a queue.

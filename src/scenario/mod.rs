@@ -1,5 +1,6 @@
 //! The scenario document, its file format and its validation.
 
+pub mod breaker;
 pub mod diagnostic;
 pub mod distribution;
 pub mod document;
@@ -11,6 +12,7 @@ pub mod units;
 pub mod validate;
 pub mod write;
 
+pub use breaker::{CircuitBreaker, SlidingWindowSize, SlidingWindowType};
 pub use diagnostic::{Diagnostic, Severity, SourceMap};
 pub use distribution::Distribution;
 pub use document::*;

@@ -24,6 +24,7 @@ use super::document::{
 use super::tree::{Key, Node, Position, Value};
 use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
 
+mod breaker;
 mod protections;
 
 /// Largest scenario file accepted, in bytes. Hand-written and editor-saved scenarios are
@@ -899,6 +900,7 @@ impl Reader<'_> {
             timeout: None,
             retry: None,
             bulkhead: None,
+            circuit_breaker: None,
         };
         let Some(mut fields) = self.fields(node, path) else {
             return client;
@@ -973,6 +975,9 @@ impl Reader<'_> {
         }
         if let Some((node, path)) = fields.take("bulkhead") {
             client.bulkhead = self.bulkhead(node, &path);
+        }
+        if let Some((node, path)) = fields.take("circuit_breaker") {
+            client.circuit_breaker = self.circuit_breaker(node, &path);
         }
         self.finish(&fields);
         client
@@ -1280,11 +1285,15 @@ impl Reader<'_> {
         let bulkhead = fields
             .take("bulkhead")
             .and_then(|(n, p)| self.bulkhead(n, &p));
+        let circuit_breaker = fields
+            .take("circuit_breaker")
+            .and_then(|(n, p)| self.circuit_breaker(n, &p));
         CallStep {
             call: call.unwrap_or_default(),
             timeout,
             retry,
             bulkhead,
+            circuit_breaker,
         }
     }
 

@@ -14,7 +14,7 @@ pub struct Bundled {
 }
 
 /// Every bundled scenario, in menu order.
-pub const BUNDLED: [Bundled; 6] = [
+pub const BUNDLED: [Bundled; 7] = [
     Bundled {
         file: "checkout-async.yaml",
         text: include_str!("../../scenarios/checkout-async.yaml"),
@@ -38,6 +38,10 @@ pub const BUNDLED: [Bundled; 6] = [
     Bundled {
         file: "autoscaling.yaml",
         text: include_str!("../../scenarios/autoscaling.yaml"),
+    },
+    Bundled {
+        file: "circuit-breaker.yaml",
+        text: include_str!("../../scenarios/circuit-breaker.yaml"),
     },
 ];
 

@@ -8,10 +8,11 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
-    Arrivals, Backoff, CallStep, Client, Consumer, Defaults, Distribution, Duration, ErrorFault,
-    Fault, FaultKind, Jitter, Link, LoadBalancing, Operation, OutageFault, OutageMode, Overflow,
-    ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy, RunSettings, Scenario,
-    Service, Step, WorkStep, Workload, load_file, load_str,
+    Arrivals, Backoff, CallStep, CircuitBreaker, Client, Consumer, Defaults, Distribution,
+    Duration, ErrorFault, Fault, FaultKind, Jitter, Link, LoadBalancing, Operation, OutageFault,
+    OutageMode, Overflow, ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy,
+    RunSettings, Scenario, Service, SlidingWindowSize, SlidingWindowType, Step, WorkStep, Workload,
+    load_file, load_str,
 };
 use topolab::scenario::{
     Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, LoadShedding, RateLimit,
@@ -293,6 +294,44 @@ fn distribution() -> impl Strategy<Value = Distribution> {
     ]
 }
 
+fn circuit_breaker() -> impl Strategy<Value = CircuitBreaker> {
+    (
+        any::<bool>(),
+        prop::option::of(1u32..1000),
+        prop::option::of(1u32..1000),
+        prop::option::of(prop_oneof![Just(100.0), 0.5..100.0f64]),
+        prop::option::of(prop_oneof![Just(100.0), 0.5..100.0f64]),
+        prop::option::of(duration()),
+        prop::option::of(duration()),
+        prop::option::of(1u32..20),
+    )
+        .prop_map(
+            |(time_based, size, minimum, failure, slow, slow_duration, wait, permitted)| {
+                let size = size.map(|n| {
+                    if time_based {
+                        SlidingWindowSize::Time(Duration::from_secs(u64::from(n)))
+                    } else {
+                        SlidingWindowSize::Calls(n)
+                    }
+                });
+                CircuitBreaker {
+                    sliding_window_type: if time_based {
+                        SlidingWindowType::TimeBased
+                    } else {
+                        SlidingWindowType::CountBased
+                    },
+                    sliding_window_size: size,
+                    minimum_number_of_calls: minimum,
+                    failure_rate_threshold: failure,
+                    slow_call_rate_threshold: slow,
+                    slow_call_duration_threshold: slow_duration,
+                    wait_duration_in_open_state: wait,
+                    permitted_number_of_calls_in_half_open_state: permitted,
+                }
+            },
+        )
+}
+
 fn retry() -> impl Strategy<Value = RetryPolicy> {
     (
         1u32..5,
@@ -558,6 +597,7 @@ enum StepShape {
         Option<Duration>,
         Option<RetryPolicy>,
         Option<Bulkhead>,
+        Option<CircuitBreaker>,
     ),
     Publish(usize, Option<Duration>),
     Parallel(Vec<(usize, Option<Bulkhead>)>),
@@ -570,10 +610,11 @@ fn step_shape() -> impl Strategy<Value = StepShape> {
             any::<usize>(),
             prop::option::of(duration()),
             prop::option::of(retry()),
-            prop::option::of(bulkhead())
+            prop::option::of(bulkhead()),
+            prop::option::of(circuit_breaker())
         )
-            .prop_map(|(to, timeout, retry, bulkhead)| StepShape::Call(
-                to, timeout, retry, bulkhead
+            .prop_map(|(to, timeout, retry, bulkhead, breaker)| StepShape::Call(
+                to, timeout, retry, bulkhead, breaker
             )),
         (any::<usize>(), prop::option::of(duration()))
             .prop_map(|(to, timeout)| StepShape::Publish(to, timeout)),
@@ -656,6 +697,7 @@ struct ClientBody {
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
     bulkhead: Option<Bulkhead>,
+    circuit_breaker: Option<CircuitBreaker>,
 }
 
 fn client_body() -> impl Strategy<Value = ClientBody> {
@@ -688,14 +730,18 @@ fn client_body() -> impl Strategy<Value = ClientBody> {
         prop::option::of(duration()),
         prop::option::of(retry()),
         prop::option::of(bulkhead()),
+        prop::option::of(circuit_breaker()),
     )
-        .prop_map(|(target, workload, timeout, retry, bulkhead)| ClientBody {
-            target,
-            workload,
-            timeout,
-            retry,
-            bulkhead,
-        })
+        .prop_map(
+            |(target, workload, timeout, retry, bulkhead, circuit_breaker)| ClientBody {
+                target,
+                workload,
+                timeout,
+                retry,
+                bulkhead,
+                circuit_breaker,
+            },
+        )
 }
 
 fn position() -> impl Strategy<Value = [f64; 2]> {
@@ -773,14 +819,17 @@ fn assemble(
             let steps = steps
                 .iter()
                 .filter_map(|step| match step {
-                    StepShape::Call(pick, timeout, retry, bulkhead) => callee(*pick).map(|call| {
-                        Step::Call(CallStep {
-                            call,
-                            timeout: *timeout,
-                            retry: retry.clone(),
-                            bulkhead: *bulkhead,
+                    StepShape::Call(pick, timeout, retry, bulkhead, breaker) => {
+                        callee(*pick).map(|call| {
+                            Step::Call(CallStep {
+                                call,
+                                timeout: *timeout,
+                                retry: retry.clone(),
+                                bulkhead: *bulkhead,
+                                circuit_breaker: breaker.clone(),
+                            })
                         })
-                    }),
+                    }
                     StepShape::Publish(pick, timeout) => (!queues.is_empty()).then(|| {
                         Step::Publish(PublishStep {
                             publish: queues[pick % queues.len()].clone(),
@@ -797,6 +846,7 @@ fn assemble(
                                     timeout: None,
                                     retry: None,
                                     bulkhead,
+                                    circuit_breaker: None,
                                 })
                             })
                             .collect();
@@ -860,6 +910,7 @@ fn assemble(
                 timeout: body.timeout,
                 retry: body.retry,
                 bulkhead: body.bulkhead,
+                circuit_breaker: body.circuit_breaker,
             },
         );
     }

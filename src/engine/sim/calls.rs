@@ -65,6 +65,16 @@ impl Simulation {
     /// Records the current attempt of `call`, schedules its timeout and sends it.
     #[inline(always)]
     pub(super) fn transmit_attempt(&mut self, handle: Handle, call: &Call) {
+        if let Some(site) = self.model.policies[call.policy as usize].breaker
+            && !self.breaker_permits(site, call.caller)
+        {
+            // Rejected by the breaker: not sent, and failed at once, so that the retry
+            // policy around the breaker may try again after its backoff. The breaker sits
+            // inside the bulkhead, so a permit taken for this attempt is given back.
+            self.release_permit(handle);
+            self.attempt_failed(handle, ErrorKind::CircuitOpen);
+            return;
+        }
         let now = self.now_ns;
         let (attempt, edge, target) = (call.attempt, call.edge, call.target);
         let retry = attempt > 1;
@@ -146,10 +156,15 @@ impl Simulation {
         outcome: Result<(), ErrorKind>,
     ) {
         let now = self.now_ns;
-        let (attempt_started, permit) = match self.calls.get_mut(handle) {
+        let (attempt_started, permit, policy, caller) = match self.calls.get_mut(handle) {
             Some(call) if call.attempt == attempt && call.waiting => {
                 call.waiting = false;
-                (call.attempt_started_ns, call.permit)
+                (
+                    call.attempt_started_ns,
+                    call.permit,
+                    call.policy,
+                    call.caller,
+                )
             }
             _ => {
                 // The caller gave up on this attempt already, or on the whole call: the
@@ -162,6 +177,9 @@ impl Simulation {
             .finish(self.layout.edges + edge, now, attempt_started, outcome);
         if permit == Permit::Held {
             self.release_permit(handle);
+        }
+        if let Some(site) = self.model.policies[policy as usize].breaker {
+            self.breaker_record(site, caller, attempt_started, outcome);
         }
         match outcome {
             Ok(()) => self.resolve(handle, Ok(())),
@@ -179,6 +197,7 @@ impl Simulation {
         }
         call.waiting = false;
         let (edge, attempt_started) = (call.edge, call.attempt_started_ns);
+        let (policy, caller) = (call.policy, call.caller);
         self.metrics.finish(
             self.layout.edges + edge,
             now,
@@ -186,6 +205,9 @@ impl Simulation {
             Err(ErrorKind::Timeout),
         );
         self.release_permit(handle);
+        if let Some(site) = self.model.policies[policy as usize].breaker {
+            self.breaker_record(site, caller, attempt_started, Err(ErrorKind::Timeout));
+        }
         self.attempt_failed(handle, ErrorKind::Timeout);
     }
 

@@ -15,6 +15,7 @@ use crate::metrics::recorder::{Entity, ErrorKind, Recorder};
 use crate::scenario::{LoadBalancing, OutageMode};
 
 mod autoscaling;
+pub mod breaker;
 mod calls;
 mod clients;
 mod faults;
@@ -252,6 +253,8 @@ pub struct Simulation {
     bulkheads: Vec<Vec<protections::BulkheadState>>,
     /// Autoscalers of the services that have one.
     autoscalers: Vec<autoscaling::Autoscaler>,
+    /// Circuit breakers, per call site of [`Model::breakers`] and calling replica.
+    breakers: Vec<Vec<breaker::Breaker>>,
 }
 
 impl Simulation {
@@ -344,6 +347,7 @@ impl Simulation {
         let active_faults = vec![false; model.faults.len()];
         let bulkheads = vec![Vec::new(); model.bulkheads.len()];
         let autoscalers = autoscaling::Autoscaler::for_model(&model, options.warmup_ns);
+        let breakers = Self::new_breakers(&model);
         let mut simulation = Self {
             model,
             options,
@@ -365,6 +369,7 @@ impl Simulation {
             error: None,
             bulkheads,
             autoscalers,
+            breakers,
         };
         simulation.schedule_start();
         simulation.schedule_autoscaling();
@@ -651,6 +656,9 @@ impl Simulation {
             self.metrics
                 .close_window_at(now, |i| ages.get(i).copied().unwrap_or(0));
             self.record_replica_windows();
+            if !self.breakers.is_empty() {
+                self.close_breaker_windows(now);
+            }
         }
         self.metrics.flush(now);
     }
@@ -684,6 +692,9 @@ impl Simulation {
             self.metrics
                 .close_window_at(end, |i| ages.get(i).copied().unwrap_or(0));
             self.record_replica_windows();
+            if !self.breakers.is_empty() {
+                self.close_breaker_windows(end);
+            }
         }
     }
 
@@ -986,6 +997,15 @@ impl Simulation {
                 }
                 self.message_done(queue, message, outcome);
             }
+        }
+    }
+
+    /// Returns the replica of the calling service that holds a call's client-side
+    /// resilience state; a client counts as one caller, replica 0.
+    fn caller_replica(&self, caller: Caller) -> u32 {
+        match caller {
+            Caller::Client { .. } => 0,
+            Caller::Job { job } => self.jobs.get(job).map_or(0, |j| j.replica),
         }
     }
 

@@ -14,7 +14,7 @@ use crate::engine::model::RateLimitModel;
 use crate::engine::slab::Handle;
 use crate::metrics::recorder::ErrorKind;
 
-use super::{Caller, Event, Simulation};
+use super::{Event, Simulation};
 
 /// Whether an attempt of a call with a bulkhead holds a permit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,15 +59,6 @@ fn bulkhead_slot(
 }
 
 impl Simulation {
-    /// The replica of the calling service that holds the call's bulkhead; a client
-    /// counts as one caller.
-    fn caller_replica(&self, caller: Caller) -> u32 {
-        match caller {
-            Caller::Client { .. } => 0,
-            Caller::Job { job } => self.jobs.get(job).map_or(0, |j| j.replica),
-        }
-    }
-
     /// Takes a permit of the call's bulkhead for its current attempt and returns whether
     /// the attempt may be sent now. Otherwise the attempt waits for a permit, or has
     /// failed with `BulkheadFull` when the bulkhead allows no wait.
