@@ -236,6 +236,7 @@ pub fn node_panel_ui(
                         live_replicas_note_ui(ui, name, scenario, history);
                     }
                 });
+            super::breakers::breakers_panel_ui(ui, name, history);
             let Some((summary, complete)) = history.summary() else {
                 ui.weak("No run yet: press Play or Step.");
                 return;
