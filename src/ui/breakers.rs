@@ -76,7 +76,7 @@ pub fn breakers_panel_ui(ui: &mut Ui, name: &str, history: &RunHistory) {
         });
 }
 
-/// Colors of the open and half-open lines of the edge at `index`.
+/// Returns the colors of the open and half-open lines of the edge at `index`.
 fn line_colors(index: usize) -> (Color32, Color32) {
     let fade = 1.0 - 0.3 * (index % 3) as f32;
     (

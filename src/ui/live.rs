@@ -47,7 +47,7 @@ pub struct EdgeLive {
     /// Failed attempts over ended attempts, from 0 to 1.
     pub error_rate: f32,
     /// Circuit breakers on the edge's call sites, one per call site and calling
-    /// replica; 0 when none is configured.
+    /// replica, or 0 when none is configured.
     pub breakers: u32,
     /// Breakers open right now.
     pub breakers_open: u32,

@@ -228,6 +228,8 @@ pub fn node_panel_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // First, because a breaker's state is what a running view is looked at for.
+            super::breakers::breakers_panel_ui(ui, name, history);
             egui::CollapsingHeader::new("Configuration")
                 .default_open(true)
                 .show(ui, |ui| {
@@ -236,7 +238,6 @@ pub fn node_panel_ui(
                         live_replicas_note_ui(ui, name, scenario, history);
                     }
                 });
-            super::breakers::breakers_panel_ui(ui, name, history);
             let Some((summary, complete)) = history.summary() else {
                 ui.weak("No run yet: press Play or Step.");
                 return;
