@@ -19,13 +19,14 @@ use std::time::{Duration as WallDuration, Instant};
 use crate::engine::Simulation;
 use crate::engine::model::{Model, WorkloadModel};
 use crate::engine::run::RunConfig;
+use crate::engine::sim::breaker::BreakerState;
 use crate::metrics::recorder::Window;
 use crate::metrics::summary::Summary;
 use crate::scenario::{Duration, RunSettings, Scenario};
 
 pub use super::messages::{
-    Command, EntityInfo, EntityKind, MAX_SPEED, MIN_SPEED, Pacing, Report, RunInfo, RunState,
-    Status, WindowRow,
+    BreakerNow, BreakerWindow, Command, EntityInfo, EntityKind, MAX_SPEED, MIN_SPEED, Pacing,
+    Report, RunInfo, RunState, Status, WindowRow,
 };
 
 /// Commands waiting in the channel to the engine at most.
@@ -672,6 +673,7 @@ impl Engine {
                 .into_iter()
                 .map(|depth| depth as u64)
                 .collect(),
+            breakers: breakers_now(simulation),
             error: self.error.clone(),
         }
     }
@@ -699,9 +701,72 @@ fn new_rows(simulation: &Simulation, sent: usize) -> Vec<WindowRow> {
                     .saturating_add(window_ns)
                     .min(simulation.now_ns().max(start)),
                 windows,
+                breakers: breaker_windows(simulation, index, closed),
             }
         })
         .collect()
+}
+
+/// Sums the breakers of each edge that has any over window `index` of the `closed`
+/// windows. A breaker of a replica added while running has only the latest windows.
+fn breaker_windows(simulation: &Simulation, index: usize, closed: usize) -> Vec<BreakerWindow> {
+    let mut sums: Vec<BreakerWindow> = Vec::new();
+    for (site, model) in simulation.model().breakers.iter().enumerate() {
+        let entity = (simulation.layout().edges + model.edge) as usize;
+        let found = sums.iter().position(|sum| sum.entity == entity);
+        let position = found.unwrap_or_else(|| {
+            sums.push(BreakerWindow {
+                entity,
+                ..BreakerWindow::default()
+            });
+            sums.len() - 1
+        });
+        let sum = &mut sums[position];
+        for breaker in simulation.site_breakers(site) {
+            let series = breaker.series();
+            let Some(window) = (index + series.len())
+                .checked_sub(closed)
+                .and_then(|offset| series.get(offset))
+            else {
+                continue;
+            };
+            sum.breakers += 1;
+            sum.open_ns += window.open_ns;
+            sum.half_open_ns += window.half_open_ns;
+            match window.state {
+                BreakerState::Open => sum.open += 1,
+                BreakerState::HalfOpen => sum.half_open += 1,
+                BreakerState::Closed => {}
+            }
+        }
+    }
+    sums
+}
+
+/// Counts the breakers of each edge that has any, and those open and half-open now.
+fn breakers_now(simulation: &Simulation) -> Vec<BreakerNow> {
+    let mut counts: Vec<BreakerNow> = Vec::new();
+    for (site, model) in simulation.model().breakers.iter().enumerate() {
+        let entity = (simulation.layout().edges + model.edge) as usize;
+        let found = counts.iter().position(|count| count.entity == entity);
+        let position = found.unwrap_or_else(|| {
+            counts.push(BreakerNow {
+                entity,
+                ..BreakerNow::default()
+            });
+            counts.len() - 1
+        });
+        let count = &mut counts[position];
+        for breaker in simulation.site_breakers(site) {
+            count.breakers += 1;
+            match breaker.state() {
+                BreakerState::Open => count.open += 1,
+                BreakerState::HalfOpen => count.half_open += 1,
+                BreakerState::Closed => {}
+            }
+        }
+    }
+    counts
 }
 
 /// Describes every entity of `model` in the recorder's order.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::metrics::recorder::{ErrorKind, Window};
 use crate::metrics::summary::Summary;
 
-use super::driver::{EntityKind, Report, RunInfo, RunState, Status, WindowRow};
+use super::driver::{BreakerWindow, EntityKind, Report, RunInfo, RunState, Status, WindowRow};
 use super::live::{LiveView, NodeLive};
 
 /// Rows kept at most before they merge pairwise.
@@ -44,6 +44,16 @@ pub struct Sample {
     pub busy_ns: f64,
     /// Age of the oldest queued message at the end of the row, ns.
     pub oldest_age_ns: u64,
+    /// Circuit breakers on an edge, at the end of the row; 0 for other entities.
+    pub breakers: u32,
+    /// Integral of the open breakers of an edge over the row, in breaker-nanoseconds.
+    pub breakers_open_ns: f64,
+    /// Integral of the half-open breakers of an edge over the row.
+    pub breakers_half_open_ns: f64,
+    /// Breakers of an edge open at the end of the row.
+    pub breakers_open: u32,
+    /// Breakers of an edge half-open at the end of the row.
+    pub breakers_half_open: u32,
 }
 
 impl Sample {
@@ -61,7 +71,16 @@ impl Sample {
             in_flight_ns: window.mean_in_flight * width,
             busy_ns: window.mean_busy * width,
             oldest_age_ns: window.oldest_age_ns,
+            ..Self::default()
         }
+    }
+
+    fn add_breakers(&mut self, breakers: &BreakerWindow) {
+        self.breakers = breakers.breakers;
+        self.breakers_open_ns = breakers.open_ns as f64;
+        self.breakers_half_open_ns = breakers.half_open_ns as f64;
+        self.breakers_open = breakers.open;
+        self.breakers_half_open = breakers.half_open;
     }
 
     /// Adds the later sample `next` to this one.
@@ -82,6 +101,11 @@ impl Sample {
         self.in_flight_ns += next.in_flight_ns;
         self.busy_ns += next.busy_ns;
         self.oldest_age_ns = next.oldest_age_ns;
+        self.breakers = next.breakers;
+        self.breakers_open_ns += next.breakers_open_ns;
+        self.breakers_half_open_ns += next.breakers_half_open_ns;
+        self.breakers_open = next.breakers_open;
+        self.breakers_half_open = next.breakers_half_open;
     }
 
     /// Failures of all kinds.
@@ -316,15 +340,21 @@ impl RunHistory {
     fn push_row(&mut self, row: &WindowRow) {
         let start_ns = row.windows.first().map_or(0, |w| w.start_ns);
         let width_ns = row.end_ns.saturating_sub(start_ns).max(1);
+        let mut samples: Vec<Sample> = row
+            .windows
+            .iter()
+            .map(|window| Sample::from_window(window, width_ns))
+            .collect();
+        for breakers in &row.breakers {
+            if let Some(sample) = samples.get_mut(breakers.entity) {
+                sample.add_breakers(breakers);
+            }
+        }
         self.series.push(Row {
             start_ns,
             end_ns: row.end_ns,
             windows: 1,
-            samples: row
-                .windows
-                .iter()
-                .map(|window| Sample::from_window(window, width_ns))
-                .collect(),
+            samples,
         });
     }
 
@@ -498,6 +528,13 @@ impl RunHistory {
                 EntityKind::Edge { from, to, .. } => {
                     // Edges of different kinds between the same two nodes add up.
                     let edge = live.edges.entry((from.clone(), to.clone())).or_default();
+                    if let Some(now) =
+                        status.and_then(|s| s.breakers.iter().find(|b| b.entity == index))
+                    {
+                        edge.breakers += now.breakers;
+                        edge.breakers_open += now.open;
+                        edge.breakers_half_open += now.half_open;
+                    }
                     if let Some((row, s)) = sample {
                         let before = edge.throughput_per_s;
                         let attempts = row.per_second(s.attempts) as f32;

@@ -46,4 +46,11 @@ pub struct EdgeLive {
     pub throughput_per_s: f32,
     /// Failed attempts over ended attempts, from 0 to 1.
     pub error_rate: f32,
+    /// Circuit breakers on the edge's call sites, one per call site and calling
+    /// replica, or 0 when none is configured.
+    pub breakers: u32,
+    /// Breakers open right now.
+    pub breakers_open: u32,
+    /// Breakers half-open right now.
+    pub breakers_half_open: u32,
 }

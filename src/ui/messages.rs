@@ -204,6 +204,39 @@ pub struct WindowRow {
     pub end_ns: u64,
     /// One window per entity, indexed as [`RunInfo::entities`].
     pub windows: Vec<Window>,
+    /// The circuit breakers of each edge that has any, over the window.
+    pub breakers: Vec<BreakerWindow>,
+}
+
+/// The circuit breakers of one edge over one window, summed over its call sites and
+/// calling replicas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BreakerWindow {
+    /// The edge's entity index, as in [`RunInfo::entities`].
+    pub entity: usize,
+    /// Breakers on the edge.
+    pub breakers: u32,
+    /// Time spent open, summed over the breakers, ns.
+    pub open_ns: u64,
+    /// Time spent half-open, summed over the breakers, ns.
+    pub half_open_ns: u64,
+    /// Breakers open at the end of the window.
+    pub open: u32,
+    /// Breakers half-open at the end of the window.
+    pub half_open: u32,
+}
+
+/// The circuit breakers of one edge right now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BreakerNow {
+    /// The edge's entity index, as in [`RunInfo::entities`].
+    pub entity: usize,
+    /// Breakers on the edge.
+    pub breakers: u32,
+    /// Breakers open.
+    pub open: u32,
+    /// Breakers half-open.
+    pub half_open: u32,
 }
 
 /// The progress of a run, sent after every slice.
@@ -238,6 +271,8 @@ pub struct Status {
     pub busy: Vec<i64>,
     /// Messages waiting in each queue right now, in model order.
     pub queue_depths: Vec<u64>,
+    /// The circuit breakers of each edge that has any, right now.
+    pub breakers: Vec<BreakerNow>,
     /// The error that stopped the run.
     pub error: Option<String>,
 }

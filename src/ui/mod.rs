@@ -11,6 +11,7 @@ use anyhow::anyhow;
 
 pub mod actions;
 pub mod app;
+pub mod breakers;
 pub mod bundled;
 pub mod document;
 pub mod driver;
@@ -27,6 +28,8 @@ pub mod plots;
 pub mod settings;
 pub mod topology;
 
+#[cfg(test)]
+mod breaker_tests;
 #[cfg(test)]
 mod editor_tests;
 #[cfg(test)]

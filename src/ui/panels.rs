@@ -228,6 +228,8 @@ pub fn node_panel_ui(
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| {
+            // First, because a breaker's state is what a running view is looked at for.
+            super::breakers::breakers_panel_ui(ui, name, history);
             egui::CollapsingHeader::new("Configuration")
                 .default_open(true)
                 .show(ui, |ui| {

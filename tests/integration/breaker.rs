@@ -27,8 +27,8 @@ fn start(yaml: &str, duration: Duration) -> Simulation {
     Simulation::new(model, config.options())
 }
 
-/// A client calling `api.serve` once per millisecond, with `breaker` on its calls and
-/// `rest` appended to the scenario (faults, settings).
+/// Builds a scenario with a client that calls `api.serve` once per millisecond, with
+/// `breaker` on its calls and `rest` appended (faults, settings).
 fn client_scenario(breaker: &str, rest: &str) -> String {
     format!(
         "version: 1
@@ -80,8 +80,8 @@ fn opens_at_call_reaching_threshold() {
 #[test]
 fn count_window_forgets_old_calls() {
     // Failures at 1 and 2 ms, successes from 3 to 6 ms, failures from 7 ms. A window of
-    // the last 4 calls holds 3 failures at 9 ms, 75 %; counting every call it would be
-    // 5 of 9, below the threshold.
+    // the last 4 calls contains 3 failures at 9 ms, 75 %. Counting every call, it would
+    // be 5 of 9, below the threshold.
     let yaml = client_scenario(
         "{ sliding_window_size: 4, minimum_number_of_calls: 4, failure_rate_threshold: 75 }",
         "faults:
@@ -100,8 +100,8 @@ fn count_window_forgets_old_calls() {
 #[test]
 fn time_window_forgets_old_seconds() {
     // Two calls per second, at 0.5 s, 1 s, 1.5 s, ... The call at 0.5 s fails, those
-    // at 1 s and 1.5 s succeed, and those from 2 s fail. At 2 s the window of 2 s holds
-    // the seconds 1 and 2 only: 1 failure in 3 calls. At 2.5 s it is 2 in 4, 50 %.
+    // at 1 s and 1.5 s succeed, and those from 2 s fail. At 2 s the window of 2 s
+    // contains the seconds 1 and 2 only: 1 failure in 3 calls. At 2.5 s it is 2 in 4, 50 %.
     // A window that still held the failure at 0.5 s would open at 2 s.
     let yaml = "version: 1
 clients:
@@ -209,7 +209,7 @@ faults:
 #[test]
 fn open_rejects_for_wait_duration() {
     // The call at 1 ms fails and opens the breaker until 11 ms. The calls from 2 to
-    // 10 ms are rejected without being sent; the one at 11 ms goes through, fails as
+    // 10 ms are rejected without being sent. The one at 11 ms goes through, fails as
     // the only half-open call, and opens the breaker again.
     let yaml = client_scenario(
         "{ sliding_window_size: 1, wait_duration_in_open_state: 10ms, permitted_number_of_calls_in_half_open_state: 1 }",
@@ -236,9 +236,9 @@ fn open_rejects_for_wait_duration() {
 
 #[test]
 fn half_open_permits_exactly_n() {
-    // The call at 1 ms fails and opens the breaker until 11 ms. The service answers
+    // The call at 1 ms fails and opens the breaker until 11 ms. The service responds
     // after 5 ms, so the 3 half-open calls of 11, 12 and 13 ms end at 16, 17 and 18 ms.
-    // The calls of 14 to 17 ms are rejected; the third success closes the breaker at
+    // The calls of 14 to 17 ms are rejected. The third success closes the breaker at
     // 18 ms, before the call of 18 ms, which goes through.
     let yaml = "version: 1
 clients:
@@ -293,9 +293,9 @@ fn half_open_failure_reopens() {
 
 #[test]
 fn retry_sees_circuit_open() {
-    // One request at 1 s. Its first attempt fails and opens the breaker for 10 ms; the
+    // One request at 1 s. Its first attempt fails and opens the breaker for 10 ms. The
     // retries after 4 ms and 8 ms are rejected, so the request fails with circuit_open
-    // at 1.008 s after a single attempt sent.
+    // at 1.008 s, after a single attempt sent.
     let yaml = "version: 1
 clients:
   users:
@@ -448,7 +448,7 @@ services:
     assert!(json.get("circuit_breaker").is_none());
 }
 
-/// The errors of reading `breaker` as a client's circuit breaker, as printed.
+/// Returns the errors of reading `breaker` as a client's circuit breaker, as printed.
 fn breaker_errors(breaker: &str) -> Vec<String> {
     let yaml = client_scenario(breaker, "");
     match load_str(&yaml, Some("breaker.yaml".into())) {

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use egui::emath::TSTransform;
-use egui::{CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, Ui, Vec2, pos2, vec2};
+use egui::{
+    Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, Ui, Vec2, pos2, vec2,
+};
 
 use super::ERROR_BADGE_THRESHOLD;
 use super::nodes::format_percent;
@@ -334,6 +336,14 @@ pub(super) fn edge_tooltip_ui(ui: &mut Ui, edge: &EdgeShape<'_>, live: Option<&E
             ui.label("error rate");
             ui.label(format_percent(live.error_rate));
             ui.end_row();
+            if live.breakers > 0 {
+                ui.label("circuit breakers");
+                ui.label(format!(
+                    "{} open, {} half-open of {}",
+                    live.breakers_open, live.breakers_half_open, live.breakers
+                ));
+                ui.end_row();
+            }
         });
 }
 
@@ -402,6 +412,18 @@ pub(super) fn edge_badge_ui(
             edge.point_at(0.5),
             &format_percent(edge_live.error_rate),
         );
+    }
+    if let Some((text, fill)) = crate::ui::breakers::marker(
+        edge_live.breakers,
+        edge_live.breakers_open,
+        edge_live.breakers_half_open,
+    ) {
+        // Nearer the caller than the error badge, so that both can show.
+        let center = edge.point_at(0.25);
+        let galley = painter.layout_no_wrap(text, FontId::proportional(11.0), Color32::WHITE);
+        let rect = Rect::from_center_size(center, galley.size() + vec2(10.0, 4.0));
+        painter.rect_filled(rect, CornerRadius::same(8), fill);
+        painter.galley(rect.center() - galley.size() / 2.0, galley, Color32::WHITE);
     }
 }
 

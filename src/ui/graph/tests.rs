@@ -36,6 +36,7 @@ fn checkout_live(scenario: &Scenario) -> LiveView {
         let figures = EdgeLive {
             throughput_per_s: 150.0,
             error_rate: 0.0,
+            ..EdgeLive::default()
         };
         live.edges
             .insert((from.name.clone(), to.name.clone()), figures);
