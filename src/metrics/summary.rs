@@ -191,9 +191,9 @@ pub struct AutoscalingSummary {
     pub scale_ups: u64,
     /// Evaluations that removed replicas.
     pub scale_downs: u64,
-    /// Fewest ready replicas.
+    /// Minimum ready replicas.
     pub min_replicas: u32,
-    /// Most ready replicas.
+    /// Maximum ready replicas.
     pub max_replicas: u32,
     /// Time-average of the ready replicas.
     pub mean_replicas: f64,

@@ -393,6 +393,7 @@ fn connecting_services_with_several_operations_asks_which() {
             call: "db.read".to_owned(),
             timeout: None,
             retry: None,
+            bulkhead: None,
         })]
     );
 }

@@ -44,6 +44,9 @@ pub struct Sample {
     pub busy_ns: f64,
     /// Age of the oldest queued message at the end of the row, ns.
     pub oldest_age_ns: u64,
+    /// Integral of the ready replicas of an autoscaled service over the row, in
+    /// replica-nanoseconds; 0 for every other entity.
+    pub replicas_ns: f64,
 }
 
 impl Sample {
@@ -61,6 +64,7 @@ impl Sample {
             in_flight_ns: window.mean_in_flight * width,
             busy_ns: window.mean_busy * width,
             oldest_age_ns: window.oldest_age_ns,
+            replicas_ns: 0.0,
         }
     }
 
@@ -82,6 +86,7 @@ impl Sample {
         self.in_flight_ns += next.in_flight_ns;
         self.busy_ns += next.busy_ns;
         self.oldest_age_ns = next.oldest_age_ns;
+        self.replicas_ns += next.replicas_ns;
     }
 
     /// Failures of all kinds.
@@ -316,15 +321,25 @@ impl RunHistory {
     fn push_row(&mut self, row: &WindowRow) {
         let start_ns = row.windows.first().map_or(0, |w| w.start_ns);
         let width_ns = row.end_ns.saturating_sub(start_ns).max(1);
+        let mut samples: Vec<Sample> = row
+            .windows
+            .iter()
+            .map(|window| Sample::from_window(window, width_ns))
+            .collect();
+        if let Some(info) = &self.info {
+            for (entity, sample) in info.entities.iter().zip(&mut samples) {
+                if let EntityKind::Service { index, .. } = entity.kind
+                    && let Some(Some(mean_ready)) = row.replicas.get(index)
+                {
+                    sample.replicas_ns = mean_ready * width_ns as f64;
+                }
+            }
+        }
         self.series.push(Row {
             start_ns,
             end_ns: row.end_ns,
             windows: 1,
-            samples: row
-                .windows
-                .iter()
-                .map(|window| Sample::from_window(window, width_ns))
-                .collect(),
+            samples,
         });
     }
 
@@ -475,6 +490,10 @@ impl RunHistory {
                         queue_capacity: waiting_per_replica
                             .map(|room| u64::from(room) * u64::from(replicas)),
                         replicas: Some(replicas),
+                        starting_replicas: status
+                            .and_then(|s| s.starting_replicas.get(*service))
+                            .copied()
+                            .filter(|starting| *starting > 0),
                     }
                 }
                 EntityKind::Queue { capacity, consumer } => {
@@ -492,6 +511,7 @@ impl RunHistory {
                         queue_depth: depth,
                         queue_capacity: *capacity,
                         replicas: None,
+                        starting_replicas: None,
                     }
                 }
                 EntityKind::Operation { .. } => continue,

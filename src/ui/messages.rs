@@ -204,6 +204,9 @@ pub struct WindowRow {
     pub end_ns: u64,
     /// One window per entity, indexed as [`RunInfo::entities`].
     pub windows: Vec<Window>,
+    /// Mean ready replicas of each autoscaled service over the window, by service
+    /// index; `None` for a service without an autoscaler.
+    pub replicas: Vec<Option<f64>>,
 }
 
 /// The progress of a run, sent after every slice.
@@ -232,6 +235,9 @@ pub struct Status {
     pub rate_factors: Vec<f64>,
     /// Replicas of each service that receive new work.
     pub replicas: Vec<u32>,
+    /// Replicas of each service that an autoscaler started and that receive no work
+    /// yet.
+    pub starting_replicas: Vec<u32>,
     /// Requests in flight (for queues, messages queued) of each entity right now.
     pub levels: Vec<i64>,
     /// Busy workers or consumers of each entity right now.

@@ -822,6 +822,7 @@ mod tests {
             },
             timeout: None,
             retry: None,
+            bulkhead: None,
         }
     }
 
@@ -833,6 +834,7 @@ mod tests {
                     call: format!("{target}.handle"),
                     timeout: None,
                     retry: None,
+                    bulkhead: None,
                 })
             })
             .collect();

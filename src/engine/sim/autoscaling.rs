@@ -49,7 +49,7 @@ pub(super) struct Autoscaler {
     warmup_ns: u64,
     /// Ready replicas at the end of the warm-up, as far as known.
     ready_at_warmup: u32,
-    /// Fewest and most ready replicas after the end of the warm-up.
+    /// Minimum and maximum ready replicas after the end of the warm-up.
     min_ready: u32,
     max_ready: u32,
     /// Replicas of each closed window.
@@ -77,9 +77,9 @@ pub struct AutoscalingCounts {
     pub scale_ups: u64,
     /// Scale-downs decided at or after the end of the warm-up.
     pub scale_downs: u64,
-    /// Fewest ready replicas over the measured part of the run.
+    /// Minimum ready replicas over the measured part of the run.
     pub min_replicas: u32,
-    /// Most ready replicas over the measured part of the run.
+    /// Maximum ready replicas over the measured part of the run.
     pub max_replicas: u32,
 }
 

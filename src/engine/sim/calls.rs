@@ -178,14 +178,16 @@ impl Simulation {
             return;
         }
         call.waiting = false;
-        let (edge, attempt_started) = (call.edge, call.attempt_started_ns);
+        let (edge, attempt_started, permit) = (call.edge, call.attempt_started_ns, call.permit);
         self.metrics.finish(
             self.layout.edges + edge,
             now,
             attempt_started,
             Err(ErrorKind::Timeout),
         );
-        self.release_permit(handle);
+        if permit == Permit::Held {
+            self.release_permit(handle);
+        }
         self.attempt_failed(handle, ErrorKind::Timeout);
     }
 

@@ -466,6 +466,7 @@ fn step_kind_ui(ui: &mut Ui, id: Id, step: &mut Step, context: Context<'_>) -> b
         call: first_operation,
         timeout: None,
         retry: None,
+        bulkhead: None,
     };
     *step = match kind {
         StepKind::Call => Step::Call(call),
@@ -530,6 +531,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
                     call: context.operations().into_iter().next().unwrap_or_default(),
                     timeout: None,
                     retry: None,
+                    bulkhead: None,
                 });
                 changed = true;
             }
