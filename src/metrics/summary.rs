@@ -179,12 +179,12 @@ pub struct ServiceSummary {
     pub mean_in_flight: f64,
     /// Largest number waiting or in service.
     pub max_in_flight: i64,
-    /// What the autoscaler did, for an autoscaled service only.
+    /// Replica changes of an autoscaled service; absent for other services.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<AutoscalingSummary>,
 }
 
-/// What the autoscaler of a service did over the measured part of the run.
+/// Replica changes of an autoscaled service over the measured part of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct AutoscalingSummary {
     /// Evaluations that added replicas.

@@ -70,7 +70,7 @@ pub struct ReplicaWindow {
     pub mean_ready: f64,
 }
 
-/// What an autoscaler did over a run, for the summary.
+/// Replica changes of an autoscaler over a run, for the summary.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AutoscalingCounts {
     /// Scale-ups decided at or after the end of the warm-up.
@@ -380,8 +380,8 @@ impl Simulation {
             .map(|i| self.autoscalers[i].windows.as_slice())
     }
 
-    /// What the autoscaler of `service` did over the measured part of the run, or
-    /// `None` for a service without an autoscaler.
+    /// Returns the replica changes of `service`'s autoscaler over the measured part of
+    /// the run, or `None` for a service without an autoscaler.
     #[must_use]
     pub fn autoscaling_counts(&self, service: usize) -> Option<AutoscalingCounts> {
         let autoscaler = &self.autoscalers[self.autoscaler_index(service)?];
