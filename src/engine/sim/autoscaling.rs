@@ -276,6 +276,9 @@ impl Simulation {
         }
         let mean_ready = ready_time as f64 / period as f64;
         let metric = match autoscaler.model.metric {
+            // NOTE: replicas removed by a scale-down still count their busy time until
+            // they finish what they hold, but not their capacity, so the first period
+            // after a scale-down can overstate utilization.
             AutoscalingMetric::Utilization => {
                 let model = &self.model.services[service];
                 let slots = f64::from(model.workers) + f64::from(model.consumer_slots);
