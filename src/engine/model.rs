@@ -135,7 +135,7 @@ pub struct RateLimitModel {
 pub struct LoadSheddingModel {
     /// Waiting requests per replica from which an arrival is shed.
     pub max_waiting: Option<u32>,
-    /// Longest wait, in ns, after which a request is shed instead of started.
+    /// Maximum wait, in ns, after which a request is shed instead of started.
     pub max_queue_time_ns: Option<u64>,
 }
 
@@ -146,7 +146,7 @@ pub struct AutoscalingModel {
     pub min_replicas: u32,
     /// Most replicas.
     pub max_replicas: u32,
-    /// What is measured.
+    /// The measured metric.
     pub metric: scenario::AutoscalingMetric,
     /// Target of the metric: a fraction for utilization, waiting requests per replica
     /// for queue depth.

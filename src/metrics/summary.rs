@@ -180,21 +180,21 @@ pub struct ServiceSummary {
     pub mean_in_flight: f64,
     /// Largest number waiting or in service.
     pub max_in_flight: i64,
-    /// What the autoscaler did, for an autoscaled service only.
+    /// Replica changes of an autoscaled service; absent for other services.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<AutoscalingSummary>,
 }
 
-/// What the autoscaler of a service did over the measured part of the run.
+/// Replica changes of an autoscaled service over the measured part of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct AutoscalingSummary {
     /// Evaluations that added replicas.
     pub scale_ups: u64,
     /// Evaluations that removed replicas.
     pub scale_downs: u64,
-    /// Fewest ready replicas.
+    /// Minimum ready replicas.
     pub min_replicas: u32,
-    /// Most ready replicas.
+    /// Maximum ready replicas.
     pub max_replicas: u32,
     /// Time-average of the ready replicas.
     pub mean_replicas: f64,

@@ -41,18 +41,18 @@ pub struct Bulkhead {
 /// A token bucket on the inbound side of each replica of a service, as Envoy's local
 /// rate limit filter (`token_bucket`). The bucket starts full and gains
 /// `tokens_per_fill` tokens at every whole multiple of `fill_interval`, up to
-/// `max_tokens`; each request takes one token or is answered with `rate_limited`.
+/// `max_tokens`. Each request takes one token, or fails with `rate_limited`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
-    /// Tokens the bucket holds at most, and at the start.
+    /// Maximum tokens in the bucket, and its tokens at the start.
     #[schemars(range(min = 1))]
     pub max_tokens: u64,
     /// Tokens added at each fill. Default: 1.
     #[serde(default = "one_u64", skip_serializing_if = "is_one_u64")]
     #[schemars(range(min = 1))]
     pub tokens_per_fill: u64,
-    /// Time between fills; greater than zero.
+    /// Time between fills, greater than zero.
     pub fill_interval: Duration,
 }
 
@@ -75,11 +75,11 @@ pub struct LoadShedding {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Autoscaling {
-    /// Fewest replicas. Default: 1.
+    /// Minimum replicas. Default: 1.
     #[serde(default = "one_u32", skip_serializing_if = "is_one_u32")]
     #[schemars(range(min = 1, max = super::read::MAX_REPLICAS))]
     pub min_replicas: u32,
-    /// Most replicas; at least `min_replicas`.
+    /// Maximum replicas, at least `min_replicas`.
     #[schemars(range(min = 1, max = super::read::MAX_REPLICAS))]
     pub max_replicas: u32,
     /// What the autoscaler measures.

@@ -666,6 +666,9 @@ impl Engine {
             replicas: (0..loaded.model.services.len())
                 .map(|service| simulation.replicas(service))
                 .collect(),
+            starting_replicas: (0..loaded.model.services.len())
+                .map(|service| simulation.starting_replicas(service))
+                .collect(),
             levels: stats.iter().map(|s| s.in_flight.value()).collect(),
             busy: stats.iter().map(|s| s.busy.value()).collect(),
             queue_depths: simulation
@@ -702,6 +705,12 @@ fn new_rows(simulation: &Simulation, sent: usize) -> Vec<WindowRow> {
                     .min(simulation.now_ns().max(start)),
                 windows,
                 breakers: breaker_windows(simulation, index, closed),
+                replicas: (0..simulation.model().services.len())
+                    .map(|service| {
+                        let windows = simulation.replica_windows(service)?;
+                        windows.get(index).map(|w| w.mean_ready)
+                    })
+                    .collect(),
             }
         })
         .collect()

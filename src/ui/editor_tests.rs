@@ -394,6 +394,7 @@ fn connecting_services_with_several_operations_asks_which() {
             timeout: None,
             retry: None,
             circuit_breaker: None,
+            bulkhead: None,
         })]
     );
 }

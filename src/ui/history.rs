@@ -54,6 +54,9 @@ pub struct Sample {
     pub breakers_open: u32,
     /// Breakers of an edge half-open at the end of the row.
     pub breakers_half_open: u32,
+    /// Integral of the ready replicas of an autoscaled service over the row, in
+    /// replica-nanoseconds; 0 for every other entity.
+    pub replicas_ns: f64,
 }
 
 impl Sample {
@@ -71,6 +74,7 @@ impl Sample {
             in_flight_ns: window.mean_in_flight * width,
             busy_ns: window.mean_busy * width,
             oldest_age_ns: window.oldest_age_ns,
+            replicas_ns: 0.0,
             ..Self::default()
         }
     }
@@ -106,6 +110,7 @@ impl Sample {
         self.breakers_half_open_ns += next.breakers_half_open_ns;
         self.breakers_open = next.breakers_open;
         self.breakers_half_open = next.breakers_half_open;
+        self.replicas_ns += next.replicas_ns;
     }
 
     /// Failures of all kinds.
@@ -350,6 +355,15 @@ impl RunHistory {
                 sample.add_breakers(breakers);
             }
         }
+        if let Some(info) = &self.info {
+            for (entity, sample) in info.entities.iter().zip(&mut samples) {
+                if let EntityKind::Service { index, .. } = entity.kind
+                    && let Some(Some(mean_ready)) = row.replicas.get(index)
+                {
+                    sample.replicas_ns = mean_ready * width_ns as f64;
+                }
+            }
+        }
         self.series.push(Row {
             start_ns,
             end_ns: row.end_ns,
@@ -505,6 +519,10 @@ impl RunHistory {
                         queue_capacity: waiting_per_replica
                             .map(|room| u64::from(room) * u64::from(replicas)),
                         replicas: Some(replicas),
+                        starting_replicas: status
+                            .and_then(|s| s.starting_replicas.get(*service))
+                            .copied()
+                            .filter(|starting| *starting > 0),
                     }
                 }
                 EntityKind::Queue { capacity, consumer } => {
@@ -522,6 +540,7 @@ impl RunHistory {
                         queue_depth: depth,
                         queue_capacity: *capacity,
                         replicas: None,
+                        starting_replicas: None,
                     }
                 }
                 EntityKind::Operation { .. } => continue,

@@ -37,6 +37,9 @@ pub struct NodeLive {
     /// Replicas of a service right now, which live changes may have moved from the
     /// file's; `None` for clients and queues.
     pub replicas: Option<u32>,
+    /// Replicas of an autoscaled service that are starting and receive no work yet;
+    /// `None` when there is none.
+    pub starting_replicas: Option<u32>,
 }
 
 /// Figures of one edge over the latest closed window.

@@ -206,6 +206,9 @@ pub struct WindowRow {
     pub windows: Vec<Window>,
     /// The circuit breakers of each edge that has any, over the window.
     pub breakers: Vec<BreakerWindow>,
+    /// Mean ready replicas of each autoscaled service over the window, by service
+    /// index; `None` for a service without an autoscaler.
+    pub replicas: Vec<Option<f64>>,
 }
 
 /// The circuit breakers of one edge over one window, summed over its call sites and
@@ -265,6 +268,9 @@ pub struct Status {
     pub rate_factors: Vec<f64>,
     /// Replicas of each service that receive new work.
     pub replicas: Vec<u32>,
+    /// Replicas of each service that an autoscaler started and that receive no work
+    /// yet.
+    pub starting_replicas: Vec<u32>,
     /// Requests in flight (for queues, messages queued) of each entity right now.
     pub levels: Vec<i64>,
     /// Busy workers or consumers of each entity right now.

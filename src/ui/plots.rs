@@ -90,6 +90,10 @@ struct PlotSpec<'a> {
 /// Titles of the four plots, in display order.
 pub const TITLES: [&str; 4] = ["Throughput", "Latency", "Backlog", "Errors"];
 
+/// Title of the plot of an autoscaled service's ready replicas, shown only for such a
+/// service.
+pub const REPLICAS_TITLE: &str = "Replicas";
+
 /// Draws the header and the four plots of `history` into the whole of `ui`.
 pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selected: Option<&str>) {
     let node = match view.scope {
@@ -622,7 +626,12 @@ fn node_specs(history: &RunHistory, entity: usize) -> Vec<PlotSpec<'static>> {
     } else {
         ("requests/s", "requests")
     };
-    vec![
+    let autoscaled = is_service
+        && history
+            .rows()
+            .iter()
+            .any(|row| row.samples.get(entity).is_some_and(|s| s.replicas_ns > 0.0));
+    let mut specs = vec![
         PlotSpec {
             title: TITLES[0],
             unit: throughput_unit,
@@ -643,7 +652,15 @@ fn node_specs(history: &RunHistory, entity: usize) -> Vec<PlotSpec<'static>> {
             unit: "per second",
             lines: error_lines(history, vec![entity]),
         },
-    ]
+    ];
+    if autoscaled {
+        specs.push(PlotSpec {
+            title: REPLICAS_TITLE,
+            unit: "replicas",
+            lines: vec![LineSpec::new("ready", mean_of(|s| s.replicas_ns))],
+        });
+    }
+    specs
 }
 
 #[cfg(test)]

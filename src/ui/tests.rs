@@ -519,3 +519,29 @@ fn software_renderer_draws_without_anti_aliasing() {
             .tessellation_options(|options| options.feathering)
     );
 }
+
+#[test]
+fn autoscaled_service_shows_replicas() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("autoscaling.yaml");
+    let bundled = super::bundled::find("autoscaling.yaml").expect("bundled");
+    std::fs::write(&path, bundled.text).expect("the file is written");
+    let mut harness = harness(new_app(Some(path)));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.state_mut().select(Some("api".to_owned()));
+    harness.run_steps(1);
+    harness.get_by_label("Selected node: api").click();
+    // The evaluation at 75 s starts a second replica, which is ready at 105 s; the
+    // windows are 5 s wide, so 16 steps end at 80 s.
+    for window in 1..=16 {
+        harness.get_by_label("Step").click();
+        step_until(&mut harness, "the next window has arrived", |app| {
+            app.history().rows().len() >= window
+        });
+    }
+    let live = harness.state().history().live().expect("a live view");
+    let api = &live.nodes["api"];
+    assert_eq!(api.replicas, Some(1));
+    assert_eq!(api.starting_replicas, Some(1));
+    assert!(harness.state().plots().drawn_points("Replicas") > 0);
+}

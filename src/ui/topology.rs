@@ -823,6 +823,7 @@ mod tests {
             timeout: None,
             retry: None,
             circuit_breaker: None,
+            bulkhead: None,
         }
     }
 
@@ -835,6 +836,7 @@ mod tests {
                     timeout: None,
                     retry: None,
                     circuit_breaker: None,
+                    bulkhead: None,
                 })
             })
             .collect();

@@ -19,7 +19,7 @@ fn summarize(yaml: &str) -> (Simulation, Summary) {
     (simulation, summary)
 }
 
-/// A simulation of `yaml` at time 0, to be stepped by the test.
+/// Compiles `yaml` into a simulation at time 0, for the test to step.
 fn start(yaml: &str) -> Simulation {
     let loaded = load_str(yaml, None).unwrap_or_else(|errors| panic!("invalid: {errors:?}"));
     let model = Model::compile(&loaded.scenario).expect("compiles");
@@ -47,8 +47,8 @@ fn errors_of(yaml: &str) -> Vec<String> {
 
 #[test]
 fn client_bulkhead_without_wait() {
-    // Arrivals every 10 ms from 10 ms to 90 ms; each call takes 1 s, so the first three
-    // hold the three permits and the six after them are rejected without being sent.
+    // Arrivals come every 10 ms from 10 ms to 90 ms, and each call takes 1 s. So the
+    // first three take the three permits and the six after them fail without being sent.
     let (_, summary) = summarize(
         "
 version: 1
@@ -75,8 +75,8 @@ services:
     assert_eq!(summary.edges[0].attempts, 3);
 }
 
-/// A frontend that calls a backend through a bulkhead of one permit; `replicas` sets the
-/// frontend's replicas and `wait` the bulkhead's `max_wait_duration`.
+/// Returns a frontend that calls a backend through a bulkhead of one permit. `replicas`
+/// sets the frontend's replicas and `wait` the bulkhead's `max_wait_duration`.
 fn frontend_with_bulkhead(replicas: u32, wait: &str, duration: &str) -> String {
     format!(
         "
@@ -107,7 +107,7 @@ services:
 #[test]
 fn call_bulkhead_is_per_replica() {
     // Arrivals at 10, 20, 30 and 40 ms alternate between the two frontend replicas.
-    // Each replica's bulkhead lets one call through; the calls at 30 and 40 ms find
+    // Each replica's bulkhead lets one call through. The calls at 30 and 40 ms find
     // their replica's permit taken until 40 and 50 ms, and fail.
     let (_, summary) = summarize(&frontend_with_bulkhead(2, "0ms", "45ms"));
     let frontend_to_backend = &summary.edges[1];
@@ -116,9 +116,9 @@ fn call_bulkhead_is_per_replica() {
     assert_eq!(summary.services[1].arrivals, 2);
     assert_eq!(summary.clients[0].errors.failed, 2);
 
-    // With one replica, a single permit serves all four arrivals: the call at 40 ms
-    // finds it taken too, because the response to the first arrives at the same
-    // instant but after the arrival was scheduled.
+    // With one replica, the calls at 20 and 30 ms fail. The call at 40 ms gets the
+    // permit, because the response to the first call frees it at the same instant and
+    // was scheduled before that arrival.
     let (_, summary) = summarize(&frontend_with_bulkhead(1, "0ms", "45ms"));
     assert_eq!(summary.edges[1].attempts, 2);
     assert_eq!(summary.edges[1].errors.bulkhead_full, 2);

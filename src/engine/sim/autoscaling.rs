@@ -49,7 +49,7 @@ pub(super) struct Autoscaler {
     warmup_ns: u64,
     /// Ready replicas at the end of the warm-up, as far as known.
     ready_at_warmup: u32,
-    /// Fewest and most ready replicas after the end of the warm-up.
+    /// Minimum and maximum ready replicas after the end of the warm-up.
     min_ready: u32,
     max_ready: u32,
     /// Replicas of each closed window.
@@ -70,16 +70,16 @@ pub struct ReplicaWindow {
     pub mean_ready: f64,
 }
 
-/// What an autoscaler did over a run, for the summary.
+/// Replica changes of an autoscaler over a run, for the summary.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AutoscalingCounts {
     /// Scale-ups decided at or after the end of the warm-up.
     pub scale_ups: u64,
     /// Scale-downs decided at or after the end of the warm-up.
     pub scale_downs: u64,
-    /// Fewest ready replicas over the measured part of the run.
+    /// Minimum ready replicas over the measured part of the run.
     pub min_replicas: u32,
-    /// Most ready replicas over the measured part of the run.
+    /// Maximum ready replicas over the measured part of the run.
     pub max_replicas: u32,
 }
 
@@ -276,6 +276,9 @@ impl Simulation {
         }
         let mean_ready = ready_time as f64 / period as f64;
         let metric = match autoscaler.model.metric {
+            // NOTE: replicas removed by a scale-down still count their busy time until
+            // they finish what they hold, but not their capacity, so the first period
+            // after a scale-down can overstate utilization.
             AutoscalingMetric::Utilization => {
                 let model = &self.model.services[service];
                 let slots = f64::from(model.workers) + f64::from(model.consumer_slots);
@@ -380,8 +383,8 @@ impl Simulation {
             .map(|i| self.autoscalers[i].windows.as_slice())
     }
 
-    /// What the autoscaler of `service` did over the measured part of the run, or
-    /// `None` for a service without an autoscaler.
+    /// Returns the replica changes of `service`'s autoscaler over the measured part of
+    /// the run, or `None` for a service without an autoscaler.
     #[must_use]
     pub fn autoscaling_counts(&self, service: usize) -> Option<AutoscalingCounts> {
         let autoscaler = &self.autoscalers[self.autoscaler_index(service)?];

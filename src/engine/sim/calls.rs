@@ -196,7 +196,7 @@ impl Simulation {
             return;
         }
         call.waiting = false;
-        let (edge, attempt_started) = (call.edge, call.attempt_started_ns);
+        let (edge, attempt_started, permit) = (call.edge, call.attempt_started_ns, call.permit);
         let (policy, caller) = (call.policy, call.caller);
         self.metrics.finish(
             self.layout.edges + edge,
@@ -204,7 +204,9 @@ impl Simulation {
             attempt_started,
             Err(ErrorKind::Timeout),
         );
-        self.release_permit(handle);
+        if permit == Permit::Held {
+            self.release_permit(handle);
+        }
         if let Some(site) = self.model.policies[policy as usize].breaker {
             self.breaker_record(site, caller, attempt_started, Err(ErrorKind::Timeout));
         }

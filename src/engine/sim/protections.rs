@@ -45,7 +45,7 @@ pub(super) struct TokenBucket {
     fills: u64,
 }
 
-/// The permits of call site `site` on `replica`, created on first use.
+/// Returns the permits of call site `site` on `replica`, created on first use.
 fn bulkhead_slot(
     bulkheads: &mut [Vec<BulkheadState>],
     site: u32,

@@ -115,8 +115,8 @@ impl Reader<'_> {
         })
     }
 
-    /// Reads `70%` as a percentage and a plain number as a value; the range of either
-    /// depends on the metric and is checked by the validator.
+    /// Reads `70%` as a percentage and a plain number as a value. The validator checks
+    /// the range of either, because it depends on the metric.
     fn autoscaling_target(&mut self, node: &Node, path: &str) -> Option<AutoscalingTarget> {
         self.record(node, path);
         if let Value::String(text) = &node.value

@@ -94,10 +94,14 @@ pub(super) fn node_ui(
         NodeKind::Client => {}
         NodeKind::Service { replicas, workers } => {
             let replicas = live.and_then(|live| live.replicas).unwrap_or(replicas);
+            let label = match live.and_then(|live| live.starting_replicas) {
+                Some(starting) => format!("{replicas} (+{starting}) × {workers}"),
+                None => format!("{replicas} × {workers}"),
+            };
             painter.text(
                 pos2(rect.center().x, detail_y),
                 Align2::CENTER_CENTER,
-                format!("{replicas} × {workers}"),
+                label,
                 FontId::proportional(12.0),
                 palette.secondary_text,
             );
@@ -213,6 +217,11 @@ pub(super) fn node_tooltip_ui(ui: &mut Ui, node: &Node, live: Option<&NodeLive>)
                     ui.label("replicas");
                     ui.label(replicas.to_string());
                     ui.end_row();
+                    if let Some(starting) = live.and_then(|live| live.starting_replicas) {
+                        ui.label("starting replicas");
+                        ui.label(starting.to_string());
+                        ui.end_row();
+                    }
                     ui.label("workers per replica");
                     ui.label(workers.to_string());
                     ui.end_row();

@@ -29,6 +29,7 @@ fn checkout_live(scenario: &Scenario) -> LiveView {
             queue_depth: matches!(node.kind, NodeKind::Queue { .. }).then_some(2500),
             queue_capacity: None,
             replicas: None,
+            starting_replicas: None,
         };
         live.nodes.insert(node.name.clone(), figures);
     }

@@ -467,6 +467,7 @@ fn step_kind_ui(ui: &mut Ui, id: Id, step: &mut Step, context: Context<'_>) -> b
         timeout: None,
         retry: None,
         circuit_breaker: None,
+        bulkhead: None,
     };
     *step = match kind {
         StepKind::Call => Step::Call(call),
@@ -532,6 +533,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
                     timeout: None,
                     retry: None,
                     circuit_breaker: None,
+                    bulkhead: None,
                 });
                 changed = true;
             }
