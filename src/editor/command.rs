@@ -608,6 +608,8 @@ impl EditorDocument {
                         call: to_reference,
                         timeout: None,
                         retry: None,
+                        retry_budget: None,
+                        deadline: None,
                     })
                 } else {
                     Step::Publish(PublishStep {

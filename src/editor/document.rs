@@ -113,6 +113,8 @@ impl NodeValue {
                 },
                 timeout: None,
                 retry: None,
+                retry_budget: None,
+                deadline: None,
             }),
             NodeKind::Service => {
                 let mut operations = IndexMap::new();

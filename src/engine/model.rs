@@ -8,6 +8,7 @@ use crate::scenario::{
 };
 
 use super::random::Sampler;
+use crate::metrics::recorder::{ERROR_KINDS, ErrorKind};
 
 /// A node of the topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,6 +72,43 @@ pub struct CallPolicy {
     pub backoff: Backoff,
     /// Randomization of the wait.
     pub jitter: Jitter,
+    /// The error kinds retried, one bit per kind at `1 << kind as u32`.
+    pub retry_on: u32,
+    /// Overall time allowed for the call, in nanoseconds, before the inherited deadline
+    /// is applied.
+    pub deadline_ns: Option<u64>,
+    /// The call site's retry budget.
+    pub retry_budget: Option<RetryBudgetModel>,
+}
+
+/// A retry budget, compiled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryBudgetModel {
+    /// Share of the active requests that may be retries, from 0 to 1.
+    pub fraction: f64,
+    /// Retries allowed at once whatever the number of active requests.
+    pub min_retry_concurrency: u32,
+}
+
+impl CallPolicy {
+    /// Whether an attempt that failed with `kind` may be retried.
+    #[inline]
+    #[must_use]
+    pub fn retries(&self, kind: ErrorKind) -> bool {
+        self.retry_on & (1 << kind as u32) != 0
+    }
+}
+
+/// Every error kind, as a `retry_on` mask.
+const RETRY_ON_ALL: u32 = (1 << ERROR_KINDS) - 1;
+
+fn retry_on_mask(retry: Option<&scenario::RetryPolicy>) -> u32 {
+    match retry.and_then(|r| r.retry_on.as_ref()) {
+        None => RETRY_ON_ALL,
+        Some(kinds) => kinds
+            .iter()
+            .fold(0, |mask, kind| mask | (1 << *kind as u32)),
+    }
 }
 
 impl CallPolicy {
@@ -80,6 +118,9 @@ impl CallPolicy {
             attempts: retry.map_or(1, |r| r.attempts.max(1)),
             backoff: retry.map_or_else(Backoff::default, |r| r.backoff),
             jitter: retry.map_or(Jitter::None, |r| r.jitter),
+            retry_on: retry_on_mask(retry),
+            deadline_ns: None,
+            retry_budget: None,
         }
     }
 }
@@ -373,6 +414,7 @@ impl Builder<'_> {
             let to = NodeRef::Service(operations[target as usize].service);
             let edge = self.edge(NodeRef::Client(client_number as u32), to, EdgeKind::Call)?;
             let policy = self.policy(client.timeout, client.retry.as_ref());
+            self.limit_policy(policy, client.deadline, client.retry_budget);
             let workload = match &client.workload {
                 Workload::Open { arrivals, profile } => WorkloadModel::Open {
                     poisson: matches!(arrivals, Arrivals::Poisson(_)),
@@ -540,6 +582,21 @@ impl Builder<'_> {
         (self.policies.len() - 1) as u32
     }
 
+    /// Adds a deadline and a retry budget to the policy `policy`.
+    fn limit_policy(
+        &mut self,
+        policy: u32,
+        deadline: Option<scenario::Duration>,
+        budget: Option<scenario::RetryBudget>,
+    ) {
+        let compiled = &mut self.policies[policy as usize];
+        compiled.deadline_ns = deadline.map(scenario::Duration::as_nanos);
+        compiled.retry_budget = budget.map(|b| RetryBudgetModel {
+            fraction: b.budget_percent / 100.0,
+            min_retry_concurrency: b.min_retry_concurrency,
+        });
+    }
+
     fn call(
         &mut self,
         from: NodeRef,
@@ -549,6 +606,7 @@ impl Builder<'_> {
         let service = self.scenario_service_of(operation);
         let edge = self.edge(from, NodeRef::Service(service), EdgeKind::Call)?;
         let policy = self.policy(call.timeout, call.retry.as_ref());
+        self.limit_policy(policy, call.deadline, call.retry_budget);
         Ok(CallModel {
             target: Target::Operation(operation),
             edge,

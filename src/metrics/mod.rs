@@ -3,6 +3,7 @@
 pub mod chart;
 pub mod histogram;
 pub mod recorder;
+pub mod recovery;
 pub mod report;
 pub mod summary;
 

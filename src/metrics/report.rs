@@ -270,7 +270,7 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
         out.push_str(kind.name());
     }
     out.push_str(
-        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms\n",
+        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms,retries_denied,wasted_work_s\n",
     );
     let window_ns = simulation.options().window_ns;
     let end_ns = simulation.now_ns();
@@ -297,7 +297,7 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
             }
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{:.6},{},{:.6},{}",
+                "{},{},{},{},{},{},{},{},{:.6},{},{:.6},{},{},{}",
                 c.attempts,
                 c.retries,
                 c.lost,
@@ -309,7 +309,9 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
                 w.mean_in_flight,
                 w.max_in_flight,
                 utilization,
-                ns_to_ms(w.oldest_age_ns)
+                ns_to_ms(w.oldest_age_ns),
+                c.retries_denied,
+                secs(c.wasted_ns)
             );
         }
     }

@@ -4,6 +4,7 @@ pub mod diagnostic;
 pub mod distribution;
 pub mod document;
 pub mod read;
+pub mod retries;
 pub mod schema;
 pub mod tree;
 pub mod units;

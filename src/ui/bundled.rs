@@ -14,7 +14,7 @@ pub struct Bundled {
 }
 
 /// Every bundled scenario, in menu order.
-pub const BUNDLED: [Bundled; 5] = [
+pub const BUNDLED: [Bundled; 6] = [
     Bundled {
         file: "checkout-async.yaml",
         text: include_str!("../../scenarios/checkout-async.yaml"),
@@ -34,6 +34,10 @@ pub const BUNDLED: [Bundled; 5] = [
     Bundled {
         file: "platform-50.yaml",
         text: include_str!("../../scenarios/platform-50.yaml"),
+    },
+    Bundled {
+        file: "retry-storm.yaml",
+        text: include_str!("../../scenarios/retry-storm.yaml"),
     },
 ];
 

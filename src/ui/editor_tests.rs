@@ -393,6 +393,8 @@ fn connecting_services_with_several_operations_asks_which() {
             call: "db.read".to_owned(),
             timeout: None,
             retry: None,
+            retry_budget: None,
+            deadline: None,
         })]
     );
 }

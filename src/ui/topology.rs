@@ -822,6 +822,8 @@ mod tests {
             },
             timeout: None,
             retry: None,
+            retry_budget: None,
+            deadline: None,
         }
     }
 
@@ -833,6 +835,8 @@ mod tests {
                     call: format!("{target}.handle"),
                     timeout: None,
                     retry: None,
+                    retry_budget: None,
+                    deadline: None,
                 })
             })
             .collect();

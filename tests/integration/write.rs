@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
+use topolab::metrics::ErrorKind;
+use topolab::scenario::RetryBudget;
 use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
     Arrivals, Backoff, CallStep, Client, Consumer, Defaults, Distribution, Duration, ErrorFault,
@@ -303,12 +305,27 @@ fn retry() -> impl Strategy<Value = RetryPolicy> {
             }),
         ],
         prop::sample::select(vec![Jitter::None, Jitter::Full, Jitter::Equal]),
+        prop::option::of(prop::sample::subsequence(ErrorKind::ALL.to_vec(), 0..4)),
     )
-        .prop_map(|(attempts, backoff, jitter)| RetryPolicy {
+        .prop_map(|(attempts, backoff, jitter, retry_on)| RetryPolicy {
             attempts,
             backoff,
             jitter,
+            retry_on,
         })
+}
+
+/// A retry budget and a deadline of a client or a call step.
+fn limits() -> impl Strategy<Value = (Option<RetryBudget>, Option<Duration>)> {
+    let budget = (
+        prop_oneof![Just(20.0), Just(0.0), Just(100.0), 0.0..=100.0f64],
+        prop_oneof![Just(3u32), 0u32..10],
+    )
+        .prop_map(|(budget_percent, min_retry_concurrency)| RetryBudget {
+            budget_percent,
+            min_retry_concurrency,
+        });
+    (prop::option::of(budget), prop::option::of(duration()))
 }
 
 /// Free text, with line breaks, quotes, YAML indicators and non-ASCII letters.
@@ -475,7 +492,12 @@ struct ServiceBody {
 
 #[derive(Debug, Clone)]
 enum StepShape {
-    Call(usize, Option<Duration>, Option<RetryPolicy>),
+    Call(
+        usize,
+        Option<Duration>,
+        Option<RetryPolicy>,
+        (Option<RetryBudget>, Option<Duration>),
+    ),
     Publish(usize, Option<Duration>),
     Parallel(Vec<usize>),
     Work(Distribution),
@@ -486,9 +508,10 @@ fn step_shape() -> impl Strategy<Value = StepShape> {
         (
             any::<usize>(),
             prop::option::of(duration()),
-            prop::option::of(retry())
+            prop::option::of(retry()),
+            limits()
         )
-            .prop_map(|(to, timeout, retry)| StepShape::Call(to, timeout, retry)),
+            .prop_map(|(to, timeout, retry, limits)| StepShape::Call(to, timeout, retry, limits)),
         (any::<usize>(), prop::option::of(duration()))
             .prop_map(|(to, timeout)| StepShape::Publish(to, timeout)),
         prop::collection::vec(any::<usize>(), 1..3).prop_map(StepShape::Parallel),
@@ -564,6 +587,7 @@ struct ClientBody {
     workload: Workload,
     timeout: Option<Duration>,
     retry: Option<RetryPolicy>,
+    limits: (Option<RetryBudget>, Option<Duration>),
 }
 
 fn client_body() -> impl Strategy<Value = ClientBody> {
@@ -595,12 +619,14 @@ fn client_body() -> impl Strategy<Value = ClientBody> {
         prop_oneof![open, closed],
         prop::option::of(duration()),
         prop::option::of(retry()),
+        limits(),
     )
-        .prop_map(|(target, workload, timeout, retry)| ClientBody {
+        .prop_map(|(target, workload, timeout, retry, limits)| ClientBody {
             target,
             workload,
             timeout,
             retry,
+            limits,
         })
 }
 
@@ -679,13 +705,17 @@ fn assemble(
             let steps = steps
                 .iter()
                 .filter_map(|step| match step {
-                    StepShape::Call(pick, timeout, retry) => callee(*pick).map(|call| {
-                        Step::Call(CallStep {
-                            call,
-                            timeout: *timeout,
-                            retry: retry.clone(),
+                    StepShape::Call(pick, timeout, retry, (retry_budget, deadline)) => {
+                        callee(*pick).map(|call| {
+                            Step::Call(CallStep {
+                                call,
+                                timeout: *timeout,
+                                retry: retry.clone(),
+                                retry_budget: *retry_budget,
+                                deadline: *deadline,
+                            })
                         })
-                    }),
+                    }
                     StepShape::Publish(pick, timeout) => (!queues.is_empty()).then(|| {
                         Step::Publish(PublishStep {
                             publish: queues[pick % queues.len()].clone(),
@@ -701,6 +731,8 @@ fn assemble(
                                 call,
                                 timeout: None,
                                 retry: None,
+                                retry_budget: None,
+                                deadline: None,
                             })
                             .collect();
                         (!calls.is_empty())
@@ -756,6 +788,8 @@ fn assemble(
                 workload: body.workload,
                 timeout: body.timeout,
                 retry: body.retry,
+                retry_budget: body.limits.0,
+                deadline: body.limits.1,
             },
         );
     }

@@ -86,6 +86,7 @@ impl Simulation {
             Target::Operation(target),
             edge,
             policy,
+            (u64::MAX, 0),
         );
     }
 

@@ -18,6 +18,7 @@ mod calls;
 mod clients;
 mod faults;
 mod queues;
+mod retries;
 
 use super::events::{Event, EventQueue};
 use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
@@ -66,6 +67,13 @@ struct Call {
     /// Identity of the published message, the same for every attempt, so that a retry
     /// after a lost acknowledgement publishes a duplicate.
     message_id: u64,
+    /// Absolute deadline, ns; `u64::MAX` when the call has none.
+    deadline_ns: u64,
+    /// Replica of the calling service, whose retry budget the call uses (0 for a client).
+    caller_replica: u32,
+    /// Whether the call holds a place in its retry budget: a retry waits for its backoff
+    /// or is in flight.
+    retrying: bool,
 }
 
 /// A message in a queue.
@@ -110,6 +118,10 @@ struct Job {
     /// Whether a call of the current step failed.
     step_failed: bool,
     arrived_ns: u64,
+    /// When the job took its worker or consumer, ns.
+    service_start_ns: u64,
+    /// Absolute deadline inherited from the request, ns; `u64::MAX` when it has none.
+    deadline_ns: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -235,6 +247,11 @@ pub struct Simulation {
     edges: Vec<EdgeState>,
     operation_streams: Vec<Stream>,
     active_faults: Vec<bool>,
+    /// Retry budgets, by policy and replica of the caller; empty for a policy without a
+    /// budget.
+    retry_budgets: Vec<Vec<retries::BudgetState>>,
+    /// Whether any policy sets a deadline, so that requests carry deadlines.
+    deadlines_used: bool,
     next_message_id: u64,
     metrics: Recorder,
     error: Option<EngineError>,
@@ -327,6 +344,8 @@ impl Simulation {
             first_operation += count;
         }
         let active_faults = vec![false; model.faults.len()];
+        let retry_budgets = vec![Vec::new(); model.policies.len()];
+        let deadlines_used = model.policies.iter().any(|p| p.deadline_ns.is_some());
         let mut simulation = Self {
             model,
             options,
@@ -343,6 +362,8 @@ impl Simulation {
             edges,
             operation_streams,
             active_faults,
+            retry_budgets,
+            deadlines_used,
             next_message_id: 0,
             metrics,
             error: None,
@@ -724,6 +745,11 @@ impl Simulation {
             }
             return;
         }
+        let deadline_ns = if self.deadlines_used {
+            self.request_deadline(call)
+        } else {
+            u64::MAX
+        };
         let replica = self.pick_replica(service);
         let job = Job {
             operation,
@@ -739,7 +765,14 @@ impl Simulation {
             pending: 0,
             step_failed: false,
             arrived_ns: now,
+            service_start_ns: now,
+            deadline_ns,
         };
+        if deadline_ns <= now {
+            let handle = self.jobs.insert(job);
+            self.expire_job(handle);
+            return;
+        }
         let model = &self.model.services[service as usize];
         let state = &mut self.services[service as usize].replicas[replica as usize];
         if state.busy_workers < model.workers {
@@ -784,14 +817,20 @@ impl Simulation {
     }
 
     /// Starts serving a job; `worker` is true when it takes one of the replica's workers
-    /// (synchronous requests) rather than a consumer slot (messages).
+    /// (synchronous requests) rather than a consumer slot (messages). Returns false when
+    /// the job's deadline has passed, which ends the job without serving it.
     #[inline(always)]
-    fn start_job(&mut self, handle: Handle, worker: bool) {
+    fn start_job(&mut self, handle: Handle, worker: bool) -> bool {
         let Some(job) = self.jobs.get(handle) else {
-            return;
+            return false;
         };
+        if job.deadline_ns <= self.now_ns {
+            self.expire_job(handle);
+            return false;
+        }
         let (operation, service, replica) = (job.operation, job.service, job.replica);
         self.serve(handle, operation, service, replica, worker);
+        true
     }
 
     /// Starts serving the job `handle`, of `operation` on `replica` of `service`, as
@@ -801,6 +840,9 @@ impl Simulation {
         let now = self.now_ns;
         if worker {
             self.services[service as usize].replicas[replica as usize].busy_workers += 1;
+        }
+        if let Some(job) = self.jobs.get_mut(handle) {
+            job.service_start_ns = now;
         }
         self.metrics
             .busy(self.layout.operations + operation, now, 1);
@@ -852,14 +894,16 @@ impl Simulation {
                     edge,
                     policy,
                 } = *call;
-                self.start_call(Caller::Job { job: handle }, target, edge, policy);
+                let context = (job.deadline_ns, job.replica);
+                self.start_call(Caller::Job { job: handle }, target, edge, policy, context);
             }
             StepModel::Parallel(calls) => {
                 job.pending = u32::try_from(calls.len()).unwrap_or(u32::MAX);
+                let context = (job.deadline_ns, job.replica);
                 let calls: Vec<(Target, u32, u32)> =
                     calls.iter().map(|c| (c.target, c.edge, c.policy)).collect();
                 for (target, edge, policy) in calls {
-                    self.start_call(Caller::Job { job: handle }, target, edge, policy);
+                    self.start_call(Caller::Job { job: handle }, target, edge, policy, context);
                 }
             }
             StepModel::Work(sampler) => {
@@ -913,6 +957,13 @@ impl Simulation {
                 attempt,
                 edge,
             } => {
+                if !self.awaits_response(call, attempt) {
+                    self.metrics.wasted(
+                        self.layout.operations + operation,
+                        job.arrived_ns,
+                        now - job.service_start_ns,
+                    );
+                }
                 self.release_worker(service, replica);
                 self.respond(call, attempt, edge, outcome);
             }
@@ -936,8 +987,15 @@ impl Simulation {
     fn release_worker(&mut self, service: u32, replica: u32) {
         let state = &mut self.services[service as usize].replicas[replica as usize];
         state.busy_workers = state.busy_workers.saturating_sub(1);
-        if let Some(next) = state.waiting.pop_front() {
-            self.start_job(next, true);
+        // A job whose deadline passed while it waited ends without a worker, and the next
+        // one is tried.
+        while let Some(next) = self.services[service as usize].replicas[replica as usize]
+            .waiting
+            .pop_front()
+        {
+            if self.start_job(next, true) {
+                break;
+            }
         }
     }
 }

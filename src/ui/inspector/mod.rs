@@ -466,6 +466,8 @@ fn step_kind_ui(ui: &mut Ui, id: Id, step: &mut Step, context: Context<'_>) -> b
         call: first_operation,
         timeout: None,
         retry: None,
+        retry_budget: None,
+        deadline: None,
     };
     *step = match kind {
         StepKind::Call => Step::Call(call),
@@ -530,6 +532,8 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
                     call: context.operations().into_iter().next().unwrap_or_default(),
                     timeout: None,
                     retry: None,
+                    retry_budget: None,
+                    deadline: None,
                 });
                 changed = true;
             }
@@ -609,6 +613,7 @@ fn retry_option_ui(
                 multiplier: 2.0,
             },
             jitter: Jitter::Full,
+            retry_on: None,
         },
         |_, _| false,
     );
