@@ -13,6 +13,7 @@ mod editor;
 mod editor_files;
 mod little;
 mod live_changes;
+mod retries;
 mod schema;
 mod theory_reference;
 mod validate;
