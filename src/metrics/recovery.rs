@@ -44,7 +44,7 @@ pub struct ClientRecovery {
     /// Highest window p99 before the fault, ms.
     pub baseline_p99_ms: Option<f64>,
     /// Seconds from the end of the fault to the start of the first window from which
-    /// every window is healthy; 0 when the fault left no unhealthy window after its
+    /// every window is healthy. It is 0 when the fault left no unhealthy window after its
     /// start, and `null` when the last window is unhealthy or there is no level before
     /// the fault.
     pub recovery_s: Option<f64>,
@@ -104,8 +104,8 @@ fn recovery_ns(
     Some(after[recovered].start_ns.saturating_sub(end_ns))
 }
 
-/// Computes the recovery of every client from every fault. `clients` holds each
-/// client's name and windows; `faults` each fault's start and end, ns.
+/// Computes the recovery of every client from every fault. `clients` contains each
+/// client's name and windows, and `faults` each fault's start and end, ns.
 #[must_use]
 pub fn recoveries(
     clients: &[(&str, &[Window])],

@@ -76,7 +76,7 @@ pub(super) fn serialize_retry_on<S: Serializer>(
     }
 }
 
-/// The JSON Schema of `retry_on`: a list of error kinds, by their file spelling.
+/// Returns the JSON Schema of `retry_on`: a list of error kinds, by their file spelling.
 pub(super) fn retry_on_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": ["array", "null"],

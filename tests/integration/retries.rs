@@ -127,7 +127,7 @@ services:
 
 #[test]
 fn budget_allows_one_retry_at_once() {
-    // Requests every 10 ms from 10 ms on, to a service that never answers. Each attempt
+    // Requests every 10 ms from 10 ms on, to a service that never responds. Each attempt
     // times out after 25 ms, and a retry is sent at once. With room for one retry,
     // request 1's retry runs from 35 ms to 60 ms, so requests 2 and 3 (first timeouts at
     // 45 and 55 ms) are denied and request 4 (65 ms) is retried: every third request.
@@ -160,10 +160,10 @@ faults:
 
 #[test]
 fn budget_is_per_caller_replica() {
-    // Two API replicas take requests in turn. Each has its own budget with room for one
-    // retry, so requests 1 and 2, at 10 and 20 ms on different replicas, are both
-    // retried, while request 3 (first timeout at 55 ms) finds replica 0's retry of
-    // request 1 (45 to 70 ms) still running and is denied.
+    // Two API replicas take requests in turn, and each has its own budget with room for
+    // one retry. Requests 1 and 2 are on different replicas, so both are retried.
+    // Request 3 (first timeout at 55 ms) is denied, because replica 0's retry of
+    // request 1 (45 to 70 ms) is still running.
     let summary = run_for(
         r"
 version: 1
@@ -191,8 +191,8 @@ faults:
 ",
         Duration::from_millis(75),
     );
-    // Requests 1 to 4 reach the backend by 75 ms (at 20, 30, 40 and 50 ms); the first
-    // timeouts of 1, 2 and 3 happen at 45, 55 and 65 ms.
+    // Requests 1 to 4 reach the backend at 20, 30, 40 and 50 ms. The first timeouts of
+    // requests 1, 2 and 3 happen at 45, 55 and 65 ms, before the end at 75 ms.
     let calls = edge(&summary, "api → backend");
     assert_eq!(calls.retries, 2);
     assert_eq!(calls.retries_denied, 1);
@@ -224,8 +224,8 @@ services:
 #[test]
 fn deadline_shortens_child_attempt() {
     // The request starts at 1 s with a deadline at 1.3 s. The API calls the backend at
-    // 1.01 s; attempt 1 times out at 1.21 s, attempt 2 starts at 1.26 s with 40 ms
-    // left, and its timer ends at the deadline.
+    // 1.01 s, and attempt 1 times out at 1.21 s. Attempt 2 starts at 1.26 s with 40 ms
+    // left, so its timer ends at the deadline.
     let summary = run_for(&DEADLINE.replace("BACKOFF", "50ms"), Duration::from_secs(2));
     let client = &summary.clients[0];
     assert_eq!(client.errors.deadline_exceeded, 1);
@@ -245,7 +245,7 @@ fn deadline_shortens_child_attempt() {
 
 #[test]
 fn deadline_blocks_late_retry() {
-    // Attempt 1 times out at 1.21 s; a 100 ms backoff would end at 1.31 s, past the
+    // Attempt 1 times out at 1.21 s. A 100 ms backoff would end at 1.31 s, past the
     // deadline at 1.3 s, so the API's call ends at once with the timeout.
     let summary = run_for(
         &DEADLINE.replace("BACKOFF", "100ms"),
@@ -264,7 +264,7 @@ fn expired_job_is_not_served() {
     // Requests every 100 ms from 100 ms on, each with a 150 ms deadline, to one worker
     // that takes 500 ms. Request 1 is served from 100 to 600 ms although its caller
     // gave up at 250 ms. At 600 ms requests 2, 3 and 4 have passed their deadlines
-    // (350, 450 and 550 ms) and end unserved; request 5 (deadline 650 ms) is served.
+    // (350, 450 and 550 ms), so they end unserved. Request 5 (deadline 650 ms) is served.
     let summary = run_for(
         r"
 version: 1
@@ -323,7 +323,7 @@ services:
     let stats = &simulation.metrics().stats;
     assert_eq!(stats[operation].busy.value(), 0);
     assert_eq!(stats[operation].total.wasted_ns, 300 * MS);
-    // The window [1 s, 2 s) holds the wasted work.
+    // The wasted work counts in the window [1 s, 2 s).
     assert_eq!(stats[operation].series[1].counts.wasted_ns, 300 * MS);
     let summary = Summary::new(&simulation, "test");
     assert_eq!(summary.operations[0].wasted_work_s, 0.3);

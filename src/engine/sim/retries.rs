@@ -17,8 +17,8 @@ pub(super) struct BudgetState {
 }
 
 impl Simulation {
-    /// The budget of call site `policy` on `replica` of the caller, created on first use,
-    /// so that replicas added while running get their own.
+    /// Returns the budget of call site `policy` on `replica` of the caller. It is created
+    /// on first use, so that replicas added while running get their own.
     pub(super) fn budget_state(&mut self, policy: u32, replica: u32) -> &mut BudgetState {
         let replicas = &mut self.retry_budgets[policy as usize];
         if replicas.len() <= replica as usize {
@@ -27,9 +27,10 @@ impl Simulation {
         &mut replicas[replica as usize]
     }
 
-    /// Whether one more retry may start on the budget, as Envoy decides it: the active
-    /// retries must be fewer than `max(min_retry_concurrency, fraction × active
-    /// requests)`, the product rounded down.
+    /// Returns whether one more retry may start on the budget. The active retries must be
+    /// fewer than `max(min_retry_concurrency, fraction × active requests)`, the limit that
+    /// Envoy's `RetryBudget` in `circuit_breaker.proto` describes. Rounding the product
+    /// down is this engine's choice, which the proto does not specify.
     pub(super) fn budget_allows_retry(
         &mut self,
         policy: u32,
@@ -55,12 +56,12 @@ impl Simulation {
     ///
     /// NOTE: a request still on the network when its call ends arrives without a
     /// deadline, because the deadline is kept with the call rather than with each
-    /// request; such a request is served even if its deadline has passed.
+    /// request. Such a request is served even if its deadline has passed.
     pub(super) fn request_deadline(&self, call: Handle) -> u64 {
         self.calls.get(call).map_or(u64::MAX, |c| c.deadline_ns)
     }
 
-    /// Whether the caller of `call` still waits for the response to `attempt`.
+    /// Returns whether the caller of `call` still waits for the response to `attempt`.
     #[inline]
     pub(super) fn awaits_response(&self, call: Handle, attempt: u32) -> bool {
         self.calls
@@ -70,7 +71,7 @@ impl Simulation {
 
     /// Ends a job whose deadline passed before it started service, without serving it.
     ///
-    /// NOTE: only jobs that have not started are ended; a job in service runs to its end
+    /// NOTE: only jobs that have not started are ended. A job in service runs to its end
     /// even when its deadline passes, because the engine does not preempt work.
     pub(super) fn expire_job(&mut self, handle: Handle) {
         let now = self.now_ns;
