@@ -482,6 +482,7 @@ services:
         steps:
           - call: other.get
             deadline: -1s
+            retry: { attempts: 2 }
             retry_budget: { budget_percnt: 10 }
           - publish: jobs
             deadline: 1s
@@ -504,10 +505,10 @@ fn bad_retry_values_are_errors() {
         format!("shop.yaml:12:46: error: clients.d.retry.retry_on[1]: invalid value \"dead_lettered\"; did you mean \"dead-lettered\"? {ALLOWED_KINDS}"),
         "shop.yaml:13:37: error: clients.d.retry_budget.budget_percent: invalid budget_percent -0.5: must be from 0 to 100".to_owned(),
         "shop.yaml:21:23: error: services.backend.operations.get.steps[0].deadline: invalid duration \"-1s\": must not be negative".to_owned(),
-        "shop.yaml:22:29: error: services.backend.operations.get.steps[0].retry_budget.budget_percnt: unknown key \"budget_percnt\"; did you mean \"budget_percent\"? Allowed keys here: budget_percent, min_retry_concurrency".to_owned(),
+        "shop.yaml:23:29: error: services.backend.operations.get.steps[0].retry_budget.budget_percnt: unknown key \"budget_percnt\"; did you mean \"budget_percent\"? Allowed keys here: budget_percent, min_retry_concurrency".to_owned(),
         // A publish has no deadline of its own.
-        "shop.yaml:24:13: error: services.backend.operations.get.steps[1].deadline: unknown key \"deadline\". Allowed keys here: publish, timeout, retry".to_owned(),
-        "shop.yaml:29:3: warning: queues.jobs: queue \"jobs\" has no consumer, so its messages only accumulate; add \"consumer: { operation: service.operation }\"".to_owned(),
+        "shop.yaml:25:13: error: services.backend.operations.get.steps[1].deadline: unknown key \"deadline\". Allowed keys here: publish, timeout, retry".to_owned(),
+        "shop.yaml:30:3: warning: queues.jobs: queue \"jobs\" has no consumer, so its messages only accumulate; add \"consumer: { operation: service.operation }\"".to_owned(),
     ];
     let errors = errors_of(BAD_VALUES);
     for (i, message) in expected.iter().enumerate() {
@@ -535,6 +536,34 @@ services:
         errors,
         vec![
             "shop.yaml:6:55: error: clients.c.retry.retry_on[2]: \"failed\" is listed twice; list each error kind once"
+                .to_owned()
+        ]
+    );
+}
+
+#[test]
+fn budget_without_retry_warns() {
+    let loaded = scenario::load_str(
+        r"version: 1
+clients:
+  c:
+    target: backend.get
+    arrivals: { constant: 10/s }
+    retry: { attempts: 3, retry_on: [] }
+    retry_budget: {}
+services:
+  backend:
+    operations:
+      get: { service_time: 5ms }
+",
+        Some(PathBuf::from("shop.yaml")),
+    )
+    .expect("warnings only");
+    let warnings: Vec<String> = loaded.warnings.iter().map(Diagnostic::to_string).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "shop.yaml:7:19: warning: clients.c.retry_budget: this retry budget has no effect, because the call has no retry policy that retries (more than 1 attempt and a non-empty retry_on); add a retry policy or remove the budget"
                 .to_owned()
         ]
     );
