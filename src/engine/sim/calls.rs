@@ -46,6 +46,7 @@ impl Simulation {
             message_id,
             deadline_ns,
             caller_replica,
+            budgeted,
             retrying: false,
         };
         let handle = self.calls.insert(call);
@@ -268,10 +269,7 @@ impl Simulation {
         let Some(call) = self.calls.remove(handle) else {
             return;
         };
-        if self.model.policies[call.policy as usize]
-            .retry_budget
-            .is_some()
-        {
+        if call.budgeted {
             self.leave_budget(&call);
         }
         match call.caller {

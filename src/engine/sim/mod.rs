@@ -71,6 +71,8 @@ struct Call {
     deadline_ns: u64,
     /// Replica of the calling service, whose retry budget the call uses (0 for a client).
     caller_replica: u32,
+    /// Whether the call's policy has a retry budget.
+    budgeted: bool,
     /// Whether the call holds a place in its retry budget: a retry waits for its backoff
     /// or is in flight.
     retrying: bool,
@@ -821,13 +823,15 @@ impl Simulation {
     /// the job's deadline has passed, which ends the job without serving it.
     #[inline(always)]
     fn start_job(&mut self, handle: Handle, worker: bool) -> bool {
-        let Some(job) = self.jobs.get(handle) else {
+        let now = self.now_ns;
+        let Some(job) = self.jobs.get_mut(handle) else {
             return false;
         };
-        if job.deadline_ns <= self.now_ns {
+        if job.deadline_ns <= now {
             self.expire_job(handle);
             return false;
         }
+        job.service_start_ns = now;
         let (operation, service, replica) = (job.operation, job.service, job.replica);
         self.serve(handle, operation, service, replica, worker);
         true
@@ -840,9 +844,6 @@ impl Simulation {
         let now = self.now_ns;
         if worker {
             self.services[service as usize].replicas[replica as usize].busy_workers += 1;
-        }
-        if let Some(job) = self.jobs.get_mut(handle) {
-            job.service_start_ns = now;
         }
         self.metrics
             .busy(self.layout.operations + operation, now, 1);
@@ -987,15 +988,10 @@ impl Simulation {
     fn release_worker(&mut self, service: u32, replica: u32) {
         let state = &mut self.services[service as usize].replicas[replica as usize];
         state.busy_workers = state.busy_workers.saturating_sub(1);
-        // A job whose deadline passed while it waited ends without a worker, and the next
-        // one is tried.
-        while let Some(next) = self.services[service as usize].replicas[replica as usize]
-            .waiting
-            .pop_front()
+        if let Some(next) = state.waiting.pop_front()
+            && !self.start_job(next, true)
         {
-            if self.start_job(next, true) {
-                break;
-            }
+            self.start_next_waiting(service, replica);
         }
     }
 }

@@ -69,6 +69,20 @@ impl Simulation {
             .is_some_and(|c| c.attempt == attempt && c.waiting)
     }
 
+    /// Starts the first waiting job on `replica` of `service` whose deadline has not
+    /// passed, after a job whose deadline had passed ended without a worker.
+    #[cold]
+    pub(super) fn start_next_waiting(&mut self, service: u32, replica: u32) {
+        while let Some(next) = self.services[service as usize].replicas[replica as usize]
+            .waiting
+            .pop_front()
+        {
+            if self.start_job(next, true) {
+                break;
+            }
+        }
+    }
+
     /// Ends a job whose deadline passed before it started service, without serving it.
     ///
     /// NOTE: only jobs that have not started are ended. A job in service runs to its end
