@@ -245,7 +245,7 @@ impl Simulation {
             Jitter::Full => (wait as f64 * random::unit(stream)) as u64,
             Jitter::Equal => wait / 2 + ((wait / 2) as f64 * random::unit(stream)) as u64,
         };
-        // No retry starts whose backoff ends at or past the deadline: the call ends at
+        // No retry starts whose backoff ends at or past the deadline. The call ends at
         // once with the error of its last attempt.
         if self.now_ns.saturating_add(wait) >= call.deadline_ns {
             self.resolve(handle, Err(kind));

@@ -52,7 +52,7 @@ impl Simulation {
         }
     }
 
-    /// The deadline that a request of `call` carries to the server.
+    /// Returns the deadline that a request of `call` carries to the server.
     ///
     /// NOTE: a request still on the network when its call ends arrives without a
     /// deadline, because the deadline is kept with the call rather than with each

@@ -3,7 +3,7 @@
 use super::Checker;
 use crate::scenario::document::{RetryBudget, RetryPolicy, Step};
 
-/// Whether a retry policy can retry at all.
+/// Returns whether a retry policy can retry at all.
 fn retries(retry: Option<&RetryPolicy>) -> bool {
     retry.is_some_and(|r| r.attempts > 1 && r.retry_on.as_ref().is_none_or(|k| !k.is_empty()))
 }
