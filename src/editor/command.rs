@@ -610,6 +610,8 @@ impl EditorDocument {
                         retry: None,
                         bulkhead: None,
                         circuit_breaker: None,
+                        retry_budget: None,
+                        deadline: None,
                     })
                 } else {
                     Step::Publish(PublishStep {

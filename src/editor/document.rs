@@ -115,6 +115,8 @@ impl NodeValue {
                 retry: None,
                 bulkhead: None,
                 circuit_breaker: None,
+                retry_budget: None,
+                deadline: None,
             }),
             NodeKind::Service => {
                 let mut operations = IndexMap::new();

@@ -9,6 +9,7 @@ use crate::scenario::{
 
 use super::random::Sampler;
 use super::sim::breaker::BreakerModel;
+use crate::metrics::recorder::{ERROR_KINDS, ErrorKind};
 
 /// A node of the topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,6 +75,43 @@ pub struct CallPolicy {
     pub jitter: Jitter,
     /// Circuit breaker on each attempt, index into [`Model::breakers`].
     pub breaker: Option<u32>,
+    /// The error kinds retried, one bit per kind at `1 << kind as u32`.
+    pub retry_on: u32,
+    /// Overall time allowed for the call, in nanoseconds, before the inherited deadline
+    /// is applied.
+    pub deadline_ns: Option<u64>,
+    /// The call site's retry budget.
+    pub retry_budget: Option<RetryBudgetModel>,
+}
+
+/// A retry budget, compiled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryBudgetModel {
+    /// Share of the active requests that may be retries, from 0 to 1.
+    pub fraction: f64,
+    /// Retries allowed at once whatever the number of active requests.
+    pub min_retry_concurrency: u32,
+}
+
+impl CallPolicy {
+    /// Whether an attempt that failed with `kind` may be retried.
+    #[inline]
+    #[must_use]
+    pub fn retries(&self, kind: ErrorKind) -> bool {
+        self.retry_on & (1 << kind as u32) != 0
+    }
+}
+
+/// Every error kind, as a `retry_on` mask.
+const RETRY_ON_ALL: u32 = (1 << ERROR_KINDS) - 1;
+
+fn retry_on_mask(retry: Option<&scenario::RetryPolicy>) -> u32 {
+    match retry.and_then(|r| r.retry_on.as_ref()) {
+        None => RETRY_ON_ALL,
+        Some(kinds) => kinds
+            .iter()
+            .fold(0, |mask, kind| mask | (1 << *kind as u32)),
+    }
 }
 
 impl CallPolicy {
@@ -84,6 +122,9 @@ impl CallPolicy {
             backoff: retry.map_or_else(Backoff::default, |r| r.backoff),
             jitter: retry.map_or(Jitter::None, |r| r.jitter),
             breaker: None,
+            retry_on: retry_on_mask(retry),
+            deadline_ns: None,
+            retry_budget: None,
         }
     }
 }
@@ -479,6 +520,7 @@ impl Builder<'_> {
             if let Some(breaker) = &client.circuit_breaker {
                 self.breaker(policy, breaker, edge, format!("clients.{name}"));
             }
+            self.limit_policy(policy, client.deadline, client.retry_budget);
             let workload = match &client.workload {
                 Workload::Open { arrivals, profile } => WorkloadModel::Open {
                     poisson: matches!(arrivals, Arrivals::Poisson(_)),
@@ -668,6 +710,21 @@ impl Builder<'_> {
         self.breakers.push(BreakerModel::new(breaker, edge, site));
     }
 
+    /// Adds a deadline and a retry budget to the policy `policy`.
+    fn limit_policy(
+        &mut self,
+        policy: u32,
+        deadline: Option<scenario::Duration>,
+        budget: Option<scenario::RetryBudget>,
+    ) {
+        let compiled = &mut self.policies[policy as usize];
+        compiled.deadline_ns = deadline.map(scenario::Duration::as_nanos);
+        compiled.retry_budget = budget.map(|b| RetryBudgetModel {
+            fraction: b.budget_percent / 100.0,
+            min_retry_concurrency: b.min_retry_concurrency,
+        });
+    }
+
     fn call(
         &mut self,
         from: NodeRef,
@@ -682,6 +739,7 @@ impl Builder<'_> {
         if let Some(breaker) = &call.circuit_breaker {
             self.breaker(policy, breaker, edge, site.to_owned());
         }
+        self.limit_policy(policy, call.deadline, call.retry_budget);
         Ok(CallModel {
             target: Target::Operation(operation),
             edge,

@@ -4,6 +4,7 @@ pub mod breakers;
 pub mod chart;
 pub mod histogram;
 pub mod recorder;
+pub mod recovery;
 pub mod report;
 pub mod summary;
 

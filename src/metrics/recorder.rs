@@ -103,6 +103,11 @@ pub struct Counts {
     pub sojourn_sum_ns: u128,
     /// Sum of the times of the successful ones, in ns.
     pub success_sum_ns: u128,
+    /// Retries that a retry budget did not allow.
+    pub retries_denied: u64,
+    /// Time that workers spent on requests whose caller no longer waited for them when
+    /// they ended, in ns.
+    pub wasted_ns: u64,
 }
 
 impl Counts {
@@ -120,6 +125,8 @@ impl Counts {
         self.late += other.late;
         self.sojourn_sum_ns += other.sojourn_sum_ns;
         self.success_sum_ns += other.success_sum_ns;
+        self.retries_denied += other.retries_denied;
+        self.wasted_ns += other.wasted_ns;
     }
 
     /// Failures of all kinds.
@@ -560,6 +567,27 @@ impl Recorder {
         stats.window.late += 1;
         if measured {
             stats.total.late += 1;
+        }
+    }
+
+    /// Counts a retry that a retry budget did not allow.
+    pub fn retry_denied(&mut self, entity: Entity, now: u64) {
+        let measured = self.measured(now);
+        let stats = &mut self.stats[entity as usize];
+        stats.window.retries_denied += 1;
+        if measured {
+            stats.total.retries_denied += 1;
+        }
+    }
+
+    /// Adds `wasted_ns` of work on a request that arrived at `started_ns` and whose
+    /// caller had given up on it when it ended.
+    pub fn wasted(&mut self, entity: Entity, started_ns: u64, wasted_ns: u64) {
+        let measured = self.measured(started_ns);
+        let stats = &mut self.stats[entity as usize];
+        stats.window.wasted_ns += wasted_ns;
+        if measured {
+            stats.total.wasted_ns += wasted_ns;
         }
     }
 

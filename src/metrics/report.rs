@@ -285,7 +285,7 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
         out.push_str(kind.name());
     }
     out.push_str(
-        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms",
+        ",attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms,retries_denied,wasted_work_s",
     );
     // The replica columns exist only when some service is autoscaled, so that the
     // file of every other scenario stays as it was.
@@ -325,7 +325,7 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
             }
             let _ = write!(
                 out,
-                "{},{},{},{},{},{},{},{},{:.6},{},{:.6},{}",
+                "{},{},{},{},{},{},{},{},{:.6},{},{:.6},{},{},{}",
                 c.attempts,
                 c.retries,
                 c.lost,
@@ -337,7 +337,9 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
                 w.mean_in_flight,
                 w.max_in_flight,
                 utilization,
-                ns_to_ms(w.oldest_age_ns)
+                ns_to_ms(w.oldest_age_ns),
+                c.retries_denied,
+                secs(c.wasted_ns)
             );
             match (autoscaled, replicas) {
                 (false, _) => {}

@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::engine::Simulation;
 
 use super::breakers::BreakerSummary;
-use super::recorder::{Counts, ErrorKind, Stats};
+use super::recorder::{Counts, ErrorKind, Stats, Window};
+use super::recovery::{FaultRecovery, recoveries};
 
 /// Failures by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -180,6 +181,11 @@ pub struct ServiceSummary {
     pub mean_in_flight: f64,
     /// Largest number waiting or in service.
     pub max_in_flight: i64,
+    /// Worker time spent on requests whose caller had given up on them when they ended
+    /// (their attempt had timed out or their call had ended), seconds.
+    pub wasted_work_s: f64,
+    /// `wasted_work_s` over the time workers and consumers were busy.
+    pub wasted_work_share: f64,
     /// Replica changes of an autoscaled service; absent for other services.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<AutoscalingSummary>,
@@ -250,8 +256,10 @@ pub struct EdgeSummary {
     pub lost: u64,
     /// Responses that came after the caller gave up.
     pub late_responses: u64,
-    /// Attempts per call.
+    /// Attempts per call: attempts over first attempts.
     pub retry_amplification: f64,
+    /// Retries that a retry budget did not allow.
+    pub retries_denied: u64,
     /// Round trip of successful attempts.
     pub latency: Latency,
     /// Attempts per second.
@@ -286,6 +294,10 @@ pub struct Summary {
     pub queues: Vec<QueueSummary>,
     /// Edges, in order of first use.
     pub edges: Vec<EdgeSummary>,
+    /// Each client's recovery from each fault, in the order of the scenario's faults;
+    /// left out when the scenario has no fault.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultRecovery>,
 }
 
 fn per_second(count: u64, seconds: f64) -> f64 {
@@ -373,6 +385,15 @@ impl Summary {
                 mean_in_flight: round6(s.mean_in_flight(measured_ns)),
                 max_in_flight: s.max_in_flight(),
                 autoscaling: None,
+                wasted_work_s: round6(t.wasted_ns as f64 / 1e9),
+                wasted_work_share: {
+                    let busy_ns = s.mean_busy(measured_ns) * measured_ns as f64;
+                    if busy_ns > 0.0 {
+                        round6(t.wasted_ns as f64 / busy_ns)
+                    } else {
+                        0.0
+                    }
+                },
             }
         };
         // Replicas changed live count for the time they were there.
@@ -459,12 +480,36 @@ impl Summary {
                     lost: t.lost,
                     late_responses: t.late,
                     retry_amplification: ratio(t.attempts, first_attempts),
+                    retries_denied: t.retries_denied,
                     latency: Latency::from_stats(s),
                     throughput_per_s: per_second(t.attempts, seconds),
                     circuit_breaker: BreakerSummary::of_edge(simulation, i as u32),
                 }
             })
             .collect();
+
+        let client_windows: Vec<(&str, &[Window])> = model
+            .clients
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                (
+                    c.name.as_str(),
+                    stats(layout.clients + i as u32).series.as_slice(),
+                )
+            })
+            .collect();
+        let fault_windows: Vec<(u64, u64)> = model
+            .faults
+            .iter()
+            .map(|f| (f.start_ns, f.end_ns))
+            .collect();
+        let faults = recoveries(
+            &client_windows,
+            &fault_windows,
+            options.warmup_ns,
+            options.window_ns,
+        );
 
         Self {
             scenario: scenario_name.to_owned(),
@@ -478,6 +523,7 @@ impl Summary {
             operations,
             queues,
             edges,
+            faults,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::breaker::CircuitBreaker;
 use super::distribution::Distribution;
 use super::protections::{Autoscaling, Bulkhead, LoadShedding, RateLimit};
 use super::units::{Duration, Rate};
+use crate::metrics::recorder::ErrorKind;
 
 /// The only format version this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -149,6 +150,13 @@ pub struct Client {
     /// Circuit breaker on each attempt. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuit_breaker: Option<CircuitBreaker>,
+    /// Limit on the client's concurrent retries. Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<RetryBudget>,
+    /// Overall time allowed for each request, its retries and every call made on its
+    /// behalf downstream, as a gRPC deadline. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Duration>,
 }
 
 /// Open or closed workload.
@@ -328,6 +336,14 @@ pub struct CallStep {
     /// Circuit breaker on each attempt. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuit_breaker: Option<CircuitBreaker>,
+    /// Limit on the concurrent retries of this call, per replica of the caller. Default:
+    /// no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_budget: Option<RetryBudget>,
+    /// Time allowed for this call and its retries. It can only shorten the deadline that
+    /// the request being served carries. Default: the inherited deadline, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<Duration>,
 }
 
 /// A publish to a queue.
@@ -373,6 +389,49 @@ pub struct RetryPolicy {
     /// Randomization of each wait. Default: none.
     #[serde(default, skip_serializing_if = "Jitter::is_none")]
     pub jitter: Jitter,
+    /// Error kinds of a failed attempt that are retried, as gRPC's
+    /// `retryableStatusCodes` and Envoy's `retry_on` list them; an attempt that fails
+    /// with another kind ends the call with its error. Default: every kind.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::retries::serialize_retry_on"
+    )]
+    #[schemars(schema_with = "super::retries::retry_on_schema")]
+    pub retry_on: Option<Vec<ErrorKind>>,
+}
+
+/// A limit on concurrent retries, as Envoy's `retry_budget` of a cluster's circuit
+/// breakers: a retry may start only while the retries active on the call site, waiting
+/// for their backoff or in flight, are fewer than
+/// `max(min_retry_concurrency, budget_percent % of the requests active on it)`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBudget {
+    /// Share of the active requests that may be retries, in percent, from 0 to 100.
+    /// Default: 20, as in Envoy.
+    #[serde(
+        default = "super::retries::default_budget_percent",
+        skip_serializing_if = "super::retries::is_default_budget_percent"
+    )]
+    #[schemars(range(min = 0, max = 100))]
+    pub budget_percent: f64,
+    /// Retries allowed at once whatever the number of active requests. Default: 3, as
+    /// in Envoy.
+    #[serde(
+        default = "super::retries::default_min_retry_concurrency",
+        skip_serializing_if = "super::retries::is_default_min_retry_concurrency"
+    )]
+    pub min_retry_concurrency: u32,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        Self {
+            budget_percent: super::retries::DEFAULT_BUDGET_PERCENT,
+            min_retry_concurrency: super::retries::DEFAULT_MIN_RETRY_CONCURRENCY,
+        }
+    }
 }
 
 /// The wait before a retry, before jitter.

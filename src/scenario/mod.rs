@@ -6,6 +6,7 @@ pub mod distribution;
 pub mod document;
 pub mod protections;
 pub mod read;
+pub mod retries;
 pub mod schema;
 pub mod tree;
 pub mod units;

@@ -15,14 +15,17 @@ use super::diagnostic::{
     quoted_list_and,
 };
 use super::distribution::{Distribution, Lognormal};
+use super::document::RetryBudget;
 use super::document::{
     Arrivals, Backoff, CallStep, Client, Consumer, Defaults, ErrorFault, FORMAT_VERSION, Fault,
     FaultKind, Jitter, Link, LinkRef, LoadBalancing, Operation, OutageFault, OutageMode, Overflow,
     ParallelStep, PublishStep, Queue, RateChange, RetryPolicy, RunSettings, Scenario, Service,
     SlowFault, Step, WorkStep, Workload,
 };
+use super::retries::{ERROR_KIND_NAMES, error_kind_name};
 use super::tree::{Key, Node, Position, Value};
 use super::units::{DURATION_UNITS_HELP, Duration, RATE_UNITS_HELP, Rate};
+use crate::metrics::recorder::ErrorKind;
 
 mod breaker;
 mod protections;
@@ -60,6 +63,9 @@ pub const MAX_USERS: u32 = 1_000_000;
 /// Attempts of one call, publish or request at most, the first one included. Without a
 /// backoff, every retry of an attempt that times out at once happens at the same instant.
 pub const MAX_ATTEMPTS: u32 = 100;
+
+/// Retries allowed at once by a retry budget's `min_retry_concurrency`, at most.
+pub const MAX_RETRY_CONCURRENCY: u32 = 1_000_000;
 
 /// Highest rate accepted, in events per second: one event per nanosecond, the resolution
 /// of simulated time.
@@ -901,6 +907,8 @@ impl Reader<'_> {
             retry: None,
             bulkhead: None,
             circuit_breaker: None,
+            retry_budget: None,
+            deadline: None,
         };
         let Some(mut fields) = self.fields(node, path) else {
             return client;
@@ -978,6 +986,12 @@ impl Reader<'_> {
         }
         if let Some((node, path)) = fields.take("circuit_breaker") {
             client.circuit_breaker = self.circuit_breaker(node, &path);
+        }
+        if let Some((node, path)) = fields.take("retry_budget") {
+            client.retry_budget = self.retry_budget(node, &path);
+        }
+        if let Some((node, path)) = fields.take("deadline") {
+            client.deadline = self.positive_duration(node, &path);
         }
         self.finish(&fields);
         client
@@ -1086,12 +1100,64 @@ impl Reader<'_> {
                 &[Jitter::None, Jitter::Full, Jitter::Equal],
             )
         });
+        let retry_on = fields.take("retry_on").map(|(n, p)| self.retry_on(n, &p));
         self.finish(&fields);
         Some(RetryPolicy {
             attempts: attempts.unwrap_or(1),
             backoff: backoff.unwrap_or_default(),
             jitter: jitter.unwrap_or_default(),
+            retry_on,
         })
+    }
+
+    /// Reads the error kinds of `retry_on`, each listed once.
+    fn retry_on(&mut self, node: &Node, path: &str) -> Vec<ErrorKind> {
+        let kinds = self.list(node, path, |reader, item, item_path| {
+            reader
+                .choice(item, item_path, &ERROR_KIND_NAMES, &ErrorKind::ALL)
+                .map(|kind| (kind, item.position))
+        });
+        let mut unique: Vec<ErrorKind> = Vec::new();
+        for (i, (kind, position)) in kinds.into_iter().enumerate() {
+            if unique.contains(&kind) {
+                self.error_at(
+                    position,
+                    &index(path, i),
+                    format!(
+                        "\"{}\" is listed twice; list each error kind once",
+                        error_kind_name(kind)
+                    ),
+                );
+            } else {
+                unique.push(kind);
+            }
+        }
+        unique
+    }
+
+    fn retry_budget(&mut self, node: &Node, path: &str) -> Option<RetryBudget> {
+        let mut fields = self.fields(node, path)?;
+        let mut budget = RetryBudget::default();
+        if let Some((n, p)) = fields.take("budget_percent") {
+            match self.number(n, &p) {
+                Some(percent) if (0.0..=100.0).contains(&percent) => {
+                    budget.budget_percent = percent;
+                }
+                Some(percent) => self.error(
+                    n,
+                    &p,
+                    format!("invalid budget_percent {percent}: must be from 0 to 100"),
+                ),
+                None => {}
+            }
+        }
+        if let Some((n, p)) = fields.take("min_retry_concurrency")
+            && let Some(min) = self.count_up_to(n, &p, 0, MAX_RETRY_CONCURRENCY)
+        {
+            budget.min_retry_concurrency = min;
+        }
+        self.finish(&fields);
+        Some(budget)
     }
 
     fn backoff(&mut self, node: &Node, path: &str) -> Option<Backoff> {
@@ -1288,12 +1354,20 @@ impl Reader<'_> {
         let circuit_breaker = fields
             .take("circuit_breaker")
             .and_then(|(n, p)| self.circuit_breaker(n, &p));
+        let retry_budget = fields
+            .take("retry_budget")
+            .and_then(|(n, p)| self.retry_budget(n, &p));
+        let deadline = fields
+            .take("deadline")
+            .and_then(|(n, p)| self.positive_duration(n, &p));
         CallStep {
             call: call.unwrap_or_default(),
             timeout,
             retry,
             bulkhead,
             circuit_breaker,
+            retry_budget,
+            deadline,
         }
     }
 

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
+mod retries;
+
 use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_names};
 use super::document::{
     CallStep, DEFAULT_DURATION, DEFAULT_WINDOW, FaultKind, MAX_WINDOWS, Scenario, Step, Workload,
@@ -29,6 +31,7 @@ pub fn validate(scenario: &Scenario, sources: &SourceMap, diagnostics: &mut Diag
     check.protections();
     check.run_settings();
     check.lossy_calls_without_timeout();
+    check.budgets_without_retries();
     check.layout();
     check.call_cycles();
     check.reachability();

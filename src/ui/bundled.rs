@@ -14,7 +14,7 @@ pub struct Bundled {
 }
 
 /// Every bundled scenario, in menu order.
-pub const BUNDLED: [Bundled; 7] = [
+pub const BUNDLED: [Bundled; 8] = [
     Bundled {
         file: "checkout-async.yaml",
         text: include_str!("../../scenarios/checkout-async.yaml"),
@@ -42,6 +42,10 @@ pub const BUNDLED: [Bundled; 7] = [
     Bundled {
         file: "circuit-breaker.yaml",
         text: include_str!("../../scenarios/circuit-breaker.yaml"),
+    },
+    Bundled {
+        file: "retry-storm.yaml",
+        text: include_str!("../../scenarios/retry-storm.yaml"),
     },
 ];
 

@@ -395,6 +395,8 @@ fn connecting_services_with_several_operations_asks_which() {
             retry: None,
             circuit_breaker: None,
             bulkhead: None,
+            retry_budget: None,
+            deadline: None,
         })]
     );
 }

@@ -824,6 +824,8 @@ mod tests {
             retry: None,
             circuit_breaker: None,
             bulkhead: None,
+            retry_budget: None,
+            deadline: None,
         }
     }
 
@@ -837,6 +839,8 @@ mod tests {
                     retry: None,
                     circuit_breaker: None,
                     bulkhead: None,
+                    retry_budget: None,
+                    deadline: None,
                 })
             })
             .collect();

@@ -23,7 +23,7 @@ const SUMMARY_KEYS: [&str; 11] = [
     "edges",
 ];
 
-const TIMESERIES_HEADER: &str = "window_start_s,window_s,kind,name,offered,completed,successes,timeout,rejected,failed,dropped,dead_lettered,circuit_open,bulkhead_full,rate_limited,shed,deadline_exceeded,expired,attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms";
+const TIMESERIES_HEADER: &str = "window_start_s,window_s,kind,name,offered,completed,successes,timeout,rejected,failed,dropped,dead_lettered,circuit_open,bulkhead_full,rate_limited,shed,deadline_exceeded,expired,attempts,retries,lost,late,p50_ms,p95_ms,p99_ms,max_ms,mean_in_flight,max_in_flight,utilization,oldest_age_ms,retries_denied,wasted_work_s";
 
 const SUMMARY_CSV_HEADER: &str = "kind,name,offered,successes,timeout,rejected,failed,dropped,dead_lettered,circuit_open,bulkhead_full,rate_limited,shed,deadline_exceeded,expired,in_flight,offered_per_s,goodput_per_s,p50_ms,p95_ms,p99_ms,max_ms,utilization";
 

@@ -15,6 +15,7 @@ mod editor_files;
 mod little;
 mod live_changes;
 mod protections;
+mod retries;
 mod schema;
 mod theory_reference;
 mod validate;

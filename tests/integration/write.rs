@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
+use topolab::metrics::ErrorKind;
+use topolab::scenario::RetryBudget;
 use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
     Arrivals, Backoff, CallStep, CircuitBreaker, Client, Consumer, Defaults, Distribution,
@@ -345,12 +347,27 @@ fn retry() -> impl Strategy<Value = RetryPolicy> {
             }),
         ],
         prop::sample::select(vec![Jitter::None, Jitter::Full, Jitter::Equal]),
+        prop::option::of(prop::sample::subsequence(ErrorKind::ALL.to_vec(), 0..4)),
     )
-        .prop_map(|(attempts, backoff, jitter)| RetryPolicy {
+        .prop_map(|(attempts, backoff, jitter, retry_on)| RetryPolicy {
             attempts,
             backoff,
             jitter,
+            retry_on,
         })
+}
+
+/// A retry budget and a deadline of a client or a call step.
+fn limits() -> impl Strategy<Value = (Option<RetryBudget>, Option<Duration>)> {
+    let budget = (
+        prop_oneof![Just(20.0), Just(0.0), Just(100.0), 0.0..=100.0f64],
+        prop_oneof![Just(3u32), 0u32..10],
+    )
+        .prop_map(|(budget_percent, min_retry_concurrency)| RetryBudget {
+            budget_percent,
+            min_retry_concurrency,
+        });
+    (prop::option::of(budget), prop::option::of(duration()))
 }
 
 /// Free text, with line breaks, quotes, YAML indicators and non-ASCII letters.
@@ -591,6 +608,10 @@ fn service_protections() -> impl Strategy<Value = ServiceProtections> {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a generated test value, built a few hundred times per run"
+)]
 enum StepShape {
     Call(
         usize,
@@ -598,6 +619,7 @@ enum StepShape {
         Option<RetryPolicy>,
         Option<Bulkhead>,
         Option<CircuitBreaker>,
+        (Option<RetryBudget>, Option<Duration>),
     ),
     Publish(usize, Option<Duration>),
     Parallel(Vec<(usize, Option<Bulkhead>)>),
@@ -611,11 +633,14 @@ fn step_shape() -> impl Strategy<Value = StepShape> {
             prop::option::of(duration()),
             prop::option::of(retry()),
             prop::option::of(bulkhead()),
-            prop::option::of(circuit_breaker())
+            prop::option::of(circuit_breaker()),
+            limits()
         )
-            .prop_map(|(to, timeout, retry, bulkhead, breaker)| StepShape::Call(
-                to, timeout, retry, bulkhead, breaker
-            )),
+            .prop_map(
+                |(to, timeout, retry, bulkhead, breaker, limits)| StepShape::Call(
+                    to, timeout, retry, bulkhead, breaker, limits
+                )
+            ),
         (any::<usize>(), prop::option::of(duration()))
             .prop_map(|(to, timeout)| StepShape::Publish(to, timeout)),
         prop::collection::vec((any::<usize>(), prop::option::of(bulkhead())), 1..3)
@@ -698,6 +723,7 @@ struct ClientBody {
     retry: Option<RetryPolicy>,
     bulkhead: Option<Bulkhead>,
     circuit_breaker: Option<CircuitBreaker>,
+    limits: (Option<RetryBudget>, Option<Duration>),
 }
 
 fn client_body() -> impl Strategy<Value = ClientBody> {
@@ -731,15 +757,17 @@ fn client_body() -> impl Strategy<Value = ClientBody> {
         prop::option::of(retry()),
         prop::option::of(bulkhead()),
         prop::option::of(circuit_breaker()),
+        limits(),
     )
         .prop_map(
-            |(target, workload, timeout, retry, bulkhead, circuit_breaker)| ClientBody {
+            |(target, workload, timeout, retry, bulkhead, circuit_breaker, limits)| ClientBody {
                 target,
                 workload,
                 timeout,
                 retry,
                 bulkhead,
                 circuit_breaker,
+                limits,
             },
         )
 }
@@ -819,17 +847,24 @@ fn assemble(
             let steps = steps
                 .iter()
                 .filter_map(|step| match step {
-                    StepShape::Call(pick, timeout, retry, bulkhead, breaker) => {
-                        callee(*pick).map(|call| {
-                            Step::Call(CallStep {
-                                call,
-                                timeout: *timeout,
-                                retry: retry.clone(),
-                                bulkhead: *bulkhead,
-                                circuit_breaker: breaker.clone(),
-                            })
+                    StepShape::Call(
+                        pick,
+                        timeout,
+                        retry,
+                        bulkhead,
+                        breaker,
+                        (retry_budget, deadline),
+                    ) => callee(*pick).map(|call| {
+                        Step::Call(CallStep {
+                            call,
+                            timeout: *timeout,
+                            retry: retry.clone(),
+                            bulkhead: *bulkhead,
+                            circuit_breaker: breaker.clone(),
+                            retry_budget: *retry_budget,
+                            deadline: *deadline,
                         })
-                    }
+                    }),
                     StepShape::Publish(pick, timeout) => (!queues.is_empty()).then(|| {
                         Step::Publish(PublishStep {
                             publish: queues[pick % queues.len()].clone(),
@@ -847,6 +882,8 @@ fn assemble(
                                     retry: None,
                                     bulkhead,
                                     circuit_breaker: None,
+                                    retry_budget: None,
+                                    deadline: None,
                                 })
                             })
                             .collect();
@@ -911,6 +948,8 @@ fn assemble(
                 retry: body.retry,
                 bulkhead: body.bulkhead,
                 circuit_breaker: body.circuit_breaker,
+                retry_budget: body.limits.0,
+                deadline: body.limits.1,
             },
         );
     }

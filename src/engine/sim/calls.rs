@@ -11,6 +11,8 @@ use super::protections::Permit;
 use super::{Call, Caller, Event, Simulation, encode_outcome, encode_target, scale};
 
 impl Simulation {
+    /// Starts a call from `caller`. `context` is the deadline inherited from the request
+    /// being served (`u64::MAX` for none) and the replica of the caller (0 for a client).
     pub(super) fn start_call(
         &mut self,
         caller: Caller,
@@ -18,8 +20,16 @@ impl Simulation {
         edge: u32,
         policy: u32,
         bulkhead: Option<u32>,
+        context: (u64, u32),
     ) {
         let now = self.now_ns;
+        let (inherited_deadline_ns, caller_replica) = context;
+        let policy_model = &self.model.policies[policy as usize];
+        let budgeted = policy_model.retry_budget.is_some();
+        let deadline_ns = match policy_model.deadline_ns {
+            Some(own) => inherited_deadline_ns.min(now.saturating_add(own)),
+            None => inherited_deadline_ns,
+        };
         let message_id = if matches!(target, Target::Queue(_)) {
             self.next_message_id += 1;
             self.next_message_id
@@ -38,8 +48,19 @@ impl Simulation {
             message_id,
             bulkhead,
             permit: Permit::None,
+            deadline_ns,
+            caller_replica,
+            budgeted,
+            retrying: false,
         };
         let handle = self.calls.insert(call);
+        if budgeted {
+            self.budget_state(policy, caller_replica).active_requests += 1;
+        }
+        if deadline_ns <= now {
+            self.resolve(handle, Err(ErrorKind::DeadlineExceeded));
+            return;
+        }
         if bulkhead.is_some() && !self.acquire_permit(handle) {
             return;
         }
@@ -84,9 +105,15 @@ impl Simulation {
         }
         self.metrics
             .attempt_arrival(self.layout.edges + edge, now, retry);
-        if let Some(timeout) = self.model.policies[call.policy as usize].timeout_ns {
+        // Each attempt's timer is its timeout, or less when the deadline comes first.
+        let time_left = call.deadline_ns.saturating_sub(now);
+        let timer = match self.model.policies[call.policy as usize].timeout_ns {
+            Some(timeout) => Some(timeout.min(time_left)),
+            None => (call.deadline_ns != u64::MAX).then_some(time_left),
+        };
+        if let Some(timer) = timer {
             self.events.push(
-                now.saturating_add(timeout),
+                now.saturating_add(timer),
                 Event::Timeout {
                     call: handle,
                     attempt,
@@ -198,32 +225,52 @@ impl Simulation {
         call.waiting = false;
         let (edge, attempt_started, permit) = (call.edge, call.attempt_started_ns, call.permit);
         let (policy, caller) = (call.policy, call.caller);
-        self.metrics.finish(
-            self.layout.edges + edge,
-            now,
-            attempt_started,
-            Err(ErrorKind::Timeout),
-        );
+        let kind = if now >= call.deadline_ns {
+            ErrorKind::DeadlineExceeded
+        } else {
+            ErrorKind::Timeout
+        };
+        self.metrics
+            .finish(self.layout.edges + edge, now, attempt_started, Err(kind));
         if permit == Permit::Held {
             self.release_permit(handle);
         }
         if let Some(site) = self.model.policies[policy as usize].breaker {
-            self.breaker_record(site, caller, attempt_started, Err(ErrorKind::Timeout));
+            self.breaker_record(site, caller, attempt_started, Err(kind));
         }
-        self.attempt_failed(handle, ErrorKind::Timeout);
+        if kind == ErrorKind::DeadlineExceeded {
+            self.resolve(handle, Err(kind));
+        } else {
+            self.attempt_failed(handle, kind);
+        }
     }
 
     pub(super) fn attempt_failed(&mut self, handle: Handle, kind: ErrorKind) {
-        let Some(call) = self.calls.get(handle) else {
+        let Some(call) = self.calls.get_mut(handle) else {
             return;
         };
+        if call.retrying {
+            // The retry has ended, so it leaves the budget.
+            call.retrying = false;
+            self.retry_budgets[call.policy as usize][call.caller_replica as usize]
+                .active_retries -= 1;
+        }
+        let call = *call;
         let policy = &self.model.policies[call.policy as usize];
-        if call.attempt >= policy.attempts {
+        if call.attempt >= policy.attempts || !policy.retries(kind) {
             self.resolve(handle, Err(kind));
             return;
         }
-        let wait = policy.backoff.wait(call.attempt).as_nanos();
-        let jitter = policy.jitter;
+        let (budget, backoff, jitter) = (policy.retry_budget, policy.backoff, policy.jitter);
+        if let Some(budget) = budget
+            && !self.budget_allows_retry(call.policy, call.caller_replica, budget)
+        {
+            self.metrics
+                .retry_denied(self.layout.edges + call.edge, self.now_ns);
+            self.resolve(handle, Err(kind));
+            return;
+        }
+        let wait = backoff.wait(call.attempt).as_nanos();
         let stream = match call.caller {
             Caller::Client { client } => &mut self.clients[client as usize].stream,
             Caller::Job { job } => {
@@ -236,6 +283,19 @@ impl Simulation {
             Jitter::Full => (wait as f64 * random::unit(stream)) as u64,
             Jitter::Equal => wait / 2 + ((wait / 2) as f64 * random::unit(stream)) as u64,
         };
+        // No retry starts whose backoff ends at or past the deadline. The call ends at
+        // once with the error of its last attempt.
+        if self.now_ns.saturating_add(wait) >= call.deadline_ns {
+            self.resolve(handle, Err(kind));
+            return;
+        }
+        if budget.is_some() {
+            self.budget_state(call.policy, call.caller_replica)
+                .active_retries += 1;
+            if let Some(call) = self.calls.get_mut(handle) {
+                call.retrying = true;
+            }
+        }
         self.events.push(
             self.now_ns.saturating_add(wait),
             Event::SendAttempt { call: handle },
@@ -247,6 +307,9 @@ impl Simulation {
         let Some(call) = self.calls.remove(handle) else {
             return;
         };
+        if call.budgeted {
+            self.leave_budget(&call);
+        }
         match call.caller {
             Caller::Client { client } => {
                 let now = self.now_ns;

@@ -88,6 +88,7 @@ impl Simulation {
             edge,
             policy,
             bulkhead,
+            (u64::MAX, 0),
         );
     }
 

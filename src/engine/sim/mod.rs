@@ -21,6 +21,7 @@ mod clients;
 mod faults;
 mod protections;
 mod queues;
+mod retries;
 
 pub use autoscaling::{AutoscalingCounts, ReplicaWindow};
 
@@ -75,6 +76,15 @@ struct Call {
     bulkhead: Option<u32>,
     /// Whether the current attempt holds or waits for a permit of the bulkhead.
     permit: protections::Permit,
+    /// Absolute deadline, ns; `u64::MAX` when the call has none.
+    deadline_ns: u64,
+    /// Replica of the calling service, whose retry budget the call uses (0 for a client).
+    caller_replica: u32,
+    /// Whether the call's policy has a retry budget.
+    budgeted: bool,
+    /// Whether the call holds a place in its retry budget: a retry waits for its backoff
+    /// or is in flight.
+    retrying: bool,
 }
 
 /// A message in a queue.
@@ -119,6 +129,10 @@ struct Job {
     /// Whether a call of the current step failed.
     step_failed: bool,
     arrived_ns: u64,
+    /// When the job took its worker or consumer, ns.
+    service_start_ns: u64,
+    /// Absolute deadline inherited from the request, ns; `u64::MAX` when it has none.
+    deadline_ns: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -246,6 +260,11 @@ pub struct Simulation {
     edges: Vec<EdgeState>,
     operation_streams: Vec<Stream>,
     active_faults: Vec<bool>,
+    /// Retry budgets, by policy and replica of the caller; empty for a policy without a
+    /// budget.
+    retry_budgets: Vec<Vec<retries::BudgetState>>,
+    /// Whether any policy sets a deadline, so that requests carry deadlines.
+    deadlines_used: bool,
     next_message_id: u64,
     metrics: Recorder,
     error: Option<EngineError>,
@@ -348,6 +367,8 @@ impl Simulation {
         let bulkheads = vec![Vec::new(); model.bulkheads.len()];
         let autoscalers = autoscaling::Autoscaler::for_model(&model, options.warmup_ns);
         let breakers = Self::new_breakers(&model);
+        let retry_budgets = vec![Vec::new(); model.policies.len()];
+        let deadlines_used = model.policies.iter().any(|p| p.deadline_ns.is_some());
         let mut simulation = Self {
             model,
             options,
@@ -364,6 +385,8 @@ impl Simulation {
             edges,
             operation_streams,
             active_faults,
+            retry_budgets,
+            deadlines_used,
             next_message_id: 0,
             metrics,
             error: None,
@@ -773,6 +796,11 @@ impl Simulation {
             }
             return;
         }
+        let deadline_ns = if self.deadlines_used {
+            self.request_deadline(call)
+        } else {
+            u64::MAX
+        };
         let replica = self.pick_replica(service);
         if let Some(limit) = self.model.services[service as usize].rate_limit
             && !self.take_token(service, replica, limit)
@@ -794,7 +822,14 @@ impl Simulation {
             pending: 0,
             step_failed: false,
             arrived_ns: now,
+            service_start_ns: now,
+            deadline_ns,
         };
+        if deadline_ns <= now {
+            let handle = self.jobs.insert(job);
+            self.expire_job(handle);
+            return;
+        }
         let model = &self.model.services[service as usize];
         let state = &mut self.services[service as usize].replicas[replica as usize];
         if state.busy_workers < model.workers {
@@ -845,14 +880,22 @@ impl Simulation {
     }
 
     /// Starts serving a job; `worker` is true when it takes one of the replica's workers
-    /// (synchronous requests) rather than a consumer slot (messages).
+    /// (synchronous requests) rather than a consumer slot (messages). Returns false when
+    /// the job's deadline has passed, which ends the job without serving it.
     #[inline(always)]
-    fn start_job(&mut self, handle: Handle, worker: bool) {
-        let Some(job) = self.jobs.get(handle) else {
-            return;
+    fn start_job(&mut self, handle: Handle, worker: bool) -> bool {
+        let now = self.now_ns;
+        let Some(job) = self.jobs.get_mut(handle) else {
+            return false;
         };
+        if job.deadline_ns <= now {
+            self.expire_job(handle);
+            return false;
+        }
+        job.service_start_ns = now;
         let (operation, service, replica) = (job.operation, job.service, job.replica);
         self.serve(handle, operation, service, replica, worker);
+        true
     }
 
     /// Starts serving the job `handle`, of `operation` on `replica` of `service`, as
@@ -914,10 +957,19 @@ impl Simulation {
                     policy,
                     bulkhead,
                 } = *call;
-                self.start_call(Caller::Job { job: handle }, target, edge, policy, bulkhead);
+                let context = (job.deadline_ns, job.replica);
+                self.start_call(
+                    Caller::Job { job: handle },
+                    target,
+                    edge,
+                    policy,
+                    bulkhead,
+                    context,
+                );
             }
             StepModel::Parallel(calls) => {
                 job.pending = u32::try_from(calls.len()).unwrap_or(u32::MAX);
+                let context = (job.deadline_ns, job.replica);
                 let calls: Vec<CallModel> = calls.clone();
                 for call in calls {
                     self.start_call(
@@ -926,6 +978,7 @@ impl Simulation {
                         call.edge,
                         call.policy,
                         call.bulkhead,
+                        context,
                     );
                 }
             }
@@ -980,6 +1033,13 @@ impl Simulation {
                 attempt,
                 edge,
             } => {
+                if !self.awaits_response(call, attempt) {
+                    self.metrics.wasted(
+                        self.layout.operations + operation,
+                        job.arrived_ns,
+                        now - job.service_start_ns,
+                    );
+                }
                 self.release_worker(service, replica);
                 self.respond(call, attempt, edge, outcome);
             }
@@ -1017,8 +1077,10 @@ impl Simulation {
             .and_then(|shedding| shedding.max_queue_time_ns)
         {
             self.start_or_shed(service, replica, max_queue_time_ns);
-        } else if let Some(next) = state.waiting.pop_front() {
-            self.start_job(next, true);
+        } else if let Some(next) = state.waiting.pop_front()
+            && !self.start_job(next, true)
+        {
+            self.start_next_waiting(service, replica);
         }
     }
 }

@@ -222,8 +222,12 @@ impl Simulation {
                 continue;
             };
             if now.saturating_sub(job.arrived_ns) <= max_queue_time_ns {
-                self.start_job(next, true);
-                return;
+                // A job past its deadline is ended unserved, and the worker takes the
+                // next one.
+                if self.start_job(next, true) {
+                    return;
+                }
+                continue;
             }
             let Some(job) = self.jobs.remove(next) else {
                 continue;

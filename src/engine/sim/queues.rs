@@ -106,6 +106,10 @@ impl Simulation {
                     pending: 0,
                     step_failed: false,
                     arrived_ns: now,
+                    service_start_ns: now,
+                    // NOTE: deadlines do not travel with messages; a consumer's calls
+                    // start without one.
+                    deadline_ns: u64::MAX,
                 });
                 match self.transmit(edge) {
                     Some(0) | None => self.deliver(job),

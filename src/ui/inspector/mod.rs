@@ -468,6 +468,8 @@ fn step_kind_ui(ui: &mut Ui, id: Id, step: &mut Step, context: Context<'_>) -> b
         retry: None,
         circuit_breaker: None,
         bulkhead: None,
+        retry_budget: None,
+        deadline: None,
     };
     *step = match kind {
         StepKind::Call => Step::Call(call),
@@ -534,6 +536,8 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
                     retry: None,
                     circuit_breaker: None,
                     bulkhead: None,
+                    retry_budget: None,
+                    deadline: None,
                 });
                 changed = true;
             }
@@ -613,6 +617,7 @@ fn retry_option_ui(
                 multiplier: 2.0,
             },
             jitter: Jitter::Full,
+            retry_on: None,
         },
         |_, _| false,
     );
