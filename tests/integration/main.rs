@@ -11,6 +11,7 @@ mod conservation;
 mod determinism;
 mod editor;
 mod editor_files;
+mod faults;
 mod little;
 mod live_changes;
 mod schema;

@@ -19,6 +19,8 @@ mod clients;
 mod faults;
 mod queues;
 
+pub use faults::{FaultInterval, FaultOrigin};
+
 use super::events::{Event, EventQueue};
 use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
 use super::random::{self, Stream, chance};
@@ -116,6 +118,8 @@ struct Job {
 struct Replica {
     busy_workers: u32,
     waiting: VecDeque<Handle>,
+    /// How callers see the replica while a crash fault has it down.
+    crashed: Option<OutageMode>,
 }
 
 #[derive(Clone, Debug)]
@@ -130,6 +134,10 @@ struct ServiceState {
     outage: Option<OutageMode>,
     slow: f64,
     error_override: Option<f64>,
+    /// Active `first` errors faults.
+    first_errors: Vec<u32>,
+    /// Active latency faults.
+    added_latency: Vec<u32>,
     /// Integral of `active` over the measured time up to `active_since`, in
     /// replica-nanoseconds, for utilization against the replicas a run really had.
     active_time: u128,
@@ -168,6 +176,8 @@ struct ClientState {
 struct EdgeState {
     stream: Stream,
     slow: f64,
+    /// Active latency, partition and loss faults, if any.
+    faults: Option<Box<faults::EdgeFaults>>,
 }
 
 /// Index offsets of each kind of entity in the [`Recorder`].
@@ -235,6 +245,7 @@ pub struct Simulation {
     edges: Vec<EdgeState>,
     operation_streams: Vec<Stream>,
     active_faults: Vec<bool>,
+    faults: faults::FaultState,
     next_message_id: u64,
     metrics: Recorder,
     error: Option<EngineError>,
@@ -275,6 +286,8 @@ impl Simulation {
                 outage: None,
                 slow: 1.0,
                 error_override: None,
+                first_errors: Vec::new(),
+                added_latency: Vec::new(),
                 active_time: 0,
                 active_since: options.warmup_ns,
             })
@@ -301,6 +314,7 @@ impl Simulation {
             .map(|e| EdgeState {
                 stream: random::stream(seed, &format!("edge/{}/{}", e.kind.name(), e.name)),
                 slow: 1.0,
+                faults: None,
             })
             .collect();
         let operation_streams = model
@@ -327,6 +341,7 @@ impl Simulation {
             first_operation += count;
         }
         let active_faults = vec![false; model.faults.len()];
+        let faults = faults::FaultState::new(seed, &model.faults, model.queues.len());
         let mut simulation = Self {
             model,
             options,
@@ -343,6 +358,7 @@ impl Simulation {
             edges,
             operation_streams,
             active_faults,
+            faults,
             next_message_id: 0,
             metrics,
             error: None,
@@ -352,14 +368,7 @@ impl Simulation {
     }
 
     fn schedule_start(&mut self) {
-        for (i, fault) in self.model.faults.iter().enumerate() {
-            if fault.end_ns > fault.start_ns {
-                self.events
-                    .push(fault.start_ns, Event::FaultStart { fault: i as u32 });
-                self.events
-                    .push(fault.end_ns, Event::FaultEnd { fault: i as u32 });
-            }
-        }
+        self.schedule_faults();
         for client in 0..self.model.clients.len() as u32 {
             match &self.model.clients[client as usize].workload {
                 WorkloadModel::Open { .. } => self.schedule_arrival(client),
@@ -690,8 +699,8 @@ impl Simulation {
             Event::StageDone { job } => self.stage_done(job),
             Event::Deliver { job } => self.deliver(job),
             Event::Dispatch { queue } => self.dispatch(queue),
-            Event::FaultStart { fault } => self.set_fault(fault, true),
-            Event::FaultEnd { fault } => self.set_fault(fault, false),
+            Event::FaultStart { fault } => self.on_fault_start(fault),
+            Event::FaultEnd { fault } => self.on_fault_end(fault),
         }
     }
 
@@ -700,7 +709,13 @@ impl Simulation {
     fn request_arrive(&mut self, call: Handle, attempt: u32, target: Target, edge: u32) {
         match target {
             Target::Operation(operation) => self.service_arrive(call, attempt, operation, edge),
-            Target::Queue(queue) => self.publish_arrive(call, attempt, queue, edge),
+            Target::Queue(queue) => {
+                if let Some(Some(mode)) = self.faults.queue_outage.get(queue as usize) {
+                    self.reject_publish(call, attempt, queue, edge, *mode);
+                } else {
+                    self.publish_arrive(call, attempt, queue, edge);
+                }
+            }
         }
     }
 
@@ -725,6 +740,10 @@ impl Simulation {
             return;
         }
         let replica = self.pick_replica(service);
+        if let Some(mode) = self.services[service as usize].replicas[replica as usize].crashed {
+            self.fail_on_crashed_replica(call, attempt, operation, edge, mode);
+            return;
+        }
         let job = Job {
             operation,
             service,
@@ -806,7 +825,10 @@ impl Simulation {
             .busy(self.layout.operations + operation, now, 1);
         let sampler = &self.model.operations[operation as usize].service_time;
         let time = sampler.sample(&mut self.operation_streams[operation as usize]);
-        let time = scale(time, self.services[service as usize].slow);
+        let mut time = scale(time, self.services[service as usize].slow);
+        if self.faults.slow_consumers || !self.services[service as usize].added_latency.is_empty() {
+            time = self.fault_adjusted_time(handle, service, time, true);
+        }
         self.events
             .push(now.saturating_add(time), Event::StageDone { job: handle });
     }
@@ -818,6 +840,12 @@ impl Simulation {
         if !job.served {
             job.served = true;
             let (operation, service) = (job.operation, job.service);
+            if !self.services[service as usize].first_errors.is_empty()
+                && self.take_first_error(service)
+            {
+                self.finish_job(handle, Err(ErrorKind::Failed));
+                return;
+            }
             let probability = self.services[service as usize]
                 .error_override
                 .unwrap_or(self.model.operations[operation as usize].error_probability);
@@ -864,7 +892,10 @@ impl Simulation {
             }
             StepModel::Work(sampler) => {
                 let time = sampler.sample(&mut self.operation_streams[operation]);
-                let time = scale(time, self.services[service].slow);
+                let mut time = scale(time, self.services[service].slow);
+                if self.faults.slow_consumers {
+                    time = self.fault_adjusted_time(handle, service as u32, time, false);
+                }
                 self.events.push(
                     self.now_ns.saturating_add(time),
                     Event::StageDone { job: handle },
