@@ -15,6 +15,7 @@ pub mod bundled;
 pub mod document;
 pub mod driver;
 pub mod editing;
+pub mod fault_timeline;
 pub mod frames;
 pub mod graph;
 pub mod history;
@@ -29,6 +30,8 @@ pub mod topology;
 
 #[cfg(test)]
 mod editor_tests;
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod tests;
 
