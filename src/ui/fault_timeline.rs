@@ -67,6 +67,8 @@ pub fn timeline_ui(
         .link_axis(link, [true, false])
         .link_cursor(link, [true, false])
         .include_x(0.0)
+        // The plots' automatic bounds run to the latest window, so the timeline's do too.
+        .include_x(now_s)
         .include_y(0.0)
         .include_y(-(row_count as f64))
         .allow_zoom([true, false])
