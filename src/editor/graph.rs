@@ -337,6 +337,27 @@ pub(crate) fn rewrite_faults(
                         names.push(&mut link.to);
                     }
                 }
+                FaultKind::Crash(crash) => names.push(&mut crash.service),
+                FaultKind::Latency(latency) => {
+                    if let Some(service) = &mut latency.service {
+                        names.push(service);
+                    }
+                    if let Some(link) = &mut latency.link {
+                        names.push(&mut link.from);
+                        names.push(&mut link.to);
+                    }
+                }
+                FaultKind::Partition(partition) => {
+                    let [a, b] = &mut partition.between;
+                    names.push(a);
+                    names.push(b);
+                }
+                FaultKind::Loss(loss) => {
+                    names.push(&mut loss.link.from);
+                    names.push(&mut loss.link.to);
+                }
+                FaultKind::BrokerOutage(outage) => names.push(&mut outage.queue),
+                FaultKind::SlowConsumer(slow) => names.push(&mut slow.queue),
             }
             for name in names {
                 match rename(name) {

@@ -148,6 +148,11 @@ impl EventQueue {
         Some((first.time_ns, first.event))
     }
 
+    /// The pending events with their times, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Event)> {
+        self.heap.iter().map(|s| (s.time_ns, &s.event))
+    }
+
     /// Number of pending events.
     #[must_use]
     pub fn len(&self) -> usize {

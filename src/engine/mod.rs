@@ -7,6 +7,7 @@
 //! read on any path that reaches results.
 
 pub mod events;
+pub mod fault_model;
 pub mod model;
 pub mod random;
 pub mod run;

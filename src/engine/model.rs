@@ -353,19 +353,37 @@ pub struct QueueModel {
     pub dead_letter: Option<u32>,
 }
 
-/// A scheduled fault, compiled.
+/// A fault, compiled.
 #[derive(Clone, Debug)]
 pub struct FaultModel {
-    /// Start, in ns.
-    pub start_ns: u64,
-    /// End, in ns.
-    pub end_ns: u64,
+    /// When it is active.
+    pub timing: FaultTiming,
     /// What it does.
     pub effect: FaultEffect,
+    /// A short description for the fault timeline, such as `crash payments#0`.
+    pub label: String,
+    /// The nodes it affects.
+    pub targets: Vec<NodeRef>,
+}
+
+/// When a fault is active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultTiming {
+    /// One window, from `start_ns` to `end_ns`.
+    Window { start_ns: u64, end_ns: u64 },
+    /// Failures and repairs after exponential times with means `mtbf_ns` and `mttr_ns`,
+    /// from `start_ns` on.
+    Random {
+        start_ns: u64,
+        mtbf_ns: u64,
+        mttr_ns: u64,
+    },
+    /// Started by hand while running, for `duration_ns`.
+    Manual { duration_ns: u64 },
 }
 
 /// The effect of a fault while it is active.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum FaultEffect {
     /// Service outage.
     Outage { service: u32, mode: OutageMode },
@@ -379,6 +397,38 @@ pub enum FaultEffect {
     },
     /// Error probability of every operation of a service replaced.
     Errors { service: u32, probability: f64 },
+    /// The first `count` requests of a service that end their service time fail.
+    FirstErrors { service: u32, count: u64 },
+    /// One replica, or every replica when `replica` is `None`, crashes.
+    Crash {
+        service: u32,
+        replica: Option<u32>,
+        mode: OutageMode,
+    },
+    /// A time drawn for each request added to a service's service time.
+    ServiceLatency { service: u32, add: Sampler },
+    /// A time drawn for each message added to the latency of the edges between two nodes.
+    LinkLatency {
+        a: NodeRef,
+        b: NodeRef,
+        add: Sampler,
+    },
+    /// Messages from `a` to `b` lost, and from `b` to `a` too unless `one_way`.
+    Partition {
+        a: NodeRef,
+        b: NodeRef,
+        one_way: bool,
+    },
+    /// Messages between two nodes lost with a probability.
+    Loss {
+        a: NodeRef,
+        b: NodeRef,
+        probability: f64,
+    },
+    /// A queue's broker down: publishes fail or go unacknowledged, deliveries pause.
+    BrokerOutage { queue: u32, mode: OutageMode },
+    /// Handling times of a queue's messages multiplied.
+    SlowConsumer { queue: u32, multiplier: f64 },
 }
 
 /// A whole compiled scenario.
@@ -439,6 +489,18 @@ impl Model {
             breakers: Vec::new(),
         };
         builder.build()
+    }
+
+    /// The node named `name`, if any.
+    #[must_use]
+    pub fn find_node(&self, name: &str) -> Option<NodeRef> {
+        let index = |position: Option<usize>| position.map(|i| i as u32);
+        index(self.clients.iter().position(|c| c.name == name))
+            .map(NodeRef::Client)
+            .or_else(|| {
+                index(self.services.iter().position(|s| s.name == name)).map(NodeRef::Service)
+            })
+            .or_else(|| index(self.queues.iter().position(|q| q.name == name)).map(NodeRef::Queue))
     }
 
     /// The display name of a node.
@@ -805,48 +867,12 @@ impl Builder<'_> {
     }
 
     fn faults(&self) -> Result<Vec<FaultModel>, CompileError> {
-        let mut faults = Vec::new();
-        for fault in &self.scenario.faults {
-            let service = |name: &str| {
-                self.service_index
-                    .get(name)
-                    .copied()
-                    .ok_or_else(|| CompileError(format!("service \"{name}\" not found")))
-            };
-            let effect = match &fault.kind {
-                scenario::FaultKind::Outage(outage) => FaultEffect::Outage {
-                    service: service(&outage.service)?,
-                    mode: outage.mode,
-                },
-                scenario::FaultKind::Errors(errors) => FaultEffect::Errors {
-                    service: service(&errors.service)?,
-                    probability: errors.probability,
-                },
-                scenario::FaultKind::Slow(slow) => match (&slow.service, &slow.link) {
-                    (Some(name), _) => FaultEffect::SlowService {
-                        service: service(name)?,
-                        multiplier: slow.latency_multiplier,
-                    },
-                    (None, Some(link)) => FaultEffect::SlowLink {
-                        a: self.node(&link.from)?,
-                        b: self.node(&link.to)?,
-                        multiplier: slow.latency_multiplier,
-                    },
-                    (None, None) => {
-                        return Err(CompileError(
-                            "a slow fault without a service or link".to_owned(),
-                        ));
-                    }
-                },
-            };
-            let start_ns = fault.at.as_nanos();
-            faults.push(FaultModel {
-                start_ns,
-                end_ns: start_ns.saturating_add(fault.duration.as_nanos()),
-                effect,
-            });
-        }
-        Ok(faults)
+        let resolve = |name: &str| self.node(name).ok();
+        self.scenario
+            .faults
+            .iter()
+            .map(|fault| super::fault_model::compile_fault(fault, &resolve))
+            .collect()
     }
 }
 

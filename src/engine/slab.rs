@@ -116,6 +116,18 @@ impl<T: Copy> Slab<T> {
             .map(|e| &e.value)
     }
 
+    /// The handles of the live objects, in slot order.
+    pub fn handles(&self) -> impl Iterator<Item = Handle> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.is_live())
+            .map(|(index, e)| Handle {
+                index: index as u32,
+                generation: e.generation,
+            })
+    }
+
     /// Number of live objects.
     #[must_use]
     pub fn len(&self) -> usize {

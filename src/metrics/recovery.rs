@@ -23,12 +23,13 @@ pub const P99_TOLERANCE_FACTOR: f64 = 1.5;
 /// Recovery of every client from one fault.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FaultRecovery {
-    /// Index of the fault in the scenario's list.
+    /// Index of the fault in the scenario's list; faults started by hand follow.
     pub fault: usize,
     /// Start of the fault, seconds.
     pub start_s: f64,
-    /// End of the fault, seconds.
-    pub end_s: f64,
+    /// End of the fault, seconds, or `null` while it was still active at the end of the
+    /// run.
+    pub end_s: Option<f64>,
     /// One entry per client, in file order.
     pub clients: Vec<ClientRecovery>,
 }
@@ -104,23 +105,23 @@ fn recovery_ns(
     Some(after[recovered].start_ns.saturating_sub(end_ns))
 }
 
-/// Computes the recovery of every client from every fault. `clients` contains each
-/// client's name and windows, and `faults` each fault's start and end, ns.
+/// Computes the recovery of every client from every fault interval. `clients` contains
+/// each client's name and windows, and `faults` each interval of the fault timeline: the
+/// fault's index, its start and its end in ns, `None` while it is still active.
 #[must_use]
 pub fn recoveries(
     clients: &[(&str, &[Window])],
-    faults: &[(u64, u64)],
+    faults: &[(usize, u64, Option<u64>)],
     warmup_ns: u64,
     window_ns: u64,
 ) -> Vec<FaultRecovery> {
     let seconds = |ns: u64| (ns as f64 / 1e9 * 1e6).round() / 1e6;
     faults
         .iter()
-        .enumerate()
-        .map(|(fault, &(start_ns, end_ns))| FaultRecovery {
+        .map(|&(fault, start_ns, end_ns)| FaultRecovery {
             fault,
             start_s: seconds(start_ns),
-            end_s: seconds(end_ns),
+            end_s: end_ns.map(seconds),
             clients: clients
                 .iter()
                 .map(|&(name, windows)| {
@@ -131,7 +132,10 @@ pub fn recoveries(
                             .map(|b| (b.success_ratio * 1e6).round() / 1e6),
                         baseline_p99_ms: level.map(|b| (b.p99_ns as f64 / 1e6 * 1e6).round() / 1e6),
                         recovery_s: level
-                            .and_then(|b| recovery_ns(windows, b, start_ns, end_ns, window_ns))
+                            .zip(end_ns)
+                            .and_then(|(b, end_ns)| {
+                                recovery_ns(windows, b, start_ns, end_ns, window_ns)
+                            })
                             .map(seconds),
                     }
                 })

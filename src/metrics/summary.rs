@@ -298,6 +298,30 @@ pub struct Summary {
     /// left out when the scenario has no fault.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultRecovery>,
+    /// Every interval during which a fault was active, in order of start; present only
+    /// when the run has faults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_timeline: Option<Vec<FaultIntervalSummary>>,
+}
+
+/// One interval of the fault timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FaultIntervalSummary {
+    /// Index of the fault: its place in the scenario's `faults`, then faults started by
+    /// hand in order.
+    pub fault: u32,
+    /// The key of the fault's kind, such as `crash`.
+    pub kind: &'static str,
+    /// A short description, such as `crash payments#0`.
+    pub label: String,
+    /// Names of the nodes it affects.
+    pub targets: Vec<String>,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds, or `null` while still active at the end of the run.
+    pub end_s: Option<f64>,
+    /// `scheduled`, `random` or `manual`.
+    pub origin: crate::engine::sim::FaultOrigin,
 }
 
 fn per_second(count: u64, seconds: f64) -> f64 {
@@ -499,10 +523,10 @@ impl Summary {
                 )
             })
             .collect();
-        let fault_windows: Vec<(u64, u64)> = model
-            .faults
+        let fault_windows: Vec<(usize, u64, Option<u64>)> = simulation
+            .fault_timeline()
             .iter()
-            .map(|f| (f.start_ns, f.end_ns))
+            .map(|interval| (interval.fault as usize, interval.start_ns, interval.end_ns))
             .collect();
         let faults = recoveries(
             &client_windows,
@@ -524,6 +548,33 @@ impl Summary {
             queues,
             edges,
             faults,
+            fault_timeline: fault_timeline(simulation),
         }
     }
+}
+
+fn fault_timeline(simulation: &Simulation) -> Option<Vec<FaultIntervalSummary>> {
+    let model = simulation.model();
+    if model.faults.is_empty() {
+        return None;
+    }
+    let seconds = |ns: u64| ns as f64 / 1e9;
+    let intervals = simulation
+        .fault_timeline()
+        .iter()
+        .map(|interval| FaultIntervalSummary {
+            fault: interval.fault,
+            kind: interval.kind,
+            label: interval.label.clone(),
+            targets: interval
+                .targets
+                .iter()
+                .map(|node| model.node_name(*node).to_owned())
+                .collect(),
+            start_s: seconds(interval.start_ns),
+            end_s: interval.end_ns.map(seconds),
+            origin: interval.origin,
+        })
+        .collect();
+    Some(intervals)
 }

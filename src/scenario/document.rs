@@ -587,15 +587,25 @@ pub struct Link {
     pub loss: Option<f64>,
 }
 
-/// A fault active during a window of simulated time.
+/// A fault active during a window of simulated time, or failing and recovering at
+/// random with `mtbf` and `mttr` in place of `for`.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
-    /// Start of the window.
+    /// Start of the window, or of the failure process of a random fault. Default for a
+    /// random fault: 0.
     pub at: Duration,
-    /// Length of the window.
-    #[serde(rename = "for")]
-    pub duration: Duration,
+    /// Length of the window; absent for a random fault.
+    #[serde(rename = "for", default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Duration>,
+    /// Mean time between failures of a random fault: the mean of the exponential time
+    /// from a repair (or from `at`) to the next failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtbf: Option<Duration>,
+    /// Mean time to repair of a random fault: the mean of the exponential length of each
+    /// occurrence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mttr: Option<Duration>,
     /// What goes wrong.
     #[serde(flatten)]
     pub kind: FaultKind,
@@ -603,14 +613,157 @@ pub struct Fault {
 
 /// The kinds of fault.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// The service does not serve requests that arrive during the window.
     Outage(OutageFault),
     /// Service times or network latencies are multiplied.
     Slow(SlowFault),
-    /// Every operation of the service fails with the given probability.
+    /// Operations of the service fail with a probability, or the first few fail.
     Errors(ErrorFault),
+    /// One replica or all replicas of a service crash and restart at the end.
+    Crash(CrashFault),
+    /// A random time is added to service times or to network latencies.
+    Latency(LatencyFault),
+    /// Messages between two nodes are lost, in both directions or in one.
+    Partition(PartitionFault),
+    /// Messages on a link are lost with a probability.
+    Loss(LossFault),
+    /// A queue's broker is down: publishes fail and deliveries pause.
+    BrokerOutage(BrokerOutageFault),
+    /// Handling times of a queue's messages are multiplied.
+    SlowConsumer(SlowConsumerFault),
+}
+
+impl FaultKind {
+    /// The key of each kind in a fault, in the order of the variants.
+    pub const NAMES: [&'static str; 9] = [
+        "outage",
+        "slow",
+        "errors",
+        "crash",
+        "latency",
+        "partition",
+        "loss",
+        "broker_outage",
+        "slow_consumer",
+    ];
+
+    /// The key of this kind in a fault.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        let index = match self {
+            FaultKind::Outage(_) => 0,
+            FaultKind::Slow(_) => 1,
+            FaultKind::Errors(_) => 2,
+            FaultKind::Crash(_) => 3,
+            FaultKind::Latency(_) => 4,
+            FaultKind::Partition(_) => 5,
+            FaultKind::Loss(_) => 6,
+            FaultKind::BrokerOutage(_) => 7,
+            FaultKind::SlowConsumer(_) => 8,
+        };
+        Self::NAMES[index]
+    }
+}
+
+/// A crash of a service's replica process, which restarts idle at the end of the
+/// window. The load balancer has no health checks, so it keeps routing to a crashed
+/// replica.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrashFault {
+    /// The service.
+    pub service: String,
+    /// The replica that crashes, from 0. Default: every replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<u32>,
+    /// How callers see the crash: `fail-fast` for a reset connection, `timeout` for a
+    /// host that vanished. Default: fail-fast.
+    #[serde(default, skip_serializing_if = "OutageMode::is_default")]
+    pub mode: OutageMode,
+}
+
+/// Latency added to a service or a link.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyFault {
+    /// The service whose service time of each request grows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The link whose messages, in both directions, are delayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkRef>,
+    /// Time added, drawn for each request or message from the fault's own random stream.
+    pub add: Distribution,
+}
+
+/// A network partition between two nodes.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionFault {
+    /// The two nodes: clients, services or queues.
+    pub between: [String; 2],
+    /// Which messages are lost. Default: both.
+    #[serde(default, skip_serializing_if = "PartitionDirection::is_default")]
+    pub direction: PartitionDirection,
+}
+
+/// The messages a partition loses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartitionDirection {
+    /// Messages in both directions.
+    #[default]
+    Both,
+    /// Only messages from the first node of `between` to the second.
+    OneWay,
+}
+
+impl PartitionDirection {
+    /// Every spelling, for messages.
+    pub const NAMES: [&'static str; 2] = ["both", "one-way"];
+
+    #[expect(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde passes fields by reference"
+    )]
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Packet loss on a link.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LossFault {
+    /// The link, in both directions.
+    pub link: LinkRef,
+    /// Probability that one message is lost, on top of the link's own loss.
+    pub probability: f64,
+}
+
+/// An outage of the broker of a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerOutageFault {
+    /// The queue.
+    pub queue: String,
+    /// How publishers see the outage: `fail-fast`, an error at once, or `timeout`, no
+    /// acknowledgement. Default: fail-fast.
+    #[serde(default, skip_serializing_if = "OutageMode::is_default")]
+    pub mode: OutageMode,
+}
+
+/// A slowdown of the consumers of a queue.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowConsumerFault {
+    /// The queue.
+    pub queue: String,
+    /// Factor applied to the service time and work steps of each of the queue's
+    /// messages; greater than 0.
+    pub latency_multiplier: f64,
 }
 
 /// A service outage.
@@ -679,7 +832,12 @@ pub struct ErrorFault {
     /// The service.
     pub service: String,
     /// Probability that an operation fails, replacing each operation's own during the window.
-    pub probability: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// Number of requests that fail at the end of their service time, counted from the
+    /// start of the window; in place of `probability`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<u64>,
 }
 
 fn one() -> u32 {

@@ -17,10 +17,9 @@ use super::diagnostic::{
 use super::distribution::{Distribution, Lognormal};
 use super::document::RetryBudget;
 use super::document::{
-    Arrivals, Backoff, CallStep, Client, Consumer, Defaults, ErrorFault, FORMAT_VERSION, Fault,
-    FaultKind, Jitter, Link, LinkRef, LoadBalancing, Operation, OutageFault, OutageMode, Overflow,
-    ParallelStep, PublishStep, Queue, RateChange, RetryPolicy, RunSettings, Scenario, Service,
-    SlowFault, Step, WorkStep, Workload,
+    Arrivals, Backoff, CallStep, Client, Consumer, Defaults, FORMAT_VERSION, Jitter, Link,
+    LoadBalancing, Operation, Overflow, ParallelStep, PublishStep, Queue, RateChange, RetryPolicy,
+    RunSettings, Scenario, Service, Step, WorkStep, Workload,
 };
 use super::retries::{ERROR_KIND_NAMES, error_kind_name};
 use super::tree::{Key, Node, Position, Value};
@@ -29,6 +28,8 @@ use crate::metrics::recorder::ErrorKind;
 
 mod breaker;
 mod protections;
+
+mod faults;
 
 /// Largest scenario file accepted, in bytes. Hand-written and editor-saved scenarios are
 /// a few kilobytes; a file past this is almost certainly not a scenario.
@@ -1441,134 +1442,6 @@ impl Reader<'_> {
             latency,
             loss,
         })
-    }
-
-    fn fault(&mut self, node: &Node, path: &str) -> Option<Fault> {
-        let mut fields = self.fields(node, path)?;
-        let at = self
-            .required(&mut fields, node, "at")
-            .and_then(|(n, p)| self.duration(n, &p));
-        let duration = self
-            .required(&mut fields, node, "for")
-            .and_then(|(n, p)| self.positive_duration(n, &p));
-        let kinds = ["outage", "slow", "errors"];
-        let present: Vec<&'static str> = kinds.iter().copied().filter(|k| fields.has(k)).collect();
-        let kind = match present.as_slice() {
-            ["outage"] => fields.take("outage").and_then(|(n, p)| self.outage(n, &p)),
-            ["slow"] => fields.take("slow").and_then(|(n, p)| self.slow(n, &p)),
-            ["errors"] => fields.take("errors").and_then(|(n, p)| self.errors(n, &p)),
-            [] => {
-                self.error(
-                    node,
-                    path,
-                    format!("a fault needs one of the keys {}", quoted_list(kinds)),
-                );
-                None
-            }
-            several => {
-                self.error(
-                    node,
-                    path,
-                    format!(
-                        "a fault has exactly one of {}; this one has {}",
-                        quoted_list(kinds),
-                        quoted_list_and(several.iter().copied())
-                    ),
-                );
-                for key in several {
-                    fields.take(key);
-                }
-                None
-            }
-        };
-        self.finish(&fields);
-        Some(Fault {
-            at: at?,
-            duration: duration?,
-            kind: kind?,
-        })
-    }
-
-    fn outage(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
-        let mut fields = self.fields(node, path)?;
-        let service = self
-            .required(&mut fields, node, "service")
-            .and_then(|(n, p)| self.string(n, &p));
-        let mode = fields.take("mode").and_then(|(n, p)| {
-            self.choice(
-                n,
-                &p,
-                &OutageMode::NAMES,
-                &[OutageMode::FailFast, OutageMode::Timeout],
-            )
-        });
-        self.finish(&fields);
-        Some(FaultKind::Outage(OutageFault {
-            service: service?,
-            mode: mode.unwrap_or_default(),
-        }))
-    }
-
-    fn slow(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
-        let mut fields = self.fields(node, path)?;
-        let service = fields.take("service").and_then(|(n, p)| self.string(n, &p));
-        let link = fields.take("link").and_then(|(n, p)| {
-            let mut link_fields = self.fields(n, &p)?;
-            let from = self
-                .required(&mut link_fields, n, "from")
-                .and_then(|(n, p)| self.string(n, &p));
-            let to = self
-                .required(&mut link_fields, n, "to")
-                .and_then(|(n, p)| self.string(n, &p));
-            self.finish(&link_fields);
-            Some(LinkRef {
-                from: from?,
-                to: to?,
-            })
-        });
-        let multiplier = self
-            .required(&mut fields, node, "latency_multiplier")
-            .and_then(|(n, p)| {
-                let m = self.number(n, &p)?;
-                if m > 0.0 {
-                    Some(m)
-                } else {
-                    self.error(
-                        n,
-                        &p,
-                        format!("invalid latency_multiplier {m}: must be greater than 0"),
-                    );
-                    None
-                }
-            });
-        if service.is_some() == link.is_some() && (fields.has("service") == fields.has("link")) {
-            self.error(
-                node,
-                path,
-                "a slow fault names exactly one of \"service\" or \"link\"",
-            );
-        }
-        self.finish(&fields);
-        Some(FaultKind::Slow(SlowFault {
-            service,
-            link,
-            latency_multiplier: multiplier?,
-        }))
-    }
-
-    fn errors(&mut self, node: &Node, path: &str) -> Option<FaultKind> {
-        let mut fields = self.fields(node, path)?;
-        let service = self
-            .required(&mut fields, node, "service")
-            .and_then(|(n, p)| self.string(n, &p));
-        let probability = self
-            .required(&mut fields, node, "probability")
-            .and_then(|(n, p)| self.probability(n, &p));
-        self.finish(&fields);
-        Some(FaultKind::Errors(ErrorFault {
-            service: service?,
-            probability: probability?,
-        }))
     }
 
     fn position(&mut self, node: &Node, path: &str) -> Option<[f64; 2]> {

@@ -9,9 +9,10 @@ mod retries;
 
 use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_names};
 use super::document::{
-    CallStep, DEFAULT_DURATION, DEFAULT_WINDOW, FaultKind, MAX_WINDOWS, Scenario, Step, Workload,
+    CallStep, DEFAULT_DURATION, DEFAULT_WINDOW, MAX_WINDOWS, Scenario, Step, Workload,
 };
 
+mod faults;
 mod protections;
 
 /// Runs every check and adds what it finds to `diagnostics`.
@@ -385,39 +386,6 @@ impl<'a> Checker<'a> {
                 self.error(&path, message);
             } else {
                 seen.insert(key, i);
-            }
-        }
-    }
-
-    fn faults(&mut self) {
-        for (i, fault) in self.scenario.faults.iter().enumerate() {
-            let path = format!("faults[{i}]");
-            match &fault.kind {
-                FaultKind::Outage(outage) => {
-                    self.service_reference(&format!("{path}.outage.service"), &outage.service);
-                }
-                FaultKind::Errors(errors) => {
-                    self.service_reference(&format!("{path}.errors.service"), &errors.service);
-                }
-                FaultKind::Slow(slow) => {
-                    if let Some(service) = &slow.service {
-                        self.service_reference(&format!("{path}.slow.service"), service);
-                    }
-                    if let Some(link) = &slow.link {
-                        let from =
-                            self.node_reference(&format!("{path}.slow.link.from"), &link.from);
-                        let to = self.node_reference(&format!("{path}.slow.link.to"), &link.to);
-                        if from && to && self.latency_between(&link.from, &link.to).is_zero() {
-                            self.warning(
-                                &format!("{path}.slow.link"),
-                                format!(
-                                    "the link between \"{}\" and \"{}\" has no latency, so multiplying it changes nothing; give it a latency in links or defaults.network_latency",
-                                    link.from, link.to
-                                ),
-                            );
-                        }
-                    }
-                }
             }
         }
     }

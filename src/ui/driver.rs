@@ -337,6 +337,18 @@ impl Engine {
                 loaded.simulation.set_replicas(service, replicas);
                 self.send_progress(false)
             }
+            Command::InjectFault { kind, duration } => {
+                let Some(loaded) = &mut self.loaded else {
+                    return Ok(());
+                };
+                match loaded.simulation.inject_fault(&kind, duration) {
+                    Ok(fault) => {
+                        tracing::info!(fault, label = %kind.name(), "fault started by hand");
+                        self.send_progress(false)
+                    }
+                    Err(error) => self.reject(format!("cannot start the fault: {error}")),
+                }
+            }
         }
     }
 
@@ -677,6 +689,8 @@ impl Engine {
                 .map(|depth| depth as u64)
                 .collect(),
             breakers: breakers_now(simulation),
+            fault_timeline: simulation.fault_timeline().to_vec(),
+            manual_faults: simulation.manual_faults(),
             error: self.error.clone(),
         }
     }

@@ -80,6 +80,14 @@ pub enum Command {
         /// Replicas that receive new work, at least 1.
         replicas: u32,
     },
+    /// Starts a fault by hand at the current simulated time, for `duration`, without a
+    /// reset. [`Command::Reset`] clears it.
+    InjectFault {
+        /// What goes wrong, with nodes by name.
+        kind: Box<crate::scenario::FaultKind>,
+        /// How long it lasts.
+        duration: Duration,
+    },
 }
 
 impl Command {
@@ -279,6 +287,10 @@ pub struct Status {
     pub queue_depths: Vec<u64>,
     /// The circuit breakers of each edge that has any, right now.
     pub breakers: Vec<BreakerNow>,
+    /// Every interval during which a fault was active so far, in order of start.
+    pub fault_timeline: Vec<crate::engine::sim::FaultInterval>,
+    /// Faults started by hand in this run.
+    pub manual_faults: u32,
     /// The error that stopped the run.
     pub error: Option<String>,
 }

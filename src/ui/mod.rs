@@ -16,6 +16,7 @@ pub mod bundled;
 pub mod document;
 pub mod driver;
 pub mod editing;
+pub mod fault_timeline;
 pub mod frames;
 pub mod graph;
 pub mod history;
@@ -32,6 +33,8 @@ pub mod topology;
 mod breaker_tests;
 #[cfg(test)]
 mod editor_tests;
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod tests;
 

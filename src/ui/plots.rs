@@ -47,6 +47,8 @@ pub struct PlotsView {
     /// Height of the tallest title and legend in the last frame, in points; every plot's
     /// header takes it, so that the plots line up.
     header_height: f32,
+    /// Bars of the fault timeline drawn in the last frame.
+    timeline_bars: usize,
 }
 
 impl PlotsView {
@@ -55,6 +57,12 @@ impl PlotsView {
     #[must_use]
     pub fn drawn_points(&self, title: &str) -> usize {
         self.drawn_points.get(title).copied().unwrap_or(0)
+    }
+
+    /// Returns the number of bars the fault timeline drew in the last frame.
+    #[must_use]
+    pub fn timeline_bars(&self) -> usize {
+        self.timeline_bars
     }
 
     /// Returns whether the time axis follows the latest simulated time.
@@ -114,8 +122,15 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
         .info()
         .map_or(0.0, |info| info.config.warmup.as_secs_f64());
 
-    let available = ui.available_size();
+    let timeline = history
+        .status()
+        .map_or(&[][..], |status| status.fault_timeline.as_slice());
+    let timeline_height = super::fault_timeline::timeline_height(timeline);
+    let mut available = ui.available_size();
     let spacing = ui.spacing().item_spacing;
+    if timeline_height > 0.0 {
+        available.y = (available.y - timeline_height - spacing.y).max(0.0);
+    }
     let columns = if available.x >= 4.0 * MIN_PLOT_WIDTH {
         4
     } else {
@@ -152,6 +167,15 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
     }
     view.following = following;
     view.header_height = header_height;
+    if timeline_height > 0.0 {
+        let now_s = history
+            .status()
+            .map_or(0.0, |status| status.now_ns as f64 / 1e9);
+        view.timeline_bars =
+            super::fault_timeline::timeline_ui(ui, timeline, now_s, link, timeline_height);
+    } else {
+        view.timeline_bars = 0;
+    }
 }
 
 fn header_ui(ui: &mut Ui, view: &mut PlotsView, selected: Option<&str>, showing_node: bool) {

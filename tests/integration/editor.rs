@@ -337,7 +337,9 @@ fn delete_removes_faults_on_links() {
     let mut faults = document.scenario().faults.clone();
     faults.push(Fault {
         at: Duration::from_secs(1),
-        duration: Duration::from_secs(2),
+        duration: Some(Duration::from_secs(2)),
+        mtbf: None,
+        mttr: None,
         kind: FaultKind::Slow(SlowFault {
             service: None,
             link: Some(LinkRef {
@@ -349,7 +351,9 @@ fn delete_removes_faults_on_links() {
     });
     faults.push(Fault {
         at: Duration::from_secs(3),
-        duration: Duration::from_secs(1),
+        duration: Some(Duration::from_secs(1)),
+        mtbf: None,
+        mttr: None,
         kind: FaultKind::Outage(OutageFault {
             service: "orders".to_owned(),
             mode: OutageMode::Timeout,

@@ -12,6 +12,7 @@ mod conservation;
 mod determinism;
 mod editor;
 mod editor_files;
+mod faults;
 mod little;
 mod live_changes;
 mod protections;

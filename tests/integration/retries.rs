@@ -403,7 +403,7 @@ faults:
         panic!("one fault");
     };
     assert_eq!(fault.start_s, 10.0);
-    assert_eq!(fault.end_s, 12.0);
+    assert_eq!(fault.end_s, Some(12.0));
     let [client] = &fault.clients[..] else {
         panic!("one client");
     };

@@ -798,9 +798,16 @@ fn link() -> impl Strategy<Value = LinkShape> {
 struct FaultShape(Duration, Duration, usize, u8, f64);
 
 fn fault() -> impl Strategy<Value = FaultShape> {
-    (duration(), duration(), any::<usize>(), 0u8..4, 0.01..1.0f64).prop_map(
-        |(at, length, service, kind, number)| FaultShape(at, length, service, kind, number),
+    (
+        duration(),
+        duration(),
+        any::<usize>(),
+        0u8..14,
+        0.01..1.0f64,
     )
+        .prop_map(|(at, length, service, kind, number)| {
+            FaultShape(at, length, service, kind, number)
+        })
 }
 
 #[expect(
@@ -978,28 +985,81 @@ fn assemble(
     }
     for FaultShape(at, length, pick, kind, number) in faults {
         let service = services[pick % services.len()].clone();
-        let kind = match kind {
-            0 => FaultKind::Outage(OutageFault {
+        let a = all[pick % all.len()].clone();
+        let b = all[(pick / 3 + 1) % all.len()].clone();
+        let queue = (!queues.is_empty()).then(|| queues[pick % queues.len()].clone());
+        let link = topolab::scenario::LinkRef {
+            from: a.clone(),
+            to: b.clone(),
+        };
+        let kind = match (kind, queue) {
+            (4, _) => FaultKind::Errors(ErrorFault {
                 service,
-                mode: OutageMode::FailFast,
+                probability: None,
+                first: Some(pick as u64 % 1000 + 1),
             }),
-            1 => FaultKind::Outage(OutageFault {
+            (5, _) => FaultKind::Crash(topolab::scenario::CrashFault {
                 service,
+                replica: (pick % 2 == 0).then_some(0),
                 mode: OutageMode::Timeout,
             }),
-            2 => FaultKind::Errors(ErrorFault {
-                service,
-                probability: number,
-            }),
-            _ => FaultKind::Slow(topolab::scenario::SlowFault {
+            (6, _) => FaultKind::Latency(topolab::scenario::LatencyFault {
                 service: Some(service),
                 link: None,
+                add: Distribution::Constant(length),
+            }),
+            (7, _) => FaultKind::Latency(topolab::scenario::LatencyFault {
+                service: None,
+                link: Some(link),
+                add: Distribution::Exponential { mean: length },
+            }),
+            (8, _) if a != b => FaultKind::Partition(topolab::scenario::PartitionFault {
+                between: [a, b],
+                direction: if pick % 2 == 0 {
+                    topolab::scenario::PartitionDirection::Both
+                } else {
+                    topolab::scenario::PartitionDirection::OneWay
+                },
+            }),
+            (9, _) => FaultKind::Loss(topolab::scenario::LossFault {
+                link,
+                probability: number,
+            }),
+            (10, Some(queue)) => FaultKind::BrokerOutage(topolab::scenario::BrokerOutageFault {
+                queue,
+                mode: OutageMode::Timeout,
+            }),
+            (11, Some(queue)) => FaultKind::SlowConsumer(topolab::scenario::SlowConsumerFault {
+                queue,
                 latency_multiplier: number * 10.0,
             }),
+            (kind, _) => match kind % 4 {
+                0 => FaultKind::Outage(OutageFault {
+                    service,
+                    mode: OutageMode::FailFast,
+                }),
+                1 => FaultKind::Outage(OutageFault {
+                    service,
+                    mode: OutageMode::Timeout,
+                }),
+                2 => FaultKind::Errors(ErrorFault {
+                    service,
+                    probability: Some(number),
+                    first: None,
+                }),
+                _ => FaultKind::Slow(topolab::scenario::SlowFault {
+                    service: Some(service),
+                    link: None,
+                    latency_multiplier: number * 10.0,
+                }),
+            },
         };
+        let random = pick % 5 == 0;
         scenario.faults.push(Fault {
             at,
-            duration: length,
+            duration: (!random).then_some(length),
+            mtbf: random.then_some(length),
+            mttr: random.then_some(at.max(Duration::from_nanos(1))),
             kind,
         });
     }

@@ -135,20 +135,35 @@ impl Simulation {
         }
     }
 
-    /// Draws the delay of one message on `edge`, or `None` if the message is lost.
+    /// Draws the delay of one message on `edge`, from its sender to its receiver, or
+    /// `None` if the message is lost.
     #[inline(always)]
     pub(super) fn transmit(&mut self, edge: u32) -> Option<u64> {
+        self.transmit_in(edge, true)
+    }
+
+    /// Draws the delay of one message on `edge`, in the direction of requests when
+    /// `forward` is true and of responses otherwise, or `None` if the message is lost.
+    #[inline(always)]
+    fn transmit_in(&mut self, edge: u32, forward: bool) -> Option<u64> {
         let model = &self.model.edges[edge as usize];
         let state = &mut self.edges[edge as usize];
         if chance(&mut state.stream, model.loss) {
             self.metrics.lost(self.layout.edges + edge, self.now_ns);
             return None;
         }
+        let added = if state.faults.is_some() {
+            self.edge_fault_delay(edge, forward)?
+        } else {
+            0
+        };
+        let model = &self.model.edges[edge as usize];
+        let state = &mut self.edges[edge as usize];
         if model.latency.is_zero() {
-            return Some(0);
+            return Some(added);
         }
         let latency = model.latency.sample(&mut state.stream);
-        Some(scale(latency, state.slow))
+        Some(scale(latency, state.slow).saturating_add(added))
     }
 
     #[inline(always)]
@@ -159,7 +174,7 @@ impl Simulation {
         edge: u32,
         outcome: Result<(), ErrorKind>,
     ) {
-        match self.transmit(edge) {
+        match self.transmit_in(edge, false) {
             None => {}
             Some(0) => self.response_arrive(call, attempt, edge, outcome),
             Some(delay) => self.events.push(

@@ -25,6 +25,8 @@ mod retries;
 
 pub use autoscaling::{AutoscalingCounts, ReplicaWindow};
 
+pub use faults::{FaultInterval, FaultOrigin};
+
 use super::events::{Event, EventQueue};
 use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
 use super::random::{self, Stream, chance};
@@ -139,6 +141,8 @@ struct Job {
 struct Replica {
     busy_workers: u32,
     waiting: VecDeque<Handle>,
+    /// How callers see the replica while a crash fault has it down.
+    crashed: Option<OutageMode>,
 }
 
 #[derive(Clone, Debug)]
@@ -153,6 +157,10 @@ struct ServiceState {
     outage: Option<OutageMode>,
     slow: f64,
     error_override: Option<f64>,
+    /// Active `first` errors faults.
+    first_errors: Vec<u32>,
+    /// Active latency faults.
+    added_latency: Vec<u32>,
     /// Integral of `active` over the measured time up to `active_since`, in
     /// replica-nanoseconds, for utilization against the replicas a run really had.
     active_time: u128,
@@ -193,6 +201,8 @@ struct ClientState {
 struct EdgeState {
     stream: Stream,
     slow: f64,
+    /// Active latency, partition and loss faults, if any.
+    faults: Option<Box<faults::EdgeFaults>>,
 }
 
 /// Index offsets of each kind of entity in the [`Recorder`].
@@ -265,6 +275,7 @@ pub struct Simulation {
     retry_budgets: Vec<Vec<retries::BudgetState>>,
     /// Whether any policy sets a deadline, so that requests carry deadlines.
     deadlines_used: bool,
+    faults: faults::FaultState,
     next_message_id: u64,
     metrics: Recorder,
     error: Option<EngineError>,
@@ -311,6 +322,8 @@ impl Simulation {
                 outage: None,
                 slow: 1.0,
                 error_override: None,
+                first_errors: Vec::new(),
+                added_latency: Vec::new(),
                 active_time: 0,
                 active_since: options.warmup_ns,
                 buckets: Vec::new(),
@@ -338,6 +351,7 @@ impl Simulation {
             .map(|e| EdgeState {
                 stream: random::stream(seed, &format!("edge/{}/{}", e.kind.name(), e.name)),
                 slow: 1.0,
+                faults: None,
             })
             .collect();
         let operation_streams = model
@@ -369,6 +383,7 @@ impl Simulation {
         let breakers = Self::new_breakers(&model);
         let retry_budgets = vec![Vec::new(); model.policies.len()];
         let deadlines_used = model.policies.iter().any(|p| p.deadline_ns.is_some());
+        let faults = faults::FaultState::new(seed, &model.faults, model.queues.len());
         let mut simulation = Self {
             model,
             options,
@@ -387,6 +402,7 @@ impl Simulation {
             active_faults,
             retry_budgets,
             deadlines_used,
+            faults,
             next_message_id: 0,
             metrics,
             error: None,
@@ -400,14 +416,7 @@ impl Simulation {
     }
 
     fn schedule_start(&mut self) {
-        for (i, fault) in self.model.faults.iter().enumerate() {
-            if fault.end_ns > fault.start_ns {
-                self.events
-                    .push(fault.start_ns, Event::FaultStart { fault: i as u32 });
-                self.events
-                    .push(fault.end_ns, Event::FaultEnd { fault: i as u32 });
-            }
-        }
+        self.schedule_faults();
         for client in 0..self.model.clients.len() as u32 {
             match &self.model.clients[client as usize].workload {
                 WorkloadModel::Open { .. } => self.schedule_arrival(client),
@@ -759,8 +768,8 @@ impl Simulation {
             Event::StageDone { job } => self.stage_done(job),
             Event::Deliver { job } => self.deliver(job),
             Event::Dispatch { queue } => self.dispatch(queue),
-            Event::FaultStart { fault } => self.set_fault(fault, true),
-            Event::FaultEnd { fault } => self.set_fault(fault, false),
+            Event::FaultStart { fault } => self.on_fault_start(fault),
+            Event::FaultEnd { fault } => self.on_fault_end(fault),
             Event::BulkheadWaitEnd { call, attempt } => self.bulkhead_wait_end(call, attempt),
             Event::AutoscaleEvaluate { service } => self.evaluate_autoscaler(service),
             Event::ReplicaReady { service } => self.replica_ready(service),
@@ -772,7 +781,13 @@ impl Simulation {
     fn request_arrive(&mut self, call: Handle, attempt: u32, target: Target, edge: u32) {
         match target {
             Target::Operation(operation) => self.service_arrive(call, attempt, operation, edge),
-            Target::Queue(queue) => self.publish_arrive(call, attempt, queue, edge),
+            Target::Queue(queue) => {
+                if let Some(Some(mode)) = self.faults.queue_outage.get(queue as usize) {
+                    self.reject_publish(call, attempt, queue, edge, *mode);
+                } else {
+                    self.publish_arrive(call, attempt, queue, edge);
+                }
+            }
         }
     }
 
@@ -802,6 +817,10 @@ impl Simulation {
             u64::MAX
         };
         let replica = self.pick_replica(service);
+        if let Some(mode) = self.services[service as usize].replicas[replica as usize].crashed {
+            self.fail_on_crashed_replica(call, attempt, operation, edge, mode);
+            return;
+        }
         if let Some(limit) = self.model.services[service as usize].rate_limit
             && !self.take_token(service, replica, limit)
         {
@@ -910,7 +929,10 @@ impl Simulation {
             .busy(self.layout.operations + operation, now, 1);
         let sampler = &self.model.operations[operation as usize].service_time;
         let time = sampler.sample(&mut self.operation_streams[operation as usize]);
-        let time = scale(time, self.services[service as usize].slow);
+        let mut time = scale(time, self.services[service as usize].slow);
+        if self.faults.slow_consumers || !self.services[service as usize].added_latency.is_empty() {
+            time = self.fault_adjusted_time(handle, service, time, true);
+        }
         self.events
             .push(now.saturating_add(time), Event::StageDone { job: handle });
     }
@@ -922,6 +944,12 @@ impl Simulation {
         if !job.served {
             job.served = true;
             let (operation, service) = (job.operation, job.service);
+            if !self.services[service as usize].first_errors.is_empty()
+                && self.take_first_error(service)
+            {
+                self.finish_job(handle, Err(ErrorKind::Failed));
+                return;
+            }
             let probability = self.services[service as usize]
                 .error_override
                 .unwrap_or(self.model.operations[operation as usize].error_probability);
@@ -984,7 +1012,10 @@ impl Simulation {
             }
             StepModel::Work(sampler) => {
                 let time = sampler.sample(&mut self.operation_streams[operation]);
-                let time = scale(time, self.services[service].slow);
+                let mut time = scale(time, self.services[service].slow);
+                if self.faults.slow_consumers {
+                    time = self.fault_adjusted_time(handle, service as u32, time, false);
+                }
                 self.events.push(
                     self.now_ns.saturating_add(time),
                     Event::StageDone { job: handle },

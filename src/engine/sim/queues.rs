@@ -65,6 +65,9 @@ impl Simulation {
 
     /// Hands queued messages to free consumers, then lets blocked publishers in.
     pub(super) fn dispatch(&mut self, queue: u32) {
+        if self.queue_paused(queue) {
+            return;
+        }
         let now = self.now_ns;
         let queue_entity = self.layout.queues + queue;
         if let Some((operation, concurrency, edge)) = self.model.queues[queue as usize].consumer {
@@ -193,6 +196,12 @@ impl Simulation {
         // Redelivery goes through an event, so that a consumer failing at once cannot
         // recurse once per delivery.
         self.events.push(now, Event::Dispatch { queue });
+    }
+
+    /// Returns a message whose delivery was abandoned, because the consumer that held it
+    /// crashed, to its queue by the queue's rules. The delivery counts as a failed one.
+    pub(super) fn abandon_delivery(&mut self, queue: u32, message: Message) {
+        self.message_done(queue, message, Err(ErrorKind::Dropped));
     }
 
     fn move_to_dead_letter(&mut self, queue: u32, message: Message) {

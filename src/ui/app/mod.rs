@@ -1065,6 +1065,7 @@ impl TopolabApp {
     }
 
     fn canvas_ui(&mut self, ui: &mut Ui) {
+        self.graph.run_exists = self.history.status().is_some();
         let response = graph::graph_ui(
             ui,
             &mut self.graph,
@@ -1073,6 +1074,12 @@ impl TopolabApp {
         );
         if let Some(reason) = response.refused {
             self.warn(reason);
+        }
+        for (kind, duration) in response.faults {
+            self.driver.send(Command::InjectFault {
+                kind: Box::new(kind),
+                duration,
+            });
         }
         if !response.edits.is_empty() {
             let ctx = ui.ctx().clone();
@@ -1122,6 +1129,16 @@ impl TopolabApp {
                     ui.label(format!("{} events", si(status.events_processed as f64)));
                     ui.separator();
                     ui.label(format!("run {}, seed {}", status.run, status.seed));
+                    if status.manual_faults > 0 {
+                        ui.separator();
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            format!(
+                                "{} fault(s) started by hand; Reset clears them",
+                                status.manual_faults
+                            ),
+                        );
+                    }
                     if let Some(error) = &status.error {
                         ui.separator();
                         ui.colored_label(ui.visuals().error_fg_color, error);

@@ -21,6 +21,7 @@ use egui::{
 
 mod edges;
 mod edit;
+mod fault_menu;
 mod nodes;
 mod palette;
 #[cfg(test)]
@@ -94,6 +95,10 @@ pub struct GraphView {
     canvas_to_screen: Option<TSTransform>,
     /// Size of the canvas on screen in the last frame, in screen points.
     last_canvas: Option<Vec2>,
+    /// Whether a run exists, so that node menus offer faults.
+    pub run_exists: bool,
+    /// Duration of a fault started from a node's menu, in seconds.
+    pub fault_seconds: f64,
 }
 
 impl Default for GraphView {
@@ -114,6 +119,8 @@ impl Default for GraphView {
             topology_source: None,
             canvas_to_screen: None,
             last_canvas: None,
+            run_exists: false,
+            fault_seconds: fault_menu::DEFAULT_FAULT_SECONDS,
         }
     }
 }
@@ -307,6 +314,8 @@ pub struct GraphResponse {
     pub edits: Vec<GraphEdit>,
     /// A connection that the user tried and that cannot be made, with the reason.
     pub refused: Option<String>,
+    /// Faults the user started by hand from a node's menu, with their durations.
+    pub faults: Vec<(crate::scenario::FaultKind, crate::scenario::Duration)>,
 }
 
 /// Per-frame input of the canvas that does not depend on the scene.
@@ -453,6 +462,14 @@ pub fn graph_ui(
             if node_response.clicked() {
                 clicked_node = Some(node.name.clone());
             }
+            let mut fault_menu = view.run_exists.then(|| FaultMenu {
+                others: topology
+                    .nodes()
+                    .filter(|other| other.name != node.name)
+                    .map(|other| other.name.clone())
+                    .collect(),
+                seconds: &mut view.fault_seconds,
+            });
             if view.editable {
                 node_events.extend(node_editing_ui(
                     ui,
@@ -461,7 +478,16 @@ pub fn graph_ui(
                     &node_response,
                     &view.selection,
                     &view.gesture,
+                    fault_menu.as_mut(),
                 ));
+            } else if let Some(menu) = fault_menu.as_mut() {
+                node_response.context_menu(|ui| {
+                    if let Some((kind, duration)) =
+                        fault_menu::fault_menu_ui(ui, node, &menu.others, menu.seconds)
+                    {
+                        node_events.push(NodeEvent::Fault(kind, duration));
+                    }
+                });
             }
         }
         for edge in &edges {
@@ -563,6 +589,8 @@ enum NodeEvent {
     Rename(String),
     /// An edit from the node's menu.
     Edit(GraphEdit),
+    /// A fault started from the node's menu.
+    Fault(crate::scenario::FaultKind, crate::scenario::Duration),
 }
 
 /// Adds the node's handle and menu, and returns what the user started on the node.
@@ -573,6 +601,7 @@ fn node_editing_ui(
     node_response: &Response,
     selection: &[String],
     gesture: &Gesture,
+    fault_menu: Option<&mut FaultMenu<'_>>,
 ) -> Vec<NodeEvent> {
     let mut events = Vec::new();
     let port = port_position(node);
@@ -628,8 +657,22 @@ fn node_editing_ui(
             events.push(NodeEvent::Edit(GraphEdit::Delete(targets)));
             ui.close();
         }
+        if let Some(menu) = fault_menu
+            && let Some((kind, duration)) =
+                fault_menu::fault_menu_ui(ui, node, &menu.others, menu.seconds)
+        {
+            events.push(NodeEvent::Fault(kind, duration));
+        }
     });
     events
+}
+
+/// What a node's menu needs to offer faults.
+struct FaultMenu<'a> {
+    /// The names of the other nodes.
+    others: Vec<String>,
+    /// The duration field.
+    seconds: &'a mut f64,
 }
 
 fn apply_node_event(
@@ -658,6 +701,7 @@ fn apply_node_event(
         }
         NodeEvent::Rename(name) => view.start_rename(&name),
         NodeEvent::Edit(edit) => response.edits.push(edit),
+        NodeEvent::Fault(kind, duration) => response.faults.push((kind, duration)),
     }
 }
 

@@ -924,20 +924,40 @@ pub fn faults_ui(ui: &mut Ui, faults: &mut Vec<Fault>, context: Context<'_>) -> 
             ui.horizontal_wrapped(|ui| {
                 ui.label("At");
                 changed |= duration_ui(ui, fault_id.with("at"), &mut fault.at);
-                ui.label("for");
-                changed |= duration_ui(ui, fault_id.with("for"), &mut fault.duration);
+                if let Some(duration) = &mut fault.duration {
+                    ui.label("for");
+                    changed |= duration_ui(ui, fault_id.with("for"), duration);
+                }
+                if let Some(mtbf) = &mut fault.mtbf {
+                    ui.label("MTBF");
+                    changed |= duration_ui(ui, fault_id.with("mtbf"), mtbf);
+                }
+                if let Some(mttr) = &mut fault.mttr {
+                    ui.label("MTTR");
+                    changed |= duration_ui(ui, fault_id.with("mttr"), mttr);
+                }
                 if ui.small_button("Remove").clicked() {
                     remove = Some(index);
                 }
             });
             own_messages_ui(ui, context.messages, &path);
-            for field in ["at", "for"] {
+            for field in ["at", "for", "mtbf", "mttr"] {
                 messages_ui(ui, context.messages, &format!("{path}.{field}"));
             }
             let before = match fault.kind {
                 FaultKind::Outage(_) => FaultChoice::Outage,
                 FaultKind::Slow(_) => FaultChoice::Slow,
                 FaultKind::Errors(_) => FaultChoice::Errors,
+                _ => {
+                    // NOTE: the panel shows the other kinds of fault but does not edit them.
+                    ui.label(format!("Kind: {}", fault.kind.name()));
+                    messages_ui(
+                        ui,
+                        context.messages,
+                        &format!("{path}.{}", fault.kind.name()),
+                    );
+                    return;
+                }
             };
             let mut choice = before;
             ui.horizontal_wrapped(|ui| {
@@ -966,7 +986,8 @@ pub fn faults_ui(ui: &mut Ui, faults: &mut Vec<Fault>, context: Context<'_>) -> 
                     }),
                     FaultChoice::Errors => FaultKind::Errors(ErrorFault {
                         service: first_service.clone(),
-                        probability: 0.5,
+                        probability: Some(0.5),
+                        first: None,
                     }),
                 };
                 changed = true;
@@ -984,7 +1005,9 @@ pub fn faults_ui(ui: &mut Ui, faults: &mut Vec<Fault>, context: Context<'_>) -> 
         });
         faults.push(Fault {
             at,
-            duration: Duration::from_secs(10),
+            duration: Some(Duration::from_secs(10)),
+            mtbf: None,
+            mttr: None,
             kind: FaultKind::Outage(OutageFault {
                 service: first_service,
                 mode: OutageMode::FailFast,
@@ -1066,11 +1089,19 @@ fn fault_kind_ui(
             ui.horizontal_wrapped(|ui| {
                 ui.label("Service");
                 changed |= name_choice_ui(ui, id.with("service"), &mut errors.service, services);
-                ui.label("fails with probability");
-                changed |= probability_ui(ui, &mut errors.probability);
+                if let Some(probability) = &mut errors.probability {
+                    ui.label("fails with probability");
+                    changed |= probability_ui(ui, probability);
+                }
+                if let Some(first) = &mut errors.first {
+                    ui.label("fails its first");
+                    changed |= count_ui(ui, first, 1, u64::MAX);
+                    ui.label("requests");
+                }
             });
             messages_ui(ui, context.messages, &format!("{path}.errors"));
         }
+        _ => {}
     }
     changed
 }
