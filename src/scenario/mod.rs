@@ -1,5 +1,6 @@
 //! The scenario document, its file format and its validation.
 
+pub mod brokers;
 pub mod diagnostic;
 pub mod distribution;
 pub mod document;

@@ -6,6 +6,7 @@
 mod common;
 
 mod accuracy;
+mod brokers;
 mod cli;
 mod conservation;
 mod determinism;

@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use crate::metrics::recorder::{Entity, ErrorKind, Recorder};
 use crate::scenario::{LoadBalancing, OutageMode};
 
+pub mod brokers;
 mod calls;
 mod clients;
 mod faults;
@@ -69,13 +70,19 @@ struct Call {
 }
 
 /// A message in a queue.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Message {
     id: u64,
     /// When it entered this queue.
     enqueued_ns: u64,
     /// Deliveries so far.
     deliveries: u32,
+    /// The broker consumer it was last delivered to, on a queue with broker settings.
+    consumer: u32,
+    /// Its place on a queue with broker settings: partition and offset (Kafka-like),
+    /// sequence number (SQS-like), or 1 after a handling that succeeded but was not
+    /// acknowledged (RabbitMQ-like and database-backed).
+    position: u64,
 }
 
 /// The source of a job, which also receives its outcome.
@@ -146,6 +153,8 @@ struct QueueState {
     /// Replicas of the consuming service that receive messages.
     active_replicas: u32,
     next_replica: u32,
+    /// State of the broker semantics, for a queue with broker settings.
+    broker: Option<Box<brokers::BrokerState>>,
 }
 
 #[derive(Clone, Debug)]
@@ -292,6 +301,10 @@ impl Simulation {
                     busy_consumers: vec![0; replicas as usize],
                     active_replicas: replicas,
                     next_replica: 0,
+                    broker: q
+                        .broker
+                        .as_ref()
+                        .map(|b| Box::new(brokers::BrokerState::new(b, seed, &q.name))),
                 }
             })
             .collect();
@@ -372,6 +385,7 @@ impl Simulation {
                 }
             }
         }
+        self.schedule_broker_start();
     }
 
     /// The current simulated time, ns.
@@ -479,7 +493,12 @@ impl Simulation {
     /// Messages waiting in each queue.
     #[must_use]
     pub fn queue_depths(&self) -> Vec<usize> {
-        self.queues.iter().map(|q| q.messages.len()).collect()
+        (0..self.queues.len())
+            .map(|i| {
+                self.broker_depth(i)
+                    .unwrap_or(self.queues[i].messages.len())
+            })
+            .collect()
     }
 
     /// Requests of each client still in flight that were issued at or after `since_ns`,
@@ -519,6 +538,11 @@ impl Simulation {
                 && message.enqueued_ns >= since_ns
             {
                 contents[queue as usize].1 += 1;
+            }
+        }
+        for (i, entry) in contents.iter_mut().enumerate() {
+            if let Some(counted) = self.broker_contents(i, since_ns) {
+                *entry = counted;
             }
         }
         contents
@@ -617,6 +641,7 @@ impl Simulation {
             let ages = self.oldest_ages(now);
             self.metrics
                 .close_window_at(now, |i| ages.get(i).copied().unwrap_or(0));
+            self.sample_partition_lags(now);
         }
         self.metrics.flush(now);
     }
@@ -649,6 +674,7 @@ impl Simulation {
             let ages = self.oldest_ages(end);
             self.metrics
                 .close_window_at(end, |i| ages.get(i).copied().unwrap_or(0));
+            self.sample_partition_lags(end);
         }
     }
 
@@ -924,6 +950,10 @@ impl Simulation {
             } => {
                 self.metrics
                     .finish(self.layout.edges + edge, now, dispatched_ns, outcome);
+                if self.queues[queue as usize].broker.is_some() {
+                    self.broker_message_done(handle, queue, message, outcome);
+                    return;
+                }
                 let state = &mut self.queues[queue as usize];
                 if let Some(busy) = state.busy_consumers.get_mut(replica as usize) {
                     *busy = busy.saturating_sub(1);

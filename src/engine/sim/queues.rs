@@ -14,7 +14,7 @@ impl Simulation {
         let message = Message {
             id,
             enqueued_ns: now,
-            deliveries: 0,
+            ..Message::default()
         };
         let model = &self.model.queues[queue as usize];
         let full = model
@@ -27,12 +27,21 @@ impl Simulation {
             return;
         }
         match model.overflow {
-            Overflow::Reject => {
+            Overflow::Reject | Overflow::RejectPublish => {
                 self.metrics
                     .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
                 self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
             }
-            Overflow::DropOldest => {
+            Overflow::RejectPublishDlx => {
+                let dead_letter = model.dead_letter;
+                self.metrics
+                    .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
+                self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+                if let Some(target) = dead_letter {
+                    self.move_to_dead_letter(target, message);
+                }
+            }
+            Overflow::DropOldest | Overflow::DropHead => {
                 self.drop_oldest(queue);
                 self.enqueue(queue, message);
                 self.respond(call, attempt, edge, Ok(()));
@@ -48,11 +57,18 @@ impl Simulation {
 
     fn enqueue(&mut self, queue: u32, message: Message) {
         self.metrics.arrive(self.layout.queues + queue, self.now_ns);
+        if self.queues[queue as usize].broker.is_some() {
+            self.broker_enqueue(queue, message);
+            return;
+        }
         self.queues[queue as usize].messages.push_back(message);
     }
 
     fn drop_oldest(&mut self, queue: u32) {
         if let Some(oldest) = self.queues[queue as usize].messages.pop_front() {
+            if self.queues[queue as usize].broker.is_some() {
+                self.broker_forget(queue, &oldest);
+            }
             let now = self.now_ns;
             self.metrics.finish(
                 self.layout.queues + queue,
@@ -65,6 +81,11 @@ impl Simulation {
 
     /// Hands queued messages to free consumers, then lets blocked publishers in.
     pub(super) fn dispatch(&mut self, queue: u32) {
+        if self.queues[queue as usize].broker.is_some() {
+            self.broker_dispatch(queue);
+            self.admit_blocked(queue);
+            return;
+        }
         let now = self.now_ns;
         let queue_entity = self.layout.queues + queue;
         if let Some((operation, concurrency, edge)) = self.model.queues[queue as usize].consumer {
@@ -136,6 +157,9 @@ impl Simulation {
 
     pub(super) fn deliver(&mut self, handle: Handle) {
         let now = self.now_ns;
+        if self.broker_hold(handle) {
+            return;
+        }
         let Some(job) = self.jobs.get_mut(handle) else {
             return;
         };
@@ -191,19 +215,19 @@ impl Simulation {
         self.events.push(now, Event::Dispatch { queue });
     }
 
-    fn move_to_dead_letter(&mut self, queue: u32, message: Message) {
+    pub(super) fn move_to_dead_letter(&mut self, queue: u32, message: Message) {
         let now = self.now_ns;
         let moved = Message {
             id: message.id,
             enqueued_ns: now,
-            deliveries: 0,
+            ..Message::default()
         };
         let model = &self.model.queues[queue as usize];
         let full = model
             .capacity
             .is_some_and(|capacity| self.queues[queue as usize].messages.len() as u64 >= capacity);
         if full {
-            if model.overflow == Overflow::DropOldest {
+            if model.overflow.normalized() == Overflow::DropOldest {
                 self.drop_oldest(queue);
             } else {
                 self.metrics
