@@ -243,6 +243,9 @@ pub struct PartitionSummary {
     pub final_lag: u64,
     /// Largest lag after the warm-up, at a publish or a window end.
     pub max_lag: u64,
+    /// Lag at the end of each closed window, for plots; `timeseries.csv` has it too.
+    #[serde(skip)]
+    pub lag_series: Vec<u64>,
 }
 
 /// Summary of an edge.
@@ -452,6 +455,7 @@ impl Summary {
                                     committed_offset: p.committed_offset,
                                     final_lag: p.end_offset - p.committed_offset,
                                     max_lag: p.max_lag,
+                                    lag_series: p.lag_series.clone(),
                                 })
                                 .collect()
                         }),

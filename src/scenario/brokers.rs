@@ -27,7 +27,7 @@ pub enum BrokerKind {
 }
 
 impl BrokerKind {
-    /// The name used in messages.
+    /// Returns the name used in messages.
     #[must_use]
     pub fn describe(self) -> &'static str {
         match self {
@@ -64,7 +64,7 @@ pub struct BrokerSettings {
 }
 
 impl BrokerSettings {
-    /// The settings that `preset` fills in.
+    /// Returns the settings that `preset` fills in.
     #[must_use]
     pub fn of_preset(preset: Preset) -> Self {
         match preset {
@@ -95,7 +95,7 @@ impl BrokerSettings {
         }
     }
 
-    /// The settings of `queue`: its own fields, and its preset's where it sets none.
+    /// Returns the settings of `queue`: its own fields, and its preset's where it sets none.
     #[must_use]
     pub fn of_queue(queue: &Queue) -> Self {
         let preset = queue.preset.map(Self::of_preset).unwrap_or_default();
@@ -112,13 +112,13 @@ impl BrokerSettings {
         }
     }
 
-    /// Whether any broker setting is set, so that the queue needs broker state.
+    /// Returns whether any broker setting is set, so that the queue needs broker state.
     #[must_use]
     pub fn any(&self) -> bool {
         *self != Self::default()
     }
 
-    /// The kind of broker: Kafka-like with partitions, else SQS-like with a visibility
+    /// Returns the kind of broker: Kafka-like with partitions, else SQS-like with a visibility
     /// timeout, else database-backed with a poll interval, else RabbitMQ-like.
     #[must_use]
     pub fn kind(&self) -> BrokerKind {

@@ -15,7 +15,7 @@ use topolab::scenario::{self, Duration, Preset, load_str};
 const MS: u64 = 1_000_000;
 const S: u64 = 1_000_000_000;
 
-/// A scenario in which `producer` publishes to queue `jobs` at `rate`, and
+/// Builds a scenario in which `producer` publishes to queue `jobs` at `rate`, and
 /// `worker.handle` consumes it in `handling`. `queue` and `extra` are indented YAML
 /// appended to the queue and to the `queues` section.
 fn scenario(rate: &str, handling: &str, replicas: u32, queue: &str, extra: &str) -> String {
@@ -85,7 +85,7 @@ fn handlings(simulation: &Simulation) -> u64 {
         .offered
 }
 
-/// The diagnostics of `yaml`, each as `LINE:COLUMN: error: PATH: MESSAGE`.
+/// Returns the diagnostics of `yaml`, each as `LINE:COLUMN: error: PATH: MESSAGE`.
 fn diagnostics(yaml: &str) -> Vec<String> {
     let found = match load_str(yaml, None) {
         Ok(loaded) => loaded.warnings,
@@ -141,7 +141,7 @@ fn reject_publish_dlx_dead_letters() {
     let summary = Summary::new(&simulation, "test");
     assert_eq!(summary.queues[0].rejected, 2);
     assert_eq!(summary.queues[1].published, 2);
-    // The publisher sees each rejection.
+    // The publisher receives each rejection.
     assert_eq!(summary.operations[0].errors.failed, 2);
 }
 
@@ -232,9 +232,8 @@ fn ttl_expires_into_dead_letter_queue() {
     );
     let mut simulation = start(&yaml);
     run_to(&mut simulation, 1000 * MS);
-    // The first message is in handling; those of 200, 300 and 400 ms expired at 700,
-    // 800 and 900 ms, and the one of 500 ms expires at 1 s, which the run has not
-    // reached.
+    // The first message is in handling. Those of 200, 300 and 400 ms expired at 700,
+    // 800 and 900 ms. The one of 500 ms expires at 1 s, which the run has not reached.
     assert_eq!(
         simulation.queued_enqueue_times(1),
         vec![700 * MS, 800 * MS, 900 * MS]
@@ -299,7 +298,7 @@ fn visibility_timeout_redrives_after_max_deliveries() {
 
 const KAFKA: &str = "    partitions: 3\n    keys: 10\n    max_deliveries: 3\n    consumer: { operation: worker.handle, concurrency: 2 }";
 
-/// The traced handlings of each partition, in start order: (start, end, consumer,
+/// Groups the traced handlings by partition, in start order: (start, end, consumer,
 /// offset).
 fn handlings_by_partition(trace: &[TraceEvent], partitions: u32) -> Vec<Vec<(u64, u64, u32, u64)>> {
     let mut out = vec![Vec::new(); partitions as usize];

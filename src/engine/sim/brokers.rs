@@ -129,7 +129,7 @@ pub struct TraceEvent {
     pub success: bool,
     /// The message's identity, the same for every delivery of it.
     pub message_id: u64,
-    /// The consumer, numbered as the module documentation says.
+    /// The consumer, numbered as the module documentation describes.
     pub consumer: u32,
     /// The partition of a Kafka-like queue, else 0.
     pub partition: u32,
@@ -140,7 +140,7 @@ pub struct TraceEvent {
 /// The figures of a queue with broker settings at the current time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BrokerStatus {
-    /// What the queue behaves like.
+    /// The kind of broker the queue behaves like.
     pub kind: BrokerKind,
     /// Messages delivered and not yet acknowledged (hidden ones, for an SQS-like queue).
     pub unacked: u64,
@@ -165,7 +165,7 @@ pub struct PartitionStatus {
     pub lag_series: Vec<u64>,
 }
 
-/// The partition of `key` among `partitions`: Kafka's default partitioner applied to the
+/// Returns the partition of `key` among `partitions`: Kafka's default partitioner applied to the
 /// key written in decimal as a UTF-8 string, `murmur2(bytes) & 0x7fffffff` modulo the
 /// partition count.
 #[must_use]
@@ -270,7 +270,7 @@ impl Simulation {
         }
     }
 
-    /// The handlings traced on `queue` since [`Simulation::trace_handlings`].
+    /// Returns the handlings traced on `queue` since [`Simulation::trace_handlings`].
     #[must_use]
     pub fn handling_trace(&self, queue: usize) -> &[TraceEvent] {
         self.queues
@@ -280,7 +280,7 @@ impl Simulation {
             .unwrap_or(&[])
     }
 
-    /// The enqueue times of the messages waiting in `queue`, head first; for a
+    /// Returns the enqueue times of the messages waiting in `queue`, head first; for a
     /// Kafka-like queue, those of every partition in turn.
     #[must_use]
     pub fn queued_enqueue_times(&self, queue: usize) -> Vec<u64> {
@@ -298,7 +298,7 @@ impl Simulation {
         }
     }
 
-    /// The broker figures of `queue`, or `None` for a queue without broker settings.
+    /// Returns the broker figures of `queue`, or `None` for a queue without broker settings.
     #[must_use]
     pub fn broker_status(&self, queue: usize) -> Option<BrokerStatus> {
         let broker = self.queues.get(queue)?.broker.as_deref()?;
@@ -325,7 +325,7 @@ impl Simulation {
         })
     }
 
-    /// The messages waiting and the messages in handling of a queue with broker
+    /// Counts the messages waiting and the messages in handling of a queue with broker
     /// settings that entered it at or after `since_ns`, each message counted once.
     pub(super) fn broker_contents(&self, queue: usize, since_ns: u64) -> Option<(u64, u64)> {
         let state = &self.queues[queue];
@@ -363,7 +363,7 @@ impl Simulation {
         }
     }
 
-    /// The number of messages waiting in a Kafka-like queue, for its depth.
+    /// Counts the messages waiting in a Kafka-like queue, for its depth.
     pub(super) fn broker_depth(&self, queue: usize) -> Option<usize> {
         let broker = self.queues[queue].broker.as_deref()?;
         if broker.partitions.is_empty() {
@@ -472,7 +472,8 @@ impl Simulation {
         }
     }
 
-    /// The consumers of `queue` that receive messages now, and the consumption settings.
+    /// Returns the consuming operation, the concurrency, the consume edge and the number
+    /// of consumers that receive messages now, adding state for new consumers.
     fn consumer_count(&mut self, queue: u32) -> Option<(u32, u32, u32, u32)> {
         let (operation, concurrency, edge) = self.model.queues[queue as usize].consumer?;
         let state = &mut self.queues[queue as usize];
@@ -486,7 +487,7 @@ impl Simulation {
         Some((operation, concurrency, edge, count))
     }
 
-    /// The consumer at slot-major position `j` of `count` consumers.
+    /// Returns the consumer at slot-major position `j` of `count` consumers.
     fn consumer_at(j: u32, count: u32, concurrency: u32) -> u32 {
         let replicas = (count / concurrency.max(1)).max(1);
         (j % replicas) * concurrency + j / replicas
@@ -884,7 +885,7 @@ impl Simulation {
     }
 
     /// Reacts to the loss of a delivery whose consumer vanished, such as a replica that
-    /// crashed; the caller has removed the job and recorded the operation's side.
+    /// crashed. The caller has removed the job and recorded the operation's side.
     /// `handled` is whether the handling had succeeded before the consumer vanished,
     /// so that the next delivery is a duplicate.
     ///
