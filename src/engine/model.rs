@@ -253,7 +253,7 @@ pub struct QueueModel {
 /// The broker settings of a queue, compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BrokerModel {
-    /// What the queue behaves like.
+    /// The kind of broker the queue behaves like.
     pub kind: scenario::brokers::BrokerKind,
     /// Unacknowledged messages per consumer (batch size of a database-backed queue).
     pub prefetch: u32,

@@ -551,7 +551,7 @@ impl Overflow {
         Overflow::RejectPublishDlx,
     ];
 
-    /// The policy with RabbitMQ's spellings mapped to the ones they name.
+    /// Returns the policy with RabbitMQ's spellings mapped to the ones they name.
     #[must_use]
     pub fn normalized(self) -> Self {
         match self {
