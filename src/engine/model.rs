@@ -351,6 +351,59 @@ pub struct QueueModel {
     pub max_deliveries: u32,
     /// Dead-letter queue.
     pub dead_letter: Option<u32>,
+    /// Broker semantics, for a queue with any broker setting; `None` keeps the plain
+    /// queue's behaviour and costs nothing.
+    pub broker: Option<BrokerModel>,
+}
+
+/// The broker settings of a queue, compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrokerModel {
+    /// The kind of broker the queue behaves like.
+    pub kind: scenario::brokers::BrokerKind,
+    /// Unacknowledged messages per consumer (batch size of a database-backed queue).
+    pub prefetch: u32,
+    /// Whether a failed message is requeued rather than dead-lettered at once.
+    pub requeue: bool,
+    /// Time to live in the queue, ns.
+    pub message_ttl_ns: Option<u64>,
+    /// SQS visibility timeout, ns.
+    pub visibility_timeout_ns: u64,
+    /// Kafka partitions, at least 1.
+    pub partitions: u32,
+    /// Distinct keys; `None` sends messages to the partitions in turn.
+    pub keys: Option<u32>,
+    /// Kafka retention, ns.
+    pub retention_ns: Option<u64>,
+    /// Database poll interval, ns.
+    pub poll_interval_ns: u64,
+}
+
+impl BrokerModel {
+    fn new(queue: &scenario::Queue) -> Option<Self> {
+        use scenario::brokers::{BrokerKind, BrokerSettings};
+        let settings = BrokerSettings::of_queue(queue);
+        if !settings.any() {
+            return None;
+        }
+        let kind = settings.kind();
+        let nanos = |d: Option<scenario::Duration>| d.map(scenario::Duration::as_nanos);
+        Some(Self {
+            kind,
+            prefetch: if kind == BrokerKind::DbPoll {
+                settings.batch_size.unwrap_or(1)
+            } else {
+                settings.prefetch.unwrap_or(1)
+            },
+            requeue: settings.requeue.unwrap_or(true),
+            message_ttl_ns: nanos(settings.message_ttl),
+            visibility_timeout_ns: nanos(settings.visibility_timeout).unwrap_or(0),
+            partitions: settings.partitions.unwrap_or(1).max(1),
+            keys: settings.keys,
+            retention_ns: nanos(settings.retention),
+            poll_interval_ns: nanos(settings.poll_interval).unwrap_or(0).max(1),
+        })
+    }
 }
 
 /// A fault, compiled.
@@ -694,10 +747,11 @@ impl Builder<'_> {
             queues.push(QueueModel {
                 name: name.clone(),
                 capacity: queue.capacity,
-                overflow: queue.overflow,
+                overflow: queue.overflow.normalized(),
                 consumer,
                 max_deliveries: queue.max_deliveries.max(1),
                 dead_letter,
+                broker: BrokerModel::new(queue),
             });
         }
         let faults = self.faults()?;

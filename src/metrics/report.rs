@@ -351,7 +351,36 @@ pub fn timeseries_csv(simulation: &Simulation) -> String {
             out.push('\n');
         }
     }
+    write_partition_lags(&mut out, simulation);
     out
+}
+
+/// Appends one row per partition of each Kafka-like queue and window, with the
+/// consumer lag at the end of the window as `mean_in_flight` and `max_in_flight`.
+fn write_partition_lags(out: &mut String, simulation: &Simulation) {
+    let layout = simulation.layout();
+    let window_ns = simulation.options().window_ns;
+    let end_ns = simulation.now_ns();
+    let zeros = ",0".repeat(ErrorKind::ALL.len() + 8);
+    for (i, queue) in simulation.model().queues.iter().enumerate() {
+        let Some(status) = simulation.broker_status(i) else {
+            continue;
+        };
+        let windows = &simulation.metrics().stats[(layout.queues as usize) + i].series;
+        for (p, partition) in status.partitions.iter().enumerate() {
+            let name = csv_field(&format!("{}[{p}]", queue.name));
+            for (w, lag) in windows.iter().zip(&partition.lag_series) {
+                let length_ns = window_ns.min(end_ns.saturating_sub(w.start_ns)).max(1);
+                let _ = writeln!(
+                    out,
+                    "{},{},partition,{name},0,0,0{zeros},{lag:.6},{lag},0.000000,0",
+                    secs(w.start_ns),
+                    secs(length_ns),
+                    lag = *lag as f64,
+                );
+            }
+        }
+    }
 }
 
 fn secs(ns: u64) -> f64 {

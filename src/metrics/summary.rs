@@ -12,6 +12,7 @@ use crate::engine::Simulation;
 use super::breakers::BreakerSummary;
 use super::recorder::{Counts, ErrorKind, Stats, Window};
 use super::recovery::{FaultRecovery, recoveries};
+use crate::scenario::brokers::BrokerKind;
 
 /// Failures by kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -235,6 +236,41 @@ pub struct QueueSummary {
     pub latency: Latency,
     /// Publishers still blocked at the end.
     pub blocked_publishers: u64,
+    /// Messages delivered and not yet acknowledged at the end (for an SQS-like queue,
+    /// received and hidden); only on queues with broker settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unacked: Option<u64>,
+    /// Deliveries of a message while another handling of it ran or after one succeeded;
+    /// only on queues with broker settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<u64>,
+    /// Messages removed by `message_ttl` or `retention`; only on queues with broker
+    /// settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired: Option<u64>,
+    /// Polls of an idle consumer that found no row; only on database-backed queues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_polls: Option<u64>,
+    /// Consumer lag of each partition; only on Kafka-like queues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<Vec<PartitionSummary>>,
+}
+
+/// Consumer lag of one partition of a Kafka-like queue: log end offset minus committed
+/// offset.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartitionSummary {
+    /// Records appended.
+    pub end_offset: u64,
+    /// Next record to handle.
+    pub committed_offset: u64,
+    /// Lag at the end.
+    pub final_lag: u64,
+    /// Largest lag after the warm-up, at a publish or a window end.
+    pub max_lag: u64,
+    /// Lag at the end of each closed window, for plots; `timeseries.csv` has it too.
+    #[serde(skip)]
+    pub lag_series: Vec<u64>,
 }
 
 /// Summary of an edge.
@@ -468,6 +504,7 @@ impl Summary {
                 let s = stats(layout.queues + i as u32);
                 let t = &s.total;
                 let errors = ErrorCounts::from_counts(t);
+                let broker = simulation.broker_status(i);
                 QueueSummary {
                     name: q.name.clone(),
                     published: t.offered,
@@ -482,6 +519,28 @@ impl Summary {
                     max_oldest_age_ms: round6(s.max_oldest_age_ns as f64 / 1e6),
                     latency: Latency::from_stats(s),
                     blocked_publishers: blocked[i] as u64,
+                    unacked: broker.as_ref().map(|b| b.unacked),
+                    duplicates: broker.as_ref().map(|b| b.duplicates),
+                    expired: broker.as_ref().map(|_| errors.expired),
+                    empty_polls: broker
+                        .as_ref()
+                        .filter(|b| b.kind == BrokerKind::DbPoll)
+                        .map(|b| b.empty_polls),
+                    partitions: broker
+                        .as_ref()
+                        .filter(|b| b.kind == BrokerKind::Kafka)
+                        .map(|b| {
+                            b.partitions
+                                .iter()
+                                .map(|p| PartitionSummary {
+                                    end_offset: p.end_offset,
+                                    committed_offset: p.committed_offset,
+                                    final_lag: p.end_offset - p.committed_offset,
+                                    max_lag: p.max_lag,
+                                    lag_series: p.lag_series.clone(),
+                                })
+                                .collect()
+                        }),
                 }
             })
             .collect();

@@ -530,6 +530,70 @@ pub struct Queue {
     /// they are discarded, and still counted as dead-lettered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dead_letter: Option<String>,
+    /// Broker whose defaults fill the broker settings below that the queue leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    /// Messages each consumer holds delivered and unacknowledged, as RabbitMQ's
+    /// `basic.qos` prefetch count. A consumer handles them one at a time. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = super::brokers::MAX_PREFETCH))]
+    pub prefetch: Option<u32>,
+    /// Whether a failed message goes back to the head of the queue (RabbitMQ's nack with
+    /// requeue), until `max_deliveries`, or is dead-lettered at once. Default: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requeue: Option<bool>,
+    /// Time to live of a message in the queue, as RabbitMQ's `x-message-ttl`. A message
+    /// past it at the head is removed as expired and dead-lettered when the queue has a
+    /// `dead_letter`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_ttl: Option<Duration>,
+    /// Time a received message stays hidden, as SQS's `VisibilityTimeout`. The consumer
+    /// deletes it when handling succeeds; otherwise it becomes visible again when the
+    /// timeout ends. Makes the queue SQS-like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility_timeout: Option<Duration>,
+    /// Partitions of a Kafka-like log, each handled in order by at most one consumer of
+    /// the group. Makes the queue Kafka-like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = super::brokers::MAX_PARTITIONS))]
+    pub partitions: Option<u32>,
+    /// Distinct message keys, drawn uniformly for each message, that choose its
+    /// partition. Default: no keys, so messages go to the partitions in turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub keys: Option<u32>,
+    /// Age after which a Kafka-like queue deletes a message, consumed or not, as Kafka's
+    /// `retention.ms`. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Duration>,
+    /// Time between two polls of a database-backed queue. Makes the queue poll-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll_interval: Option<Duration>,
+    /// Rows each consumer takes at most per poll of a database-backed queue. Default: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = super::brokers::MAX_BATCH_SIZE))]
+    pub batch_size: Option<u32>,
+}
+
+/// A broker whose defaults a queue takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// RabbitMQ: prefetch and requeue on failure.
+    Rabbitmq,
+    /// Amazon SQS: a visibility timeout.
+    Sqs,
+    /// Apache Kafka: a partitioned log with retention.
+    Kafka,
+    /// A table polled by its consumers.
+    DbPoll,
+}
+
+impl Preset {
+    /// Every spelling, for messages.
+    pub const NAMES: [&'static str; 4] = ["rabbitmq", "sqs", "kafka", "db-poll"];
+    /// The values, in the order of [`Preset::NAMES`].
+    pub const ALL: [Preset; 4] = [Preset::Rabbitmq, Preset::Sqs, Preset::Kafka, Preset::DbPoll];
 }
 
 /// Overflow policy of a full queue.
@@ -543,11 +607,44 @@ pub enum Overflow {
     DropOldest,
     /// The publisher waits, holding its worker, until there is room: backpressure.
     Block,
+    /// RabbitMQ's name of `drop-oldest`: the message at the head is dropped.
+    DropHead,
+    /// RabbitMQ's name of `reject`: the publish is rejected.
+    RejectPublish,
+    /// RabbitMQ's `reject-publish-dlx`: the publish is rejected and the message goes to
+    /// the dead-letter queue.
+    RejectPublishDlx,
 }
 
 impl Overflow {
     /// Every spelling, for messages.
-    pub const NAMES: [&'static str; 3] = ["reject", "drop-oldest", "block"];
+    pub const NAMES: [&'static str; 6] = [
+        "reject",
+        "drop-oldest",
+        "block",
+        "drop-head",
+        "reject-publish",
+        "reject-publish-dlx",
+    ];
+    /// The values, in the order of [`Overflow::NAMES`].
+    pub const ALL: [Overflow; 6] = [
+        Overflow::Reject,
+        Overflow::DropOldest,
+        Overflow::Block,
+        Overflow::DropHead,
+        Overflow::RejectPublish,
+        Overflow::RejectPublishDlx,
+    ];
+
+    /// Returns the policy with RabbitMQ's spellings mapped to the ones they name.
+    #[must_use]
+    pub fn normalized(self) -> Self {
+        match self {
+            Overflow::DropHead => Overflow::DropOldest,
+            Overflow::RejectPublish => Overflow::Reject,
+            other => other,
+        }
+    }
 
     #[expect(
         clippy::trivially_copy_pass_by_ref,

@@ -1,6 +1,7 @@
 //! The scenario document, its file format and its validation.
 
 pub mod breaker;
+pub mod brokers;
 pub mod diagnostic;
 pub mod distribution;
 pub mod document;

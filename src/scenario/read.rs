@@ -18,8 +18,8 @@ use super::distribution::{Distribution, Lognormal};
 use super::document::RetryBudget;
 use super::document::{
     Arrivals, Backoff, CallStep, Client, Consumer, Defaults, FORMAT_VERSION, Jitter, Link,
-    LoadBalancing, Operation, Overflow, ParallelStep, PublishStep, Queue, RateChange, RetryPolicy,
-    RunSettings, Scenario, Service, Step, WorkStep, Workload,
+    LoadBalancing, Operation, Overflow, ParallelStep, Preset, PublishStep, Queue, RateChange,
+    RetryPolicy, RunSettings, Scenario, Service, Step, WorkStep, Workload,
 };
 use super::retries::{ERROR_KIND_NAMES, error_kind_name};
 use super::tree::{Key, Node, Position, Value};
@@ -1385,12 +1385,7 @@ impl Reader<'_> {
         }
         if let Some((n, p)) = fields.take("overflow") {
             queue.overflow = self
-                .choice(
-                    n,
-                    &p,
-                    &Overflow::NAMES,
-                    &[Overflow::Reject, Overflow::DropOldest, Overflow::Block],
-                )
+                .choice(n, &p, &Overflow::NAMES, &Overflow::ALL)
                 .unwrap_or_default();
         }
         if let Some((n, p)) = fields.take("consumer") {
@@ -1402,8 +1397,57 @@ impl Reader<'_> {
         if let Some((n, p)) = fields.take("dead_letter") {
             queue.dead_letter = self.string(n, &p);
         }
+        self.broker_fields(&mut fields, &mut queue);
         self.finish(&fields);
         queue
+    }
+
+    /// Reads the broker settings of a queue, described in [`super::brokers`].
+    fn broker_fields(&mut self, fields: &mut Fields<'_>, queue: &mut Queue) {
+        use super::brokers::{MAX_BATCH_SIZE, MAX_PARTITIONS, MAX_PREFETCH};
+        if let Some((n, p)) = fields.take("preset") {
+            queue.preset = self.choice(n, &p, &Preset::NAMES, &Preset::ALL);
+        }
+        if let Some((n, p)) = fields.take("prefetch") {
+            queue.prefetch = self.count_up_to(n, &p, 1, MAX_PREFETCH);
+        }
+        if let Some((n, p)) = fields.take("requeue") {
+            queue.requeue = self.boolean(n, &p);
+        }
+        if let Some((n, p)) = fields.take("message_ttl") {
+            queue.message_ttl = self.positive_duration(n, &p);
+        }
+        if let Some((n, p)) = fields.take("visibility_timeout") {
+            queue.visibility_timeout = self.positive_duration(n, &p);
+        }
+        if let Some((n, p)) = fields.take("partitions") {
+            queue.partitions = self.count_up_to(n, &p, 1, MAX_PARTITIONS);
+        }
+        if let Some((n, p)) = fields.take("keys") {
+            queue.keys = self.count_u32(n, &p, 1);
+        }
+        if let Some((n, p)) = fields.take("retention") {
+            queue.retention = self.positive_duration(n, &p);
+        }
+        if let Some((n, p)) = fields.take("poll_interval") {
+            queue.poll_interval = self.positive_duration(n, &p);
+        }
+        if let Some((n, p)) = fields.take("batch_size") {
+            queue.batch_size = self.count_up_to(n, &p, 1, MAX_BATCH_SIZE);
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, path: &str) -> Option<bool> {
+        self.record(node, path);
+        if let Value::Bool(value) = node.value {
+            return Some(value);
+        }
+        let message = format!(
+            "invalid value {}: expected true or false",
+            shown(&node.value)
+        );
+        self.error(node, path, message);
+        None
     }
 
     fn consumer(&mut self, node: &Node, path: &str) -> Option<Consumer> {

@@ -329,6 +329,7 @@ impl<'a> Checker<'a> {
                     self.queue_reference(&dead_letter_path, dead_letter);
                 }
             }
+            super::brokers::check_queue(name, queue, |path, message| self.error(&path, message));
         }
     }
 

@@ -14,7 +14,7 @@ pub struct Bundled {
 }
 
 /// Every bundled scenario, in menu order.
-pub const BUNDLED: [Bundled; 8] = [
+pub const BUNDLED: [Bundled; 11] = [
     Bundled {
         file: "checkout-async.yaml",
         text: include_str!("../../scenarios/checkout-async.yaml"),
@@ -46,6 +46,18 @@ pub const BUNDLED: [Bundled; 8] = [
     Bundled {
         file: "retry-storm.yaml",
         text: include_str!("../../scenarios/retry-storm.yaml"),
+    },
+    Bundled {
+        file: "dead-letter.yaml",
+        text: include_str!("../../scenarios/dead-letter.yaml"),
+    },
+    Bundled {
+        file: "kafka-lag.yaml",
+        text: include_str!("../../scenarios/kafka-lag.yaml"),
+    },
+    Bundled {
+        file: "backpressure.yaml",
+        text: include_str!("../../scenarios/backpressure.yaml"),
     },
 ];
 

@@ -7,8 +7,9 @@
 use egui::{Grid, RichText, Ui};
 
 use crate::metrics::recorder::ErrorKind;
-use crate::metrics::summary::{ErrorCounts, Latency, Summary};
+use crate::metrics::summary::{ErrorCounts, Latency, PartitionSummary, Summary};
 use crate::scenario::{Diagnostic, Scenario, Workload};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::driver::Command;
 use super::history::RunHistory;
@@ -428,8 +429,61 @@ fn queue_summary_ui(ui: &mut Ui, name: &str, summary: &Summary) {
         ),
         ("Blocked publishers", queue.blocked_publishers.to_string()),
     ];
+    let broker_rows = [
+        ("Unacked", queue.unacked),
+        ("Duplicates", queue.duplicates),
+        ("Expired", queue.expired),
+        ("Empty polls", queue.empty_polls),
+    ];
+    for (label, value) in broker_rows {
+        if let Some(value) = value {
+            rows.push((label, value.to_string()));
+        }
+    }
     latency_rows(&mut rows, &queue.latency);
     rows_ui(ui, "queue-summary", &rows);
+    if let Some(partitions) = &queue.partitions {
+        partitions_ui(ui, partitions, summary.window_s);
+    }
+}
+
+/// Shows the consumer lag of each partition of a Kafka-like queue, now and at its
+/// maximum, and a plot of the lag per window.
+fn partitions_ui(ui: &mut Ui, partitions: &[PartitionSummary], window_s: f64) {
+    ui.add_space(6.0);
+    Grid::new("partition-lags")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.strong("Partition");
+            ui.strong("Lag");
+            ui.strong("Max lag");
+            ui.end_row();
+            for (i, partition) in partitions.iter().enumerate() {
+                ui.label(i.to_string());
+                ui.label(partition.final_lag.to_string());
+                ui.label(partition.max_lag.to_string());
+                ui.end_row();
+            }
+        });
+    Plot::new("partition-lag-plot")
+        .height(140.0)
+        .legend(Legend::default())
+        .x_axis_label("s")
+        .y_axis_label("lag")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            for (i, partition) in partitions.iter().enumerate() {
+                // The lag of window k is sampled at its end, (k + 1) windows in.
+                let points: PlotPoints<'_> = partition
+                    .lag_series
+                    .iter()
+                    .enumerate()
+                    .map(|(k, lag)| [(k + 1) as f64 * window_s, *lag as f64])
+                    .collect();
+                plot.line(Line::new(format!("partition {i}"), points));
+            }
+        });
 }
 
 fn edges_ui(ui: &mut Ui, name: &str, summary: &Summary) {

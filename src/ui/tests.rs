@@ -246,6 +246,29 @@ fn selecting_node_shows_its_plots() {
 }
 
 #[test]
+fn kafka_queue_panel_shows_lag() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("kafka-lag.yaml");
+    let text = super::bundled::find("kafka-lag.yaml")
+        .expect("the scenario is bundled")
+        .text;
+    std::fs::write(&path, text).expect("the file is written");
+    let mut harness = harness(new_app(Some(path)));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.state_mut().select(Some("clicks".to_owned()));
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, "one window has arrived", |app| {
+        !app.history().rows().is_empty()
+    });
+    harness.run_steps(2);
+    harness.get_by_label("Unacked");
+    harness.get_by_label("Duplicates");
+    harness.get_by_label("Expired");
+    harness.get_by_label("Partition");
+    harness.get_by_label("Max lag");
+}
+
+#[test]
 fn replicas_change_without_reset() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);

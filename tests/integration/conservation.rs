@@ -39,8 +39,12 @@ fn check(summary: &Summary, label: &str) {
         );
     }
     for queue in &summary.queues {
-        let accounted =
-            queue.consumed + queue.dropped + queue.dead_lettered + queue.queued + queue.in_handling;
+        let accounted = queue.consumed
+            + queue.dropped
+            + queue.dead_lettered
+            + queue.expired.unwrap_or(0)
+            + queue.queued
+            + queue.in_handling;
         assert_eq!(
             queue.published, accounted,
             "{label}: queue {} published {} but accounts for {accounted}",

@@ -7,6 +7,7 @@ mod common;
 
 mod accuracy;
 mod breaker;
+mod brokers;
 mod cli;
 mod conservation;
 mod determinism;

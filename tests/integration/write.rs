@@ -12,7 +12,7 @@ use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
     Arrivals, Backoff, CallStep, CircuitBreaker, Client, Consumer, Defaults, Distribution,
     Duration, ErrorFault, Fault, FaultKind, Jitter, Link, LoadBalancing, Operation, OutageFault,
-    OutageMode, Overflow, ParallelStep, PublishStep, Queue, Rate, RateChange, RetryPolicy,
+    OutageMode, Overflow, ParallelStep, Preset, PublishStep, Queue, Rate, RateChange, RetryPolicy,
     RunSettings, Scenario, Service, SlidingWindowSize, SlidingWindowType, Step, WorkStep, Workload,
     load_file, load_str,
 };
@@ -690,29 +690,85 @@ struct QueueBody {
     consumer: Option<(usize, u32)>,
     max_deliveries: u32,
     dead_letter: Option<usize>,
+    broker: Queue,
 }
 
 fn queue_body() -> impl Strategy<Value = QueueBody> {
     (
         prop::option::of(1u64..100_000),
-        prop::sample::select(vec![
-            Overflow::Reject,
-            Overflow::DropOldest,
-            Overflow::Block,
-        ]),
+        prop::sample::select(Overflow::ALL.to_vec()),
         prop::option::of((any::<usize>(), 1u32..16)),
         1u32..6,
         prop::option::of(any::<usize>()),
+        broker_settings(),
     )
         .prop_map(
-            |(capacity, overflow, consumer, max_deliveries, dead_letter)| QueueBody {
+            |(capacity, overflow, consumer, max_deliveries, dead_letter, broker)| QueueBody {
                 capacity,
                 overflow,
                 consumer,
                 max_deliveries,
                 dead_letter,
+                broker,
             },
         )
+}
+
+/// The broker fields of a queue, of one kind of broker at a time so that the
+/// combination is valid; the other fields of the returned queue are unused.
+fn broker_settings() -> impl Strategy<Value = Queue> {
+    let preset = |presets: Vec<Preset>| prop::option::of(prop::sample::select(presets));
+    prop_oneof![
+        Just(Queue::default()),
+        (
+            preset(vec![Preset::Rabbitmq]),
+            prop::option::of(1u32..1000),
+            prop::option::of(any::<bool>()),
+            prop::option::of(duration()),
+        )
+            .prop_map(|(preset, prefetch, requeue, message_ttl)| Queue {
+                preset,
+                prefetch,
+                requeue,
+                message_ttl,
+                ..Queue::default()
+            }),
+        (
+            preset(vec![Preset::Sqs]),
+            duration(),
+            prop::option::of(duration())
+        )
+            .prop_map(|(preset, visibility_timeout, message_ttl)| Queue {
+                preset,
+                visibility_timeout: Some(visibility_timeout),
+                message_ttl,
+                ..Queue::default()
+            }),
+        (
+            preset(vec![Preset::Kafka]),
+            1u32..100,
+            prop::option::of(1u32..10_000),
+            prop::option::of(duration()),
+        )
+            .prop_map(|(preset, partitions, keys, retention)| Queue {
+                preset,
+                partitions: Some(partitions),
+                keys,
+                retention,
+                ..Queue::default()
+            }),
+        (
+            preset(vec![Preset::DbPoll]),
+            duration(),
+            prop::option::of(1u32..1000),
+        )
+            .prop_map(|(preset, poll_interval, batch_size)| Queue {
+                preset,
+                poll_interval: Some(poll_interval),
+                batch_size,
+                ..Queue::default()
+            }),
+    ]
 }
 
 #[derive(Debug, Clone)]
@@ -931,17 +987,24 @@ fn assemble(
             .dead_letter
             .map(|pick| queues[pick % queues.len()].clone())
             .filter(|name| *name != queues[i]);
+        let kafka = body.broker.partitions.is_some();
+        let overflow = match body.overflow {
+            _ if kafka => Overflow::Reject,
+            Overflow::RejectPublishDlx if dead_letter.is_none() => Overflow::RejectPublish,
+            other => other,
+        };
         scenario.queues.insert(
             queues[i].clone(),
             Queue {
-                capacity: body.capacity,
-                overflow: body.overflow,
+                capacity: body.capacity.filter(|_| !kafka),
+                overflow,
                 consumer: body.consumer.map(|(pick, concurrency)| Consumer {
                     operation: operation_of(pick % services.len(), pick / services.len(), &bodies),
                     concurrency,
                 }),
                 max_deliveries: body.max_deliveries,
                 dead_letter,
+                ..body.broker
             },
         );
     }

@@ -597,7 +597,7 @@ impl Simulation {
                         dispatched_ns,
                         Err(ErrorKind::Dropped),
                     );
-                    self.abandon_delivery(queue, message);
+                    self.abandon_delivery(handle, queue, message, replica);
                 }
             }
         }

@@ -16,6 +16,7 @@ use crate::scenario::{LoadBalancing, OutageMode};
 
 mod autoscaling;
 pub mod breaker;
+pub mod brokers;
 mod calls;
 mod clients;
 mod faults;
@@ -90,13 +91,19 @@ struct Call {
 }
 
 /// A message in a queue.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Message {
     id: u64,
     /// When it entered this queue.
     enqueued_ns: u64,
     /// Deliveries so far.
     deliveries: u32,
+    /// The broker consumer it was last delivered to, on a queue with broker settings.
+    consumer: u32,
+    /// Its place on a queue with broker settings: partition and offset (Kafka-like),
+    /// sequence number (SQS-like), or 1 after a handling that succeeded but was not
+    /// acknowledged (RabbitMQ-like and database-backed).
+    position: u64,
 }
 
 /// The source of a job, which also receives its outcome.
@@ -179,6 +186,8 @@ struct QueueState {
     /// Replicas of the consuming service that receive messages.
     active_replicas: u32,
     next_replica: u32,
+    /// State of the broker semantics, for a queue with broker settings.
+    broker: Option<Box<brokers::BrokerState>>,
 }
 
 #[derive(Clone, Debug)]
@@ -342,6 +351,10 @@ impl Simulation {
                     busy_consumers: vec![0; replicas as usize],
                     active_replicas: replicas,
                     next_replica: 0,
+                    broker: q
+                        .broker
+                        .as_ref()
+                        .map(|b| Box::new(brokers::BrokerState::new(b, seed, &q.name))),
                 }
             })
             .collect();
@@ -429,6 +442,7 @@ impl Simulation {
                 }
             }
         }
+        self.schedule_broker_start();
     }
 
     /// The current simulated time, ns.
@@ -549,7 +563,12 @@ impl Simulation {
     /// Messages waiting in each queue.
     #[must_use]
     pub fn queue_depths(&self) -> Vec<usize> {
-        self.queues.iter().map(|q| q.messages.len()).collect()
+        (0..self.queues.len())
+            .map(|i| {
+                self.broker_depth(i)
+                    .unwrap_or(self.queues[i].messages.len())
+            })
+            .collect()
     }
 
     /// Requests of each client still in flight that were issued at or after `since_ns`,
@@ -589,6 +608,11 @@ impl Simulation {
                 && message.enqueued_ns >= since_ns
             {
                 contents[queue as usize].1 += 1;
+            }
+        }
+        for (i, entry) in contents.iter_mut().enumerate() {
+            if let Some(counted) = self.broker_contents(i, since_ns) {
+                *entry = counted;
             }
         }
         contents
@@ -691,6 +715,7 @@ impl Simulation {
             if !self.breakers.is_empty() {
                 self.close_breaker_windows(now);
             }
+            self.sample_partition_lags(now);
         }
         self.metrics.flush(now);
     }
@@ -727,6 +752,7 @@ impl Simulation {
             if !self.breakers.is_empty() {
                 self.close_breaker_windows(end);
             }
+            self.sample_partition_lags(end);
         }
     }
 
@@ -1082,6 +1108,10 @@ impl Simulation {
             } => {
                 self.metrics
                     .finish(self.layout.edges + edge, now, dispatched_ns, outcome);
+                if self.queues[queue as usize].broker.is_some() {
+                    self.broker_message_done(handle, queue, message, outcome);
+                    return;
+                }
                 let state = &mut self.queues[queue as usize];
                 if let Some(busy) = state.busy_consumers.get_mut(replica as usize) {
                     *busy = busy.saturating_sub(1);

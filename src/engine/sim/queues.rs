@@ -14,7 +14,7 @@ impl Simulation {
         let message = Message {
             id,
             enqueued_ns: now,
-            deliveries: 0,
+            ..Message::default()
         };
         let model = &self.model.queues[queue as usize];
         let full = model
@@ -27,12 +27,21 @@ impl Simulation {
             return;
         }
         match model.overflow {
-            Overflow::Reject => {
+            Overflow::Reject | Overflow::RejectPublish => {
                 self.metrics
                     .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
                 self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
             }
-            Overflow::DropOldest => {
+            Overflow::RejectPublishDlx => {
+                let dead_letter = model.dead_letter;
+                self.metrics
+                    .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
+                self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+                if let Some(target) = dead_letter {
+                    self.move_to_dead_letter(target, message);
+                }
+            }
+            Overflow::DropOldest | Overflow::DropHead => {
                 self.drop_oldest(queue);
                 self.enqueue(queue, message);
                 self.respond(call, attempt, edge, Ok(()));
@@ -48,11 +57,18 @@ impl Simulation {
 
     fn enqueue(&mut self, queue: u32, message: Message) {
         self.metrics.arrive(self.layout.queues + queue, self.now_ns);
+        if self.queues[queue as usize].broker.is_some() {
+            self.broker_enqueue(queue, message);
+            return;
+        }
         self.queues[queue as usize].messages.push_back(message);
     }
 
     fn drop_oldest(&mut self, queue: u32) {
         if let Some(oldest) = self.queues[queue as usize].messages.pop_front() {
+            if self.queues[queue as usize].broker.is_some() {
+                self.broker_forget(queue, &oldest);
+            }
             let now = self.now_ns;
             self.metrics.finish(
                 self.layout.queues + queue,
@@ -66,6 +82,11 @@ impl Simulation {
     /// Hands queued messages to free consumers, then lets blocked publishers in.
     pub(super) fn dispatch(&mut self, queue: u32) {
         if self.queue_paused(queue) {
+            return;
+        }
+        if self.queues[queue as usize].broker.is_some() {
+            self.broker_dispatch(queue);
+            self.admit_blocked(queue);
             return;
         }
         let now = self.now_ns;
@@ -143,15 +164,26 @@ impl Simulation {
 
     pub(super) fn deliver(&mut self, handle: Handle) {
         let now = self.now_ns;
+        if self.broker_hold(handle) {
+            return;
+        }
         let Some(job) = self.jobs.get_mut(handle) else {
             return;
         };
         job.arrived_ns = now;
-        let (operation, service) = (job.operation, job.service);
+        let (operation, service, replica) = (job.operation, job.service, job.replica);
         self.metrics.level(self.layout.services + service, now, 1);
         self.metrics.arrive(self.layout.operations + operation, now);
-        if self.services[service as usize].outage.is_some() {
-            // A consumer in an outage cannot handle the message; the broker redelivers.
+        let state = &self.services[service as usize];
+        let crashed = state
+            .replicas
+            .get(replica as usize)
+            .is_some_and(|r| r.crashed.is_some());
+        if state.outage.is_some() || crashed {
+            // A consumer in an outage, or on a crashed replica, cannot handle the message;
+            // the broker redelivers. Plain queues never deliver to a crashed replica,
+            // whose consumer slots stay taken, but queues with broker settings keep
+            // their own consumers and reach this.
             self.metrics
                 .busy(self.layout.operations + operation, now, 1);
             self.finish_job(handle, Err(ErrorKind::Failed));
@@ -199,24 +231,36 @@ impl Simulation {
     }
 
     /// Returns a message whose delivery was abandoned, because the consumer that held it
-    /// crashed, to its queue by the queue's rules. The delivery counts as a failed one.
-    pub(super) fn abandon_delivery(&mut self, queue: u32, message: Message) {
-        self.message_done(queue, message, Err(ErrorKind::Dropped));
+    /// crashed, to its queue by the queue's rules: a queue with broker settings reacts as
+    /// its broker does, and a plain queue counts it as a failed delivery. The caller has
+    /// removed the job `job` and recorded the operation's side.
+    pub(super) fn abandon_delivery(
+        &mut self,
+        job: Handle,
+        queue: u32,
+        message: Message,
+        replica: u32,
+    ) {
+        if self.queues[queue as usize].broker.is_some() {
+            self.delivery_abandoned(job, queue, message, replica, false);
+        } else {
+            self.message_done(queue, message, Err(ErrorKind::Dropped));
+        }
     }
 
-    fn move_to_dead_letter(&mut self, queue: u32, message: Message) {
+    pub(super) fn move_to_dead_letter(&mut self, queue: u32, message: Message) {
         let now = self.now_ns;
         let moved = Message {
             id: message.id,
             enqueued_ns: now,
-            deliveries: 0,
+            ..Message::default()
         };
         let model = &self.model.queues[queue as usize];
         let full = model
             .capacity
             .is_some_and(|capacity| self.queues[queue as usize].messages.len() as u64 >= capacity);
         if full {
-            if model.overflow == Overflow::DropOldest {
+            if model.overflow.normalized() == Overflow::DropOldest {
                 self.drop_oldest(queue);
             } else {
                 self.metrics

@@ -713,6 +713,12 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
                 (Overflow::Reject, "reject the publish"),
                 (Overflow::DropOldest, "drop the oldest"),
                 (Overflow::Block, "block the publisher"),
+                (Overflow::DropHead, "drop the head (RabbitMQ)"),
+                (Overflow::RejectPublish, "reject the publish (RabbitMQ)"),
+                (
+                    Overflow::RejectPublishDlx,
+                    "reject and dead-letter (RabbitMQ)",
+                ),
             ],
         );
     });
