@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 
 use egui::ecolor::Hsva;
 use egui::{Color32, Id, Ui, vec2};
-use egui_plot::{Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints, Span, VLine};
 
+use crate::engine::sim::FaultInterval;
 use crate::metrics::recorder::ErrorKind;
 
 use super::driver::EntityKind;
+use super::fault_timeline::kind_color;
 use super::history::{Row, RunHistory};
 
 /// Narrowest plot for which four fit side by side, in points.
@@ -141,6 +143,9 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
         (available.x - spacing.x * (columns - 1) as f32) / columns as f32,
         (available.y - spacing.y * (grid_rows.saturating_sub(1)) as f32) / grid_rows as f32,
     );
+    let now_s = history
+        .status()
+        .map_or(0.0, |status| status.now_ns as f64 / 1e9);
     let follow = std::mem::take(&mut view.follow_requested);
     let link = ui.make_persistent_id("plots-time-axis");
     let mut following = true;
@@ -155,7 +160,7 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
                         history.rows(),
                         link,
                         follow,
-                        warmup_s,
+                        (warmup_s, timeline, now_s),
                         view.header_height,
                     );
                     view.drawn_points.insert(spec.title, drawn.points);
@@ -168,9 +173,6 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
     view.following = following;
     view.header_height = header_height;
     if timeline_height > 0.0 {
-        let now_s = history
-            .status()
-            .map_or(0.0, |status| status.now_ns as f64 / 1e9);
         view.timeline_bars =
             super::fault_timeline::timeline_ui(ui, timeline, now_s, link, timeline_height);
     } else {
@@ -217,13 +219,16 @@ struct Drawn {
 }
 
 /// Draws one plot filling `ui`, below a header at least `header_height` points high.
+/// `marks` holds the end of the warm-up, the fault timeline, whose intervals are shaded
+/// in the colour of their kind, and the current simulated time, at which an interval
+/// still active ends.
 fn plot_ui(
     ui: &mut Ui,
     spec: &PlotSpec<'_>,
     rows: &[Row],
     link: Id,
     follow: bool,
-    warmup_s: f64,
+    (warmup_s, timeline, now_s): (f64, &[FaultInterval], f64),
     header_height: f32,
 ) -> Drawn {
     ui.vertical(|ui| {
@@ -262,6 +267,17 @@ fn plot_ui(
                         Line::new(line.name.clone(), PlotPoints::new(points))
                             .color(line_color(index))
                             .width(1.5),
+                    );
+                }
+                for interval in timeline {
+                    let start_s = interval.start_ns as f64 / 1e9;
+                    let end_s = interval.end_ns.map_or(now_s, |end| end as f64 / 1e9);
+                    // Unnamed, so that the span draws no label over the lines; the bars
+                    // of the timeline below the plots name the faults.
+                    plot_ui.span(
+                        Span::new("", start_s..=end_s.max(start_s))
+                            .fill(kind_color(interval.kind).gamma_multiply(0.12))
+                            .border_width(0.0),
                     );
                 }
                 if warmup_s > 0.0 {
