@@ -219,7 +219,7 @@ struct Drawn {
 }
 
 /// Draws one plot filling `ui`, below a header at least `header_height` points high.
-/// `marks` holds the end of the warm-up, the fault timeline, whose intervals are shaded
+/// `marks` contains the end of the warm-up, the fault timeline, whose intervals are shaded
 /// in the colour of their kind, and the current simulated time, at which an interval
 /// still active ends.
 fn plot_ui(
