@@ -553,6 +553,14 @@ fn invalid_faults_name_field() {
             "faults.yaml:17:5: error: faults[0]: a random fault needs \"mtbf\", the mean time between failures, next to \"mttr\"",
         ),
         (
+            "{ mtbf: 1ns, mttr: 1ns, crash: { service: api } }",
+            "faults.yaml:17:13: error: faults[0].mtbf: invalid mtbf 1ns: must be at least 1ms, because every failure and repair is recorded in the fault timeline",
+        ),
+        (
+            "{ mtbf: 1s, mttr: 999us, crash: { service: api } }",
+            "faults.yaml:17:23: error: faults[0].mttr: invalid mttr 999us: must be at least 1ms, because every failure and repair is recorded in the fault timeline",
+        ),
+        (
             "{ mtbf: 0s, mttr: 1s, crash: { service: api } }",
             "faults.yaml:17:13: error: faults[0].mtbf: invalid duration 0: must be greater than zero",
         ),
@@ -648,4 +656,45 @@ fn invalid_faults_name_field() {
             "for {fault}\nexpected: {expected}\nfound: {diagnostics:#?}"
         );
     }
+}
+
+#[test]
+fn crash_of_broker_consumer_is_rejected() {
+    // A crashed consumer of a queue with broker settings is not modelled, so the file
+    // is refused rather than run with deliveries to the dead replica.
+    let yaml = r"
+version: 1
+clients:
+  load:
+    target: api.serve
+    arrivals: { constant: 10/s }
+services:
+  api:
+    operations:
+      serve:
+        service_time: 1ms
+        steps:
+          - publish: jobs
+  worker:
+    replicas: 3
+    operations:
+      handle:
+        service_time: 10ms
+queues:
+  jobs:
+    prefetch: 3
+    consumer: { operation: worker.handle }
+faults:
+  - { at: 1s, for: 1s, crash: { service: worker, replica: 0 } }
+";
+    let diagnostics: Vec<String> =
+        match load_str(yaml, Some(std::path::PathBuf::from("crash.yaml"))) {
+            Ok(_) => Vec::new(),
+            Err(diagnostics) => diagnostics.iter().map(ToString::to_string).collect(),
+        };
+    let expected = "crash.yaml:24:42: error: faults[0].crash.service: a crash of \"worker\" is not supported: it consumes queue \"jobs\", which has broker settings";
+    assert!(
+        diagnostics.iter().any(|d| d.contains(expected)),
+        "expected: {expected}\nfound: {diagnostics:#?}"
+    );
 }

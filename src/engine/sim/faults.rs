@@ -199,6 +199,22 @@ impl Simulation {
     ) -> Result<u32, CompileError> {
         let duration_ns = duration.as_nanos().max(1);
         let model = &self.model;
+        if let FaultKind::Crash(crash) = kind
+            && let Some(queue) = model.queues.iter().find(|queue| {
+                queue.broker.is_some()
+                    && queue.consumer.is_some_and(|(operation, _, _)| {
+                        model.services[model.operations[operation as usize].service as usize].name
+                            == crash.service
+                    })
+            })
+        {
+            // The same rule as validation's: crashed consumers of such queues are not
+            // modelled yet.
+            return Err(CompileError(format!(
+                "a crash of \"{}\" is not supported: it consumes queue \"{}\", which has broker settings",
+                crash.service, queue.name
+            )));
+        }
         let resolve = |name: &str| model.find_node(name);
         let compiled = compile_fault_kind(kind, FaultTiming::Manual { duration_ns }, &resolve)?;
         let index = self.model.faults.len();

@@ -9,6 +9,9 @@ use super::super::tree::{Node, Value};
 use super::super::units::Duration;
 use super::{Fields, Reader, index, shown};
 
+/// Smallest `mtbf` or `mttr` of a random fault.
+pub const MIN_RANDOM_FAULT_TIME: Duration = Duration::from_millis(1);
+
 impl Reader<'_> {
     pub(super) fn fault(&mut self, node: &Node, path: &str) -> Option<Fault> {
         let mut fields = self.fields(node, path)?;
@@ -26,10 +29,10 @@ impl Reader<'_> {
             .map(|(n, p)| self.positive_duration(n, &p));
         let mtbf = fields
             .take("mtbf")
-            .map(|(n, p)| self.positive_duration(n, &p));
+            .map(|(n, p)| self.random_fault_time(n, &p, "mtbf"));
         let mttr = fields
             .take("mttr")
-            .map(|(n, p)| self.positive_duration(n, &p));
+            .map(|(n, p)| self.random_fault_time(n, &p, "mttr"));
         let timing_valid = self.fault_timing(
             node,
             path,
@@ -49,6 +52,24 @@ impl Reader<'_> {
             mttr: mttr.map_or(Some(None), |d| d.map(Some))?,
             kind: kind?,
         })
+    }
+
+    /// Reads the mean time between failures or to repair of a random fault, at least
+    /// [`MIN_RANDOM_FAULT_TIME`]: every occurrence is two events and one entry of the
+    /// fault timeline, so shorter means make a run's memory and time grow without bound.
+    fn random_fault_time(&mut self, node: &Node, path: &str, key: &str) -> Option<Duration> {
+        let time = self.positive_duration(node, path)?;
+        if time < MIN_RANDOM_FAULT_TIME {
+            self.error(
+                node,
+                path,
+                format!(
+                    "invalid {key} {time}: must be at least {MIN_RANDOM_FAULT_TIME}, because every failure and repair is recorded in the fault timeline"
+                ),
+            );
+            return None;
+        }
+        Some(time)
     }
 
     /// Checks that a fault has either `for` or both `mtbf` and `mttr`, and returns
