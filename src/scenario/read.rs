@@ -31,6 +31,9 @@ mod protections;
 
 mod faults;
 
+/// Shortest period of an autoscaler's evaluation or a queue's poll.
+pub const MIN_PERIOD: Duration = Duration::from_millis(1);
+
 /// Largest scenario file accepted, in bytes. Hand-written and editor-saved scenarios are
 /// a few kilobytes; a file past this is almost certainly not a scenario.
 pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
@@ -635,6 +638,24 @@ impl Reader<'_> {
             return None;
         }
         Some(duration)
+    }
+
+    /// Reads the period of something that runs an event every period, such as an
+    /// autoscaler's evaluation or a queue's poll, at least [`MIN_PERIOD`]: a shorter one
+    /// makes the run's events, and so its time, grow without bound.
+    fn period(&mut self, node: &Node, path: &str, key: &str) -> Option<Duration> {
+        let period = self.positive_duration(node, path)?;
+        if period < MIN_PERIOD {
+            self.error(
+                node,
+                path,
+                format!(
+                    "invalid {key} {period}: must be at least {MIN_PERIOD}, because an event runs every period"
+                ),
+            );
+            return None;
+        }
+        Some(period)
     }
 
     fn rate(&mut self, node: &Node, path: &str) -> Option<Rate> {
@@ -1430,7 +1451,7 @@ impl Reader<'_> {
             queue.retention = self.positive_duration(n, &p);
         }
         if let Some((n, p)) = fields.take("poll_interval") {
-            queue.poll_interval = self.positive_duration(n, &p);
+            queue.poll_interval = self.period(n, &p, "poll_interval");
         }
         if let Some((n, p)) = fields.take("batch_size") {
             queue.batch_size = self.count_up_to(n, &p, 1, MAX_BATCH_SIZE);

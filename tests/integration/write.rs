@@ -247,6 +247,11 @@ fn duration() -> impl Strategy<Value = Duration> {
     ]
 }
 
+/// A duration of at least 1 ms, the shortest period the reader accepts.
+fn period() -> impl Strategy<Value = Duration> {
+    duration().prop_map(|d| d.max(Duration::from_millis(1)))
+}
+
 fn rate() -> impl Strategy<Value = Rate> {
     (
         1u32..100_000,
@@ -581,7 +586,7 @@ fn service_protections() -> impl Strategy<Value = ServiceProtections> {
     let autoscaling = (
         0u32..10,
         target,
-        duration(),
+        period(),
         prop_oneof![Just(Duration::ZERO), duration()],
         prop_oneof![Just(Duration::ZERO), duration()],
         prop_oneof![Just(0.1), 0.0..0.99f64],
@@ -759,7 +764,7 @@ fn broker_settings() -> impl Strategy<Value = Queue> {
             }),
         (
             preset(vec![Preset::DbPoll]),
-            duration(),
+            period(),
             prop::option::of(1u32..1000),
         )
             .prop_map(|(preset, poll_interval, batch_size)| Queue {
@@ -1121,12 +1126,41 @@ fn assemble(
         scenario.faults.push(Fault {
             at,
             duration: (!random).then_some(length),
-            mtbf: random.then_some(length),
-            mttr: random.then_some(at.max(Duration::from_nanos(1))),
+            mtbf: random.then_some(length.max(Duration::from_millis(1))),
+            mttr: random.then_some(at.max(Duration::from_millis(1))),
             kind,
         });
     }
+    // A crash of a consumer of a queue with broker settings is an error.
+    let broker_consumers: Vec<String> = scenario
+        .queues
+        .values()
+        .filter(|queue| **queue != queue_without_broker(queue))
+        .filter_map(|queue| queue.consumer.as_ref())
+        .filter_map(|consumer| consumer.operation.split('.').next().map(str::to_owned))
+        .collect();
+    scenario.faults.retain(|fault| match &fault.kind {
+        FaultKind::Crash(crash) => !broker_consumers.contains(&crash.service),
+        _ => true,
+    });
     scenario
+}
+
+/// Returns `queue` without its broker settings.
+fn queue_without_broker(queue: &Queue) -> Queue {
+    Queue {
+        preset: None,
+        prefetch: None,
+        requeue: None,
+        message_ttl: None,
+        visibility_timeout: None,
+        partitions: None,
+        keys: None,
+        retention: None,
+        poll_interval: None,
+        batch_size: None,
+        ..queue.clone()
+    }
 }
 
 proptest! {

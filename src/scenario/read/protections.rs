@@ -91,7 +91,7 @@ impl Reader<'_> {
             .and_then(|(n, p)| self.autoscaling_target(n, &p));
         let evaluation_period = fields
             .take("evaluation_period")
-            .and_then(|(n, p)| self.positive_duration(n, &p));
+            .and_then(|(n, p)| self.period(n, &p, "evaluation_period"));
         let scale_down_stabilization = fields
             .take("scale_down_stabilization")
             .and_then(|(n, p)| self.duration(n, &p));
