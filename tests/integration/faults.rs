@@ -659,6 +659,20 @@ fn invalid_faults_name_field() {
 }
 
 #[test]
+fn fault_without_timing_has_one_error() {
+    let diagnostics = fault_errors("{ crash: { service: api } }");
+    let errors: Vec<&String> = diagnostics
+        .iter()
+        .filter(|d| d.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{diagnostics:#?}");
+    assert!(
+        errors[0].contains("a fault needs \"for\""),
+        "{diagnostics:#?}"
+    );
+}
+
+#[test]
 fn crash_of_broker_consumer_is_rejected() {
     // A crashed consumer of a queue with broker settings is not modelled, so the file
     // is refused rather than run with deliveries to the dead replica.
