@@ -94,7 +94,7 @@ pub struct RetryBudgetModel {
 }
 
 impl CallPolicy {
-    /// Whether an attempt that failed with `kind` may be retried.
+    /// Returns whether an attempt that failed with `kind` may be retried.
     #[inline]
     #[must_use]
     pub fn retries(&self, kind: ErrorKind) -> bool {
@@ -544,7 +544,7 @@ impl Model {
         builder.build()
     }
 
-    /// The node named `name`, if any.
+    /// Returns the node named `name`, if any.
     #[must_use]
     pub fn find_node(&self, name: &str) -> Option<NodeRef> {
         let index = |position: Option<usize>| position.map(|i| i as u32);

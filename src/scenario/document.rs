@@ -533,7 +533,7 @@ pub struct Queue {
     /// Broker whose defaults fill the broker settings below that the queue leaves out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preset: Option<Preset>,
-    /// Messages each consumer holds delivered and unacknowledged, as RabbitMQ's
+    /// Messages delivered to each consumer and not yet acknowledged, as RabbitMQ's
     /// `basic.qos` prefetch count. A consumer handles them one at a time. Default: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = super::brokers::MAX_PREFETCH))]

@@ -361,21 +361,21 @@ impl Simulation {
         }
     }
 
-    /// Whether `service` has an autoscaler.
+    /// Returns whether `service` has an autoscaler.
     #[must_use]
     pub fn is_autoscaled(&self, service: usize) -> bool {
         self.autoscaler_index(service).is_some()
     }
 
-    /// The replicas of `service` that are starting and receive no work yet; 0 for a
-    /// service without an autoscaler.
+    /// Returns the replicas of `service` that are starting and receive no work yet, or 0
+    /// for a service without an autoscaler.
     #[must_use]
     pub fn starting_replicas(&self, service: usize) -> u32 {
         self.autoscaler_index(service)
             .map_or(0, |i| self.autoscalers[i].starting.len() as u32)
     }
 
-    /// The replicas of an autoscaled `service` in each closed window, or `None` for a
+    /// Returns the replicas of an autoscaled `service` in each closed window, or `None` for a
     /// service without an autoscaler.
     #[must_use]
     pub fn replica_windows(&self, service: usize) -> Option<&[ReplicaWindow]> {

@@ -85,7 +85,7 @@ struct Call {
     caller_replica: u32,
     /// Whether the call's policy has a retry budget.
     budgeted: bool,
-    /// Whether the call holds a place in its retry budget: a retry waits for its backoff
+    /// Whether the call takes a place in its retry budget: a retry waits for its backoff
     /// or is in flight.
     retrying: bool,
 }
@@ -148,7 +148,7 @@ struct Job {
 struct Replica {
     busy_workers: u32,
     waiting: VecDeque<Handle>,
-    /// How callers see the replica while a crash fault has it down.
+    /// Mode of the crash fault that has the replica down, which decides what callers see.
     crashed: Option<OutageMode>,
 }
 
@@ -850,7 +850,7 @@ impl Simulation {
         if let Some(limit) = self.model.services[service as usize].rate_limit
             && !self.take_token(service, replica, limit)
         {
-            self.refuse_arrival(call, attempt, operation, edge, ErrorKind::RateLimited);
+            self.reject_arrival(call, attempt, operation, edge, ErrorKind::RateLimited);
             return;
         }
         let job = Job {
@@ -885,7 +885,7 @@ impl Simulation {
             .and_then(|shedding| shedding.max_waiting)
             .is_some_and(|max| state.waiting.len() as u64 >= u64::from(max))
         {
-            self.refuse_arrival(call, attempt, operation, edge, ErrorKind::Shed);
+            self.reject_arrival(call, attempt, operation, edge, ErrorKind::Shed);
         } else if model
             .queue_capacity
             .is_none_or(|capacity| (state.waiting.len() as u64) < u64::from(capacity))
@@ -1121,7 +1121,7 @@ impl Simulation {
         }
     }
 
-    /// Returns the replica of the calling service that holds a call's client-side
+    /// Returns the replica of the calling service that keeps a call's client-side
     /// resilience state; a client counts as one caller, replica 0.
     fn caller_replica(&self, caller: Caller) -> u32 {
         match caller {

@@ -19,7 +19,7 @@ use super::{Event, Simulation};
 /// Whether an attempt of a call with a bulkhead holds a permit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) enum Permit {
-    /// Neither holds nor waits for one.
+    /// Neither has a permit nor waits for one.
     #[default]
     None,
     /// Waits in the bulkhead's queue.
@@ -191,9 +191,9 @@ impl Simulation {
         true
     }
 
-    /// Answers a request at once with `kind`, without a worker: a rate-limited or shed
+    /// Responds to a request at once with `kind`, without a worker: a rate-limited or shed
     /// arrival.
-    pub(super) fn refuse_arrival(
+    pub(super) fn reject_arrival(
         &mut self,
         call: Handle,
         attempt: u32,

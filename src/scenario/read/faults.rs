@@ -16,8 +16,8 @@ impl Reader<'_> {
     pub(super) fn fault(&mut self, node: &Node, path: &str) -> Option<Fault> {
         let mut fields = self.fields(node, path)?;
         let random = fields.has("mtbf") || fields.has("mttr");
-        // `at` is required only for a window; a fault with neither `for` nor `mtbf` gets
-        // one error about its timing, below, not a second one about `at`.
+        // `at` is required only for a window. A fault with neither `for` nor `mtbf` gets
+        // one error about its timing, below, and not a second one about `at`.
         let at = if random || !fields.has("for") {
             fields
                 .take("at")
