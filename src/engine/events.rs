@@ -29,7 +29,7 @@ pub enum Event {
         call: Handle,
         attempt: u32,
         edge: u32,
-        outcome: u8,
+        outcome: u32,
     },
     /// A call's attempt times out.
     Timeout { call: Handle, attempt: u32 },

@@ -81,16 +81,22 @@ impl ErrorKind {
 }
 
 /// Counters of one window or of the whole run.
+///
+/// The fields that every request changes come first and fill one cache line; the rest,
+/// which change on errors, retries and losses, follow.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C, align(64))]
 pub struct Counts {
+    /// Sum of the times from start to end of every completed request, in ns.
+    pub sojourn_sum_ns: u128,
+    /// Sum of the times of the successful ones, in ns.
+    pub success_sum_ns: u128,
     /// Requests or messages that arrived.
     pub offered: u64,
     /// Those that ended, successfully or not.
     pub completed: u64,
     /// Those that ended successfully.
     pub successes: u64,
-    /// Failures, by [`ErrorKind`] in the order of [`ErrorKind::ALL`].
-    pub errors: [u64; ERROR_KINDS],
     /// Attempts sent, the first ones included.
     pub attempts: u64,
     /// Attempts after the first.
@@ -99,15 +105,13 @@ pub struct Counts {
     pub lost: u64,
     /// Responses that arrived after their caller had given up.
     pub late: u64,
-    /// Sum of the times from start to end of every completed request, in ns.
-    pub sojourn_sum_ns: u128,
-    /// Sum of the times of the successful ones, in ns.
-    pub success_sum_ns: u128,
     /// Retries that a retry budget did not allow.
     pub retries_denied: u64,
     /// Time that workers spent on requests whose caller no longer waited for them when
     /// they ended, in ns.
     pub wasted_ns: u64,
+    /// Failures, by [`ErrorKind`] in the order of [`ErrorKind::ALL`].
+    pub errors: [u64; ERROR_KINDS],
 }
 
 impl Counts {
@@ -145,20 +149,23 @@ impl Counts {
 /// the time since the last one. The sums wrap around, which leaves every integral exact as
 /// long as it is below 2^127 in magnitude, as it is for a level below 2^63 held for a
 /// run shorter than 2^64 ns.
+///
+/// A change touches only the fields in the first cache line.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(64))]
 pub struct Gauge {
-    value: i64,
     /// Sum of `delta × time` over every change.
     weighted_changes: i128,
+    value: i64,
+    window_max: i64,
+    /// Maximum since the end of the warm-up, or since time 0 while it lasts.
+    total_max: i64,
     /// Integral from 0 to the start of the open window.
     window_start_integral: i128,
-    window_max: i64,
     /// Integral from 0 to the end of the warm-up, once the measured part has started.
     warmup_integral: i128,
     /// Integral over the measured part of the run, up to the last window close or flush.
     measured_integral: i128,
-    /// Maximum since the end of the warm-up, or since time 0 while it lasts.
-    total_max: i64,
 }
 
 impl Gauge {
@@ -276,6 +283,15 @@ impl Stats {
             measuring: warmup_ns == 0,
             max_oldest_age_ns: 0,
             series: Vec::new(),
+        }
+    }
+
+    /// Counts a retry, which leaves the line of the counters that every request changes.
+    #[cold]
+    fn count_retry(&mut self, measured: bool) {
+        self.window.retries += 1;
+        if measured {
+            self.total.retries += 1;
         }
     }
 
@@ -526,10 +542,11 @@ impl Recorder {
         let measured = self.measured(started_ns);
         let stats = &mut self.stats[entity as usize];
         stats.window.attempts += 1;
-        stats.window.retries += u64::from(retry);
         if measured {
             stats.total.attempts += 1;
-            stats.total.retries += u64::from(retry);
+        }
+        if retry {
+            stats.count_retry(measured);
         }
     }
 
@@ -540,12 +557,13 @@ impl Recorder {
         let measured = self.measured(now);
         let stats = &mut self.stats[entity as usize];
         stats.window.attempts += 1;
-        stats.window.retries += u64::from(retry);
         stats.window.offered += 1;
         if measured {
             stats.total.attempts += 1;
-            stats.total.retries += u64::from(retry);
             stats.total.offered += 1;
+        }
+        if retry {
+            stats.count_retry(measured);
         }
         stats.in_flight.change(now, 1);
     }

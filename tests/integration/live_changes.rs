@@ -143,6 +143,16 @@ fn zero_rate_stops_poisson_arrivals() {
 }
 
 #[test]
+fn tiny_rate_factor_on_evenly_spaced_arrivals_runs_on() {
+    let mut simulation = start(&OVERLOADED.replace("poisson: 1500/s", "constant: 500/s"));
+    simulation.run_until(1_000_000_000).expect("runs");
+    simulation.set_client_rate_factor(0, 1e-300);
+    simulation.run_until(2_000_000_000).expect("runs");
+    let series = &simulation.metrics().stats[simulation.layout().clients as usize].series;
+    assert_eq!(series[1].counts.offered, 0);
+}
+
+#[test]
 fn utilization_counts_the_replicas_a_run_had() {
     // One replica saturated for 10 s, then three replicas for 10 s: the service is busy
     // 1 + 1 worker-seconds per second at most, against a capacity of 1 then 3 workers.

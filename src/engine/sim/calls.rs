@@ -36,24 +36,25 @@ impl Simulation {
         } else {
             0
         };
-        let call = Call {
-            caller,
-            target,
-            edge,
-            policy,
-            attempt: 1,
-            waiting: true,
-            started_ns: now,
-            attempt_started_ns: now,
-            message_id,
-            bulkhead,
-            permit: Permit::None,
-            deadline_ns,
-            caller_replica,
-            budgeted,
-            retrying: false,
-        };
-        let handle = self.calls.insert(call);
+        let handle = self.calls.insert_with(|slot| {
+            *slot = Call {
+                caller,
+                target,
+                edge,
+                policy,
+                attempt: 1,
+                waiting: true,
+                started_ns: now,
+                attempt_started_ns: now,
+                message_id,
+                bulkhead,
+                permit: Permit::None,
+                deadline_ns,
+                caller_replica,
+                budgeted,
+                retrying: false,
+            };
+        });
         if budgeted {
             self.budget_state(policy, caller_replica).active_requests += 1;
         }
@@ -64,7 +65,7 @@ impl Simulation {
         if bulkhead.is_some() && !self.acquire_permit(handle) {
             return;
         }
-        self.transmit_attempt(handle, &call);
+        self.transmit_attempt(handle);
     }
 
     /// Sends the next attempt of a call, after its backoff.
@@ -76,18 +77,29 @@ impl Simulation {
         call.attempt += 1;
         call.waiting = true;
         call.attempt_started_ns = now;
-        let call = *call;
         if call.bulkhead.is_some() && !self.acquire_permit(handle) {
             return;
         }
-        self.transmit_attempt(handle, &call);
+        self.transmit_attempt(handle);
     }
 
-    /// Records the current attempt of `call`, schedules its timeout and sends it.
+    /// Records the current attempt of the call `handle`, schedules its timeout and sends
+    /// it.
     #[inline(always)]
-    pub(super) fn transmit_attempt(&mut self, handle: Handle, call: &Call) {
-        if let Some(site) = self.model.policies[call.policy as usize].breaker
-            && !self.breaker_permits(site, call.caller)
+    pub(super) fn transmit_attempt(&mut self, handle: Handle) {
+        let Some(call) = self.calls.get(handle) else {
+            return;
+        };
+        let (policy, caller, attempt, edge, target) = (
+            call.policy,
+            call.caller,
+            call.attempt,
+            call.edge,
+            call.target,
+        );
+        let (started_ns, deadline_ns) = (call.started_ns, call.deadline_ns);
+        if let Some(site) = self.model.policies[policy as usize].breaker
+            && !self.breaker_permits(site, caller)
         {
             // Rejected by the breaker: not sent, and failed at once, so that the retry
             // policy around the breaker may try again after its backoff. The breaker sits
@@ -97,19 +109,18 @@ impl Simulation {
             return;
         }
         let now = self.now_ns;
-        let (attempt, edge, target) = (call.attempt, call.edge, call.target);
         let retry = attempt > 1;
-        if let Caller::Client { client } = call.caller {
+        if let Caller::Client { client } = caller {
             self.metrics
-                .attempt(self.layout.clients + client, call.started_ns, retry);
+                .attempt(self.layout.clients + client, started_ns, retry);
         }
         self.metrics
             .attempt_arrival(self.layout.edges + edge, now, retry);
         // Each attempt's timer is its timeout, or less when the deadline comes first.
-        let time_left = call.deadline_ns.saturating_sub(now);
-        let timer = match self.model.policies[call.policy as usize].timeout_ns {
+        let time_left = deadline_ns.saturating_sub(now);
+        let timer = match self.model.policies[policy as usize].timeout_ns {
             Some(timeout) => Some(timeout.min(time_left)),
-            None => (call.deadline_ns != u64::MAX).then_some(time_left),
+            None => (deadline_ns != u64::MAX).then_some(time_left),
         };
         if let Some(timer) = timer {
             self.events.push(
@@ -319,17 +330,21 @@ impl Simulation {
 
     #[inline(always)]
     pub(super) fn resolve(&mut self, handle: Handle, outcome: Result<(), ErrorKind>) {
-        let Some(call) = self.calls.remove(handle) else {
+        // Read field by field and freed in place, see `Slab::insert_with`.
+        let Some(call) = self.calls.get(handle) else {
             return;
         };
-        if call.budgeted {
-            self.leave_budget(&call);
+        let (caller, started_ns, budgeted) = (call.caller, call.started_ns, call.budgeted);
+        if budgeted {
+            let (policy, replica, retrying) = (call.policy, call.caller_replica, call.retrying);
+            self.leave_budget(policy, replica, retrying);
         }
-        match call.caller {
+        self.calls.free(handle);
+        match caller {
             Caller::Client { client } => {
                 let now = self.now_ns;
                 self.metrics
-                    .finish(self.layout.clients + client, now, call.started_ns, outcome);
+                    .finish(self.layout.clients + client, now, started_ns, outcome);
                 if let WorkloadModel::Closed { think_time, .. } =
                     &self.model.clients[client as usize].workload
                 {

@@ -55,7 +55,8 @@ impl Simulation {
                 }
                 return;
             }
-            now + random::round_non_negative(1e9 / rate).max(1)
+            // A rate changed while running can make the gap longer than any horizon.
+            now.saturating_add(random::round_non_negative(1e9 / rate).max(1))
         };
         state.arrival_scheduled = true;
         let generation = state.arrival_generation;
@@ -64,9 +65,12 @@ impl Simulation {
     }
 
     pub(super) fn on_arrival(&mut self, client: u32) {
+        // A client whose rate never changes has an arrival scheduled only while its rate
+        // is above zero, see `schedule_arrival`.
         let is_rate_zero = matches!(
             &self.model.clients[client as usize].workload,
-            WorkloadModel::Open { profile, .. } if profile.rate_at(self.now_ns) * self.clients[client as usize].rate_factor <= 0.0
+            WorkloadModel::Open { profile, .. } if !profile.changes.is_empty()
+                && profile.rate_at(self.now_ns) * self.clients[client as usize].rate_factor <= 0.0
         );
         if !is_rate_zero {
             self.issue(client);

@@ -90,6 +90,28 @@ struct Call {
     retrying: bool,
 }
 
+impl Default for Call {
+    fn default() -> Self {
+        Call {
+            caller: Caller::Client { client: 0 },
+            target: Target::Operation(0),
+            edge: 0,
+            policy: 0,
+            attempt: 0,
+            waiting: false,
+            started_ns: 0,
+            attempt_started_ns: 0,
+            message_id: 0,
+            bulkhead: None,
+            permit: protections::Permit::None,
+            deadline_ns: u64::MAX,
+            caller_replica: 0,
+            budgeted: false,
+            retrying: false,
+        }
+    }
+}
+
 /// A message in a queue.
 #[derive(Clone, Copy, Debug, Default)]
 struct Message {
@@ -122,8 +144,18 @@ enum Origin {
     },
 }
 
+impl Default for Origin {
+    fn default() -> Self {
+        Origin::Call {
+            call: Handle::default(),
+            attempt: 0,
+            edge: 0,
+        }
+    }
+}
+
 /// An invocation of an operation on one replica.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Job {
     operation: u32,
     service: u32,
@@ -853,32 +885,34 @@ impl Simulation {
             self.reject_arrival(call, attempt, operation, edge, ErrorKind::RateLimited);
             return;
         }
-        let job = Job {
-            operation,
-            service,
-            replica,
-            origin: Origin::Call {
-                call,
-                attempt,
-                edge,
-            },
-            next_step: 0,
-            served: false,
-            pending: 0,
-            step_failed: false,
-            arrived_ns: now,
-            service_start_ns: now,
-            deadline_ns,
+        let job = |slot: &mut Job| {
+            *slot = Job {
+                operation,
+                service,
+                replica,
+                origin: Origin::Call {
+                    call,
+                    attempt,
+                    edge,
+                },
+                next_step: 0,
+                served: false,
+                pending: 0,
+                step_failed: false,
+                arrived_ns: now,
+                service_start_ns: now,
+                deadline_ns,
+            };
         };
         if deadline_ns <= now {
-            let handle = self.jobs.insert(job);
+            let handle = self.jobs.insert_with(job);
             self.expire_job(handle);
             return;
         }
         let model = &self.model.services[service as usize];
         let state = &mut self.services[service as usize].replicas[replica as usize];
         if state.busy_workers < model.workers {
-            let handle = self.jobs.insert(job);
+            let handle = self.jobs.insert_with(job);
             self.serve(handle, operation, service, replica, true);
         } else if model
             .load_shedding
@@ -890,7 +924,7 @@ impl Simulation {
             .queue_capacity
             .is_none_or(|capacity| (state.waiting.len() as u64) < u64::from(capacity))
         {
-            let handle = self.jobs.insert(job);
+            let handle = self.jobs.insert_with(job);
             self.services[service as usize].replicas[replica as usize]
                 .waiting
                 .push_back(handle);
@@ -1071,20 +1105,21 @@ impl Simulation {
     #[inline(always)]
     fn finish_job(&mut self, handle: Handle, outcome: Result<(), ErrorKind>) {
         let now = self.now_ns;
-        let Some(job) = self.jobs.remove(handle) else {
+        // The fields are read one by one and the slot freed in place: a copy of the whole
+        // job would read back fields written a moment ago, see `Slab::insert_with`.
+        let Some(job) = self.jobs.get(handle) else {
             return;
         };
         let (operation, service, replica) = (job.operation, job.service, job.replica);
+        let (arrived_ns, service_start_ns, origin) =
+            (job.arrived_ns, job.service_start_ns, job.origin);
+        self.jobs.free(handle);
         self.metrics
             .busy(self.layout.operations + operation, now, -1);
         self.metrics.level(self.layout.services + service, now, -1);
-        self.metrics.finish(
-            self.layout.operations + operation,
-            now,
-            job.arrived_ns,
-            outcome,
-        );
-        match job.origin {
+        self.metrics
+            .finish(self.layout.operations + operation, now, arrived_ns, outcome);
+        match origin {
             Origin::Call {
                 call,
                 attempt,
@@ -1093,8 +1128,8 @@ impl Simulation {
                 if !self.awaits_response(call, attempt) {
                     self.metrics.wasted(
                         self.layout.operations + operation,
-                        job.arrived_ns,
-                        now - job.service_start_ns,
+                        arrived_ns,
+                        now - service_start_ns,
                     );
                 }
                 self.release_worker(service, replica);
@@ -1173,14 +1208,14 @@ fn decode_target(code: u32) -> Target {
     }
 }
 
-fn encode_outcome(outcome: Result<(), ErrorKind>) -> u8 {
+fn encode_outcome(outcome: Result<(), ErrorKind>) -> u32 {
     match outcome {
         Ok(()) => 0,
-        Err(kind) => 1 + kind as u8,
+        Err(kind) => 1 + kind as u32,
     }
 }
 
-fn decode_outcome(code: u8) -> Result<(), ErrorKind> {
+fn decode_outcome(code: u32) -> Result<(), ErrorKind> {
     match code {
         0 => Ok(()),
         n => Err(ErrorKind::ALL[(n as usize - 1).min(ErrorKind::ALL.len() - 1)]),

@@ -123,9 +123,8 @@ impl Simulation {
             }
             waiter.permit = Permit::Held;
             waiter.attempt_started_ns = self.now_ns;
-            let waiter = *waiter;
             state.in_use += 1;
-            self.transmit_attempt(next, &waiter);
+            self.transmit_attempt(next);
             return;
         }
     }

@@ -5,7 +5,7 @@ use crate::engine::model::RetryBudgetModel;
 use crate::engine::slab::Handle;
 use crate::metrics::recorder::ErrorKind;
 
-use super::{Call, Origin, Simulation};
+use super::{Origin, Simulation};
 
 /// The load on one retry budget: one call site on one replica of the caller.
 #[derive(Clone, Copy, Debug, Default)]
@@ -44,10 +44,10 @@ impl Simulation {
     }
 
     /// Removes an ended call from its budget.
-    pub(super) fn leave_budget(&mut self, call: &Call) {
-        let state = self.budget_state(call.policy, call.caller_replica);
+    pub(super) fn leave_budget(&mut self, policy: u32, caller_replica: u32, retrying: bool) {
+        let state = self.budget_state(policy, caller_replica);
         state.active_requests -= 1;
-        if call.retrying {
+        if retrying {
             state.active_retries -= 1;
         }
     }
