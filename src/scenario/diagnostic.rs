@@ -184,6 +184,44 @@ impl Diagnostics {
     }
 }
 
+/// Writes a number for a message, compactly and faithfully: the shortest decimal form
+/// that reads back as the same `f64`, with an exponent for magnitudes of 1e16 and more
+/// or below 1e-4, as in `0.25`, `3`, `1e300`, `1.8446744073709552e19` or `1e-7`; and
+/// `.nan`, `.inf` or `-.inf` as YAML writes them. A plain `{}` would write `1e300` with
+/// 301 digits.
+///
+/// Every message that shows a number it does not have the text of goes through this;
+/// the reader prefers the text as written, see `Reader::shown`.
+#[must_use]
+pub fn number(x: f64) -> String {
+    if x.is_nan() {
+        return ".nan".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { ".inf" } else { "-.inf" }.to_owned();
+    }
+    // `Debug` is the shortest round-trip form, with an exponent outside 1e-4..1e16, but
+    // it writes whole numbers with ".0".
+    let text = format!("{x:?}");
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => text,
+    }
+}
+
+/// Writes a floating-point number read from a file as [`number`] does, but keeps the
+/// decimal point of a whole number, as in `4.0`, so that a message about a value that
+/// must be written as an integer does not show it as one.
+#[must_use]
+pub fn float_literal(x: f64) -> String {
+    let text = number(x);
+    if x.is_finite() && !text.contains(['.', 'e']) {
+        format!("{text}.0")
+    } else {
+        text
+    }
+}
+
 /// The closest of `candidates` to `word` by edit distance, if it is close enough to be a
 /// likely typo: at most a third of the word's length, and at least one edit allowed.
 #[must_use]
@@ -305,6 +343,37 @@ mod tests {
         let keys = ["replicas", "workers", "operations"];
         assert_eq!(did_you_mean("worker", keys), Some("workers"));
         assert_eq!(did_you_mean("colour", keys), None);
+    }
+
+    #[test]
+    fn numbers_are_compact_and_round_trip() {
+        let cases = [
+            (0.25, "0.25"),
+            (3.0, "3"),
+            (-2.5, "-2.5"),
+            (1e300, "1e300"),
+            (-1e300, "-1e300"),
+            (18_446_744_073_709_551_616.0, "1.8446744073709552e19"),
+            (1e-7, "1e-7"),
+            (0.0001, "0.0001"),
+            (1e15, "1000000000000000"),
+            (1e16, "1e16"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (f64::NAN, ".nan"),
+            (f64::INFINITY, ".inf"),
+            (f64::NEG_INFINITY, "-.inf"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(number(value), text, "{value:?}");
+            if value.is_finite() {
+                assert_eq!(text.parse::<f64>(), Ok(value), "{text} reads back");
+            }
+        }
+        assert_eq!(float_literal(4.0), "4.0");
+        assert_eq!(float_literal(1e300), "1e300");
+        assert_eq!(float_literal(0.5), "0.5");
+        assert_eq!(float_literal(f64::INFINITY), ".inf");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::diagnostic::number;
 use super::units::Duration;
 
 /// The standard normal quantile at 0.99, used to fit a lognormal to a mean and a p99.
@@ -163,10 +164,13 @@ impl Distribution {
             }
             Distribution::Lognormal(Lognormal::MuSigma { mu, sigma }) => {
                 if !mu.is_finite() {
-                    problems.push(("mu", format!("{mu} is not a finite number")));
+                    problems.push(("mu", format!("{} is not a finite number", number(*mu))));
                 }
                 if !sigma.is_finite() || *sigma <= 0.0 {
-                    problems.push(("sigma", format!("{sigma} must be a positive finite number")));
+                    problems.push((
+                        "sigma",
+                        format!("{} must be a positive finite number", number(*sigma)),
+                    ));
                 }
             }
             Distribution::Erlang { k, .. } => {
@@ -176,7 +180,10 @@ impl Distribution {
             }
             Distribution::Pareto { shape, .. } | Distribution::Weibull { shape, .. } => {
                 if !shape.is_finite() || *shape <= 0.0 {
-                    problems.push(("shape", format!("{shape} must be a positive finite number")));
+                    problems.push((
+                        "shape",
+                        format!("{} must be a positive finite number", number(*shape)),
+                    ));
                 }
             }
             Distribution::Empirical { values, weights } => {
@@ -200,7 +207,7 @@ impl Distribution {
                     if let Some(bad) = weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
                         problems.push((
                             "weights",
-                            format!("{bad} is not a non-negative finite number"),
+                            format!("{} is not a non-negative finite number", number(*bad)),
                         ));
                     } else if !weights.is_empty() && weights.iter().all(|w| *w == 0.0) {
                         problems.push(("weights", "all weights are zero".to_owned()));

@@ -11,8 +11,8 @@ use std::path::Path;
 use indexmap::IndexMap;
 
 use super::diagnostic::{
-    Diagnostic, Diagnostics, SourceMap, did_you_mean, did_you_mean_ending, quoted_list,
-    quoted_list_and,
+    Diagnostic, Diagnostics, SourceMap, did_you_mean, did_you_mean_ending, float_literal,
+    quoted_list, quoted_list_and,
 };
 use super::distribution::{Distribution, Lognormal};
 use super::document::RetryBudget;
@@ -71,9 +71,7 @@ pub const MAX_ATTEMPTS: u32 = 100;
 /// Retries allowed at once by a retry budget's `min_retry_concurrency`, at most.
 pub const MAX_RETRY_CONCURRENCY: u32 = 1_000_000;
 
-/// Highest rate accepted, in events per second: one event per nanosecond, the resolution
-/// of simulated time.
-pub const MAX_RATE_PER_SEC: f64 = 1e9;
+pub use super::units::{MAX_DURATION, MAX_RATE_PER_SEC, MIN_RATE_PER_SEC};
 
 /// A scenario read from text, with the positions of its fields.
 #[derive(Clone, Debug)]
@@ -220,12 +218,9 @@ fn utf8_error_position(bytes: &[u8], valid_up_to: usize) -> (Position, u8) {
     (Position { line, column }, bytes[valid_up_to])
 }
 
-fn parse_text(
-    text: &str,
-    diagnostics: &mut Diagnostics,
-    sources: &mut SourceMap,
-) -> Option<Scenario> {
-    let options = serde_saphyr::options! {
+/// The options of the YAML parser for a scenario file.
+fn parser_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_aliases: MAX_ALIASES,
             max_events: MAX_EVENTS,
@@ -241,8 +236,15 @@ fn parse_text(
         // Only `true` and `false` are booleans, as in YAML 1.2, so that a service named
         // `y`, `no` or `off` keeps its name instead of becoming a boolean.
         strict_booleans: true,
-    };
-    let mut root: Node = match serde_saphyr::from_str_with_options(text, options) {
+    }
+}
+
+fn parse_text(
+    text: &str,
+    diagnostics: &mut Diagnostics,
+    sources: &mut SourceMap,
+) -> Option<Scenario> {
+    let mut root: Node = match serde_saphyr::from_str_with_options(text, parser_options()) {
         Ok(root) => root,
         Err(error) => {
             let position = error.location().map_or(Position::default(), |l| Position {
@@ -257,6 +259,7 @@ fn parse_text(
     let mut reader = Reader {
         diagnostics,
         sources,
+        text,
     };
     Some(reader.scenario(&root))
 }
@@ -363,14 +366,40 @@ fn yaml_error_message(error: &serde_saphyr::Error) -> String {
     }
 }
 
-/// Formats a value for a message. Unlike [`Value::display`], floating-point numbers
-/// keep their decimal point and use an exponent when large, as in `3.0` or `1e300`, so
-/// that a message never shows a float as if it were an integer.
-fn shown(value: &Value) -> String {
+/// Formats a value for a message when its text in the file is not known. Unlike
+/// [`Value::display`], floating-point numbers keep their decimal point, as in `3.0`, so
+/// that a message never shows a float as if it were an integer; large and small ones
+/// take an exponent, as in `1e300`. See [`Reader::shown`], which prefers the text.
+fn shown_value(value: &Value) -> String {
     match value {
-        Value::Float(x) if x.is_finite() => format!("{x:?}"),
+        Value::Float(x) => float_literal(*x),
         other => other.display(),
     }
+}
+
+/// Longest number quoted in a message as written, in bytes; a longer one is shown in
+/// its shortest form, as in `1e300`, so that a message stays readable.
+const MAX_QUOTED_NUMBER: usize = 40;
+
+/// The text of a number as written in `text`, if `node` came from it and the text reads
+/// back as the same value: for an alias, the text is that of the anchored node.
+fn number_as_written<'t>(text: &'t str, node: &Node) -> Option<&'t str> {
+    if !matches!(node.value, Value::Int(_) | Value::Float(_)) {
+        return None;
+    }
+    let written = text.get(node.source.clone()?)?.trim();
+    if written.is_empty() || written.len() > MAX_QUOTED_NUMBER {
+        return None;
+    }
+    // Check that the span is the scalar alone, and not, say, a tag or a quoted string.
+    let reread: Value = serde_saphyr::from_str_with_options(written, parser_options()).ok()?;
+    let same = match (&reread, &node.value) {
+        (Value::Float(a), Value::Float(b)) => {
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+        }
+        (a, b) => a == b,
+    };
+    same.then_some(written)
 }
 
 fn is_finite_number(value: &Value) -> bool {
@@ -384,6 +413,8 @@ fn is_finite_number(value: &Value) -> bool {
 struct Reader<'a> {
     diagnostics: &'a mut Diagnostics,
     sources: &'a mut SourceMap,
+    /// The text being read, to quote numbers in messages as they are written.
+    text: &'a str,
 }
 
 /// A mapping being read: the keys taken are remembered so that the rest can be
@@ -421,6 +452,12 @@ fn index(path: &str, i: usize) -> String {
 }
 
 impl Reader<'_> {
+    /// Formats the value of `node` for a message: a number as written in the file, as in
+    /// `1e300` or `18446744073709551616`, else as [`shown_value`] does.
+    fn shown(&self, node: &Node) -> String {
+        number_as_written(self.text, node).map_or_else(|| shown_value(&node.value), str::to_owned)
+    }
+
     fn error(&mut self, node: &Node, path: &str, message: impl Into<String>) {
         self.error_at(node.position, path, message);
     }
@@ -452,13 +489,13 @@ impl Reader<'_> {
                 taken: Vec::new(),
                 expected: Vec::new(),
             }),
-            other => {
+            _ => {
                 self.error(
                     node,
                     path,
                     format!(
                         "expected a mapping of keys to values, found {}",
-                        shown(other)
+                        self.shown(node)
                     ),
                 );
                 None
@@ -519,12 +556,12 @@ impl Reader<'_> {
                     out.insert(key.name.clone(), item);
                 }
             }
-            other => self.error(
+            _ => self.error(
                 node,
                 path,
                 format!(
                     "expected a mapping from names to entries, found {}",
-                    shown(other)
+                    self.shown(node)
                 ),
             ),
         }
@@ -583,11 +620,11 @@ impl Reader<'_> {
                 }
                 (out, complete)
             }
-            other => {
+            _ => {
                 self.error(
                     node,
                     path,
-                    format!("expected a list, found {}", shown(other)),
+                    format!("expected a list, found {}", self.shown(node)),
                 );
                 (Vec::new(), false)
             }
@@ -596,28 +633,29 @@ impl Reader<'_> {
 
     fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         self.record(node, path);
-        match &node.value {
-            Value::String(s) => Some(s.clone()),
-            other => {
-                self.error(
-                    node,
-                    path,
-                    format!("expected a string, found {}", shown(other)),
-                );
-                None
-            }
+        if let Value::String(s) = &node.value {
+            return Some(s.clone());
         }
+        self.error(
+            node,
+            path,
+            format!("expected a string, found {}", self.shown(node)),
+        );
+        None
     }
 
     fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         self.record(node, path);
-        let shown = shown(&node.value);
+        if node.value == Value::Int(0) {
+            return Some(Duration::ZERO);
+        }
+        // Reads the text of a number again, but no other number is a valid duration.
+        let shown = self.shown(node);
         let message = match &node.value {
             Value::String(text) => match Duration::parse(text) {
                 Ok(duration) => return Some(duration),
                 Err(problem) => format!("invalid duration \"{text}\": {problem}"),
             },
-            Value::Int(0) => return Some(Duration::ZERO),
             Value::Int(i) if *i < 0 => format!("invalid duration {shown}: must not be negative"),
             Value::Float(x) if x.is_finite() && *x < 0.0 => {
                 format!("invalid duration {shown}: must not be negative")
@@ -660,7 +698,7 @@ impl Reader<'_> {
 
     fn rate(&mut self, node: &Node, path: &str) -> Option<Rate> {
         self.record(node, path);
-        let shown = shown(&node.value);
+        let shown = self.shown(node);
         let parsed = match &node.value {
             Value::String(text) => {
                 Rate::parse(text).map_err(|problem| format!("invalid rate \"{text}\": {problem}"))
@@ -674,15 +712,8 @@ impl Reader<'_> {
             )),
             _ => Err(format!("invalid rate {shown}: expected {RATE_UNITS_HELP}")),
         };
+        // `Rate::parse` checks the range of rates other than zero.
         match parsed {
-            Ok(rate) if rate.as_per_sec() > MAX_RATE_PER_SEC => {
-                self.error(
-                    node,
-                    path,
-                    format!("invalid rate {shown}: must be at most 1000000000/s, one event per nanosecond, the resolution of simulated time"),
-                );
-                None
-            }
             Ok(rate) if rate.as_per_sec() > 0.0 => Some(rate),
             Ok(_) => {
                 self.error(
@@ -708,11 +739,15 @@ impl Reader<'_> {
         } else {
             format!("a whole number from {min} to {max}")
         };
-        let shown = shown(&node.value);
+        if let Value::Int(i) = node.value
+            && i >= i128::from(min)
+            && i <= i128::from(max)
+        {
+            return Some(i as u64);
+        }
+        // Only now, because quoting the number as written reads its text again.
+        let shown = self.shown(node);
         let message = match &node.value {
-            Value::Int(i) if *i >= i128::from(min) && *i <= i128::from(max) => {
-                return Some(*i as u64);
-            }
             Value::Int(i) if *i > i128::from(max) => format!(
                 "invalid value {shown}: too large; expected a whole number from {min} to {max}"
             ),
@@ -746,11 +781,11 @@ impl Reader<'_> {
         let value = match &node.value {
             Value::Int(i) => *i as f64,
             Value::Float(x) => *x,
-            other => {
+            _ => {
                 self.error(
                     node,
                     path,
-                    format!("expected a number, found {}", shown(other)),
+                    format!("expected a number, found {}", self.shown(node)),
                 );
                 return None;
             }
@@ -760,7 +795,7 @@ impl Reader<'_> {
         }
         let mut message = format!(
             "invalid number {}: expected a finite number",
-            shown(&node.value)
+            self.shown(node)
         );
         if value.is_infinite() {
             message.push_str(" (numbers beyond about ±1.8e308 read as infinite)");
@@ -774,10 +809,11 @@ impl Reader<'_> {
         if (0.0..=1.0).contains(&value) {
             Some(value)
         } else {
+            let shown = self.shown(node);
             self.error(
                 node,
                 path,
-                format!("invalid probability {value}: must be from 0 to 1"),
+                format!("invalid probability {shown}: must be from 0 to 1"),
             );
             None
         }
@@ -812,7 +848,7 @@ impl Reader<'_> {
                 "",
                 format!(
                     "a scenario file is a mapping of keys to values that starts with \"version: {FORMAT_VERSION}\"; found {}",
-                    shown(&root.value)
+                    self.shown(root)
                 ),
             );
             return scenario;
@@ -1053,7 +1089,7 @@ impl Reader<'_> {
                 format!(
                     "expected {article} {what} written as {example}, with one of {}; found {}",
                     quoted_list(kinds.iter().copied()),
-                    shown(&node.value)
+                    self.shown(node)
                 ),
             );
             return None;
@@ -1165,10 +1201,13 @@ impl Reader<'_> {
                 Some(percent) if (0.0..=100.0).contains(&percent) => {
                     budget.budget_percent = percent;
                 }
-                Some(percent) => self.error(
+                Some(_) => self.error(
                     n,
                     &p,
-                    format!("invalid budget_percent {percent}: must be from 0 to 100"),
+                    format!(
+                        "invalid budget_percent {}: must be from 0 to 100",
+                        self.shown(n)
+                    ),
                 ),
                 None => {}
             }
@@ -1200,7 +1239,12 @@ impl Reader<'_> {
                 if m >= 1.0 {
                     Some(m)
                 } else {
-                    self.error(n, &p, format!("invalid multiplier {m}: must be at least 1"));
+                    let shown = self.shown(n);
+                    self.error(
+                        n,
+                        &p,
+                        format!("invalid multiplier {shown}: must be at least 1"),
+                    );
                     None
                 }
             }),
@@ -1463,10 +1507,7 @@ impl Reader<'_> {
         if let Value::Bool(value) = node.value {
             return Some(value);
         }
-        let message = format!(
-            "invalid value {}: expected true or false",
-            shown(&node.value)
-        );
+        let message = format!("invalid value {}: expected true or false", self.shown(node));
         self.error(node, path, message);
         None
     }
@@ -1521,7 +1562,7 @@ impl Reader<'_> {
         let found = match &node.value {
             Value::Seq(items) if items.len() == 1 => "a list of 1 item".to_owned(),
             Value::Seq(items) => format!("a list of {} items", items.len()),
-            other => shown(other),
+            _ => self.shown(node),
         };
         self.error(
             node,

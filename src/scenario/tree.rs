@@ -46,6 +46,10 @@ pub struct Node {
     pub position: Position,
     /// The node's content.
     pub value: Value,
+    /// Where the node's own text is in the source, as a byte range, when the parser
+    /// reports it. For an alias this is the text of the anchored node it refers to.
+    /// Messages use it to quote a scalar as the user wrote it, such as `1e300`.
+    pub source: Option<std::ops::Range<usize>>,
 }
 
 /// The content of a node. Scalars keep the type YAML resolved for them.
@@ -98,7 +102,7 @@ impl Value {
             Value::Null => "null".to_owned(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
-            Value::Float(x) => format_float(*x),
+            Value::Float(x) => super::diagnostic::number(*x),
             Value::String(s) => format!("{s:?}"),
             Value::Seq(_) => "a list".to_owned(),
             Value::Map(_) => "a mapping".to_owned(),
@@ -106,22 +110,21 @@ impl Value {
     }
 }
 
-fn format_float(x: f64) -> String {
-    if x.is_nan() {
-        ".nan".to_owned()
-    } else if x.is_infinite() {
-        if x > 0.0 { ".inf" } else { "-.inf" }.to_owned()
-    } else {
-        x.to_string()
-    }
-}
-
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Value>::deserialize(deserializer)?;
+        let span = spanned.defined.span();
+        let source = span
+            .byte_offset()
+            .zip(span.byte_len())
+            .and_then(|(start, len)| {
+                let start = usize::try_from(start).ok()?;
+                Some(start..start.checked_add(usize::try_from(len).ok()?)?)
+            });
         Ok(Node {
             position: Position::from_location(spanned.referenced),
             value: spanned.value,
+            source,
         })
     }
 }

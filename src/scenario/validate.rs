@@ -7,7 +7,9 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 mod retries;
 
-use super::diagnostic::{Diagnostics, Severity, SourceMap, did_you_mean_ending, quoted_names};
+use super::diagnostic::{
+    Diagnostics, Severity, SourceMap, did_you_mean_ending, number, quoted_names,
+};
 use super::document::{
     CallStep, DEFAULT_DURATION, DEFAULT_WINDOW, MAX_WINDOWS, Scenario, Step, Workload,
 };
@@ -517,6 +519,7 @@ impl<'a> Checker<'a> {
             }
         }
         for (path, from, to, loss) in findings {
+            let loss = number(loss);
             self.warning(
                 &path,
                 format!(

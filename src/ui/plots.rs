@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use egui::ecolor::Hsva;
 use egui::{Color32, Id, Ui, vec2};
-use egui_plot::{Line, LineStyle, Plot, PlotPoints, Span, VLine};
+use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points, Span, VLine};
 
 use crate::engine::sim::FaultInterval;
 use crate::metrics::recorder::ErrorKind;
@@ -17,6 +17,9 @@ use crate::metrics::recorder::ErrorKind;
 use super::driver::EntityKind;
 use super::fault_timeline::kind_color;
 use super::history::{Row, RunHistory};
+
+/// Width of the plots' lines, in points; also the radius of a lone point.
+const LINE_WIDTH: f32 = 1.5;
 
 /// Narrowest plot for which four fit side by side, in points.
 const MIN_PLOT_WIDTH: f32 = 300.0;
@@ -261,13 +264,30 @@ fn plot_ui(
                 let columns = (plot_ui.response().rect.width() / 2.0).max(1.0) as usize;
                 let mut drawn = 0;
                 for (index, line) in spec.lines.iter().enumerate() {
-                    let points = downsample(rows, range, columns, &line.value);
-                    drawn += points.len();
-                    plot_ui.line(
-                        Line::new(line.name.clone(), PlotPoints::new(points))
-                            .color(line_color(index))
-                            .width(1.5),
-                    );
+                    // One line per run of rows with a value, so that no line crosses
+                    // rows without one, such as windows without completed requests.
+                    let segments = downsample(rows, range, columns, &line.value);
+                    for (segment_index, points) in segments.into_iter().enumerate() {
+                        drawn += points.len();
+                        let id = (index, segment_index);
+                        if let [point] = points[..] {
+                            // A lone value between two gaps: a dot, as a line of one
+                            // point draws nothing.
+                            plot_ui.points(
+                                Points::new(line.name.clone(), PlotPoints::new(vec![point]))
+                                    .id(id)
+                                    .color(line_color(index))
+                                    .radius(LINE_WIDTH),
+                            );
+                        } else {
+                            plot_ui.line(
+                                Line::new(line.name.clone(), PlotPoints::new(points))
+                                    .id(id)
+                                    .color(line_color(index))
+                                    .width(LINE_WIDTH),
+                            );
+                        }
+                    }
                 }
                 for interval in timeline {
                     let start_s = interval.start_ns as f64 / 1e9;
@@ -335,15 +355,37 @@ fn ui_weak_color(ctx: &egui::Context) -> egui::Color32 {
     ctx.global_style().visuals.weak_text_color()
 }
 
+/// Splits a series at its gaps: each run of values without a `None` between them
+/// becomes one segment, in order, and the gaps themselves are dropped.
+#[must_use]
+pub fn split_at_gaps(points: impl IntoIterator<Item = Option<[f64; 2]>>) -> Vec<Vec<[f64; 2]>> {
+    let mut segments = Vec::new();
+    let mut current = Vec::new();
+    for point in points {
+        match point {
+            Some(point) => current.push(point),
+            None if current.is_empty() => {}
+            None => segments.push(std::mem::take(&mut current)),
+        }
+    }
+    if !current.is_empty() {
+        segments.push(current);
+    }
+    segments
+}
+
 /// Collects the points of `value` over the rows within `range` (all rows when `None`),
-/// with at most one minimum and one maximum per pixel column, in time order. One row
-/// beyond each end of the range is kept so that lines run to the plot's edges.
+/// with at most one minimum and one maximum per pixel column, in time order, as
+/// segments split where `value` is `None`: a line must not join the values on either
+/// side of rows without one, such as a latency percentile across windows without
+/// completed requests. One row beyond each end of the range is kept so that lines run
+/// to the plot's edges.
 pub fn downsample(
     rows: &[Row],
     range: Option<(f64, f64)>,
     columns: usize,
     value: impl Fn(&Row) -> Option<f64>,
-) -> Vec<[f64; 2]> {
+) -> Vec<Vec<[f64; 2]>> {
     let visible = match range {
         Some((low, high)) => {
             let first = rows
@@ -354,19 +396,31 @@ pub fn downsample(
         }
         None => rows,
     };
-    let points = visible
-        .iter()
-        .filter_map(|row| value(row).map(|y| [row.end_s(), y]));
+    let segments = split_at_gaps(
+        visible
+            .iter()
+            .map(|row| value(row).map(|y| [row.end_s(), y])),
+    );
     let columns = columns.max(1);
     if visible.len() <= 2 * columns {
-        return points.collect();
+        return segments;
     }
     let (Some(first), Some(last)) = (visible.first(), visible.last()) else {
         return Vec::new();
     };
+    // The columns are those of the whole visible range, shared by every segment.
     let start = first.end_s();
     let column_width = (last.end_s() - start) / columns as f64;
-    let mut output = Vec::with_capacity(2 * columns + 2);
+    segments
+        .into_iter()
+        .map(|segment| min_max_per_column(segment, start, column_width))
+        .collect()
+}
+
+/// Keeps the lowest and the highest point of each column of `column_width` from
+/// `start`, in time order.
+fn min_max_per_column(points: Vec<[f64; 2]>, start: f64, column_width: f64) -> Vec<[f64; 2]> {
+    let mut output = Vec::with_capacity(points.len().min(1024));
     let mut bucket: Option<(usize, [f64; 2], [f64; 2])> = None;
     let flush = |output: &mut Vec<[f64; 2]>, low: [f64; 2], high: [f64; 2]| {
         if low == high {
@@ -727,10 +781,16 @@ mod tests {
         row.samples.first().map(|sample| sample.offered as f64)
     }
 
+    /// The only segment of a series without gaps.
+    fn single(mut segments: Vec<Vec<[f64; 2]>>) -> Vec<[f64; 2]> {
+        assert_eq!(segments.len(), 1, "one segment: {segments:?}");
+        segments.remove(0)
+    }
+
     #[test]
     fn downsample_keeps_short_series() {
         let rows = rows(10);
-        let points = downsample(&rows, None, 100, offered);
+        let points = single(downsample(&rows, None, 100, offered));
         assert_eq!(points.len(), 10);
         assert_eq!(points[0], [1.0, 0.0]);
     }
@@ -738,7 +798,7 @@ mod tests {
     #[test]
     fn downsample_bounds_points_per_column() {
         let rows = rows(10_000);
-        let points = downsample(&rows, None, 200, offered);
+        let points = single(downsample(&rows, None, 200, offered));
         assert!(points.len() <= 2 * 201, "{} points", points.len());
         assert!(points.iter().any(|p| p[1] == 1000.0), "the spike is kept");
         assert!(
@@ -750,17 +810,108 @@ mod tests {
     #[test]
     fn downsample_limits_to_range() {
         let rows = rows(1000);
-        let points = downsample(&rows, Some((100.0, 200.0)), 1000, offered);
+        let points = single(downsample(&rows, Some((100.0, 200.0)), 1000, offered));
         assert_eq!(points.first().map(|p| p[0]), Some(99.0));
         assert_eq!(points.last().map(|p| p[0]), Some(201.0));
     }
 
     #[test]
-    fn downsample_skips_gaps() {
+    fn downsample_skips_leading_gap() {
         let rows = rows(10);
-        let points = downsample(&rows, None, 100, |row| {
+        let points = single(downsample(&rows, None, 100, |row| {
             (row.end_ns > 5_000_000_000).then_some(1.0)
-        });
+        }));
         assert_eq!(points.len(), 5);
+    }
+
+    #[test]
+    fn split_at_gaps_breaks_the_series() {
+        let p = |x: f64| Some([x, x * 10.0]);
+        assert_eq!(split_at_gaps([]), Vec::<Vec<[f64; 2]>>::new());
+        assert_eq!(split_at_gaps([None, None]), Vec::<Vec<[f64; 2]>>::new());
+        assert_eq!(
+            split_at_gaps([p(1.0), p(2.0), p(3.0)]),
+            vec![vec![[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]]]
+        );
+        assert_eq!(
+            split_at_gaps([
+                None,
+                p(1.0),
+                p(2.0),
+                None,
+                None,
+                p(5.0),
+                None,
+                p(7.0),
+                p(8.0),
+                None
+            ]),
+            vec![
+                vec![[1.0, 10.0], [2.0, 20.0]],
+                vec![[5.0, 50.0]],
+                vec![[7.0, 70.0], [8.0, 80.0]],
+            ]
+        );
+    }
+
+    /// Rows of one client whose windows 3 to 5 and 8 have no completed request, as in
+    /// an outage.
+    fn rows_with_idle_windows(count: u64) -> Vec<Row> {
+        (0..count)
+            .map(|index| {
+                let idle = (3..=5).contains(&index) || index == 8;
+                Row {
+                    start_ns: index * 1_000_000_000,
+                    end_ns: (index + 1) * 1_000_000_000,
+                    windows: 1,
+                    samples: vec![Sample {
+                        successes: if idle { 0 } else { 10 },
+                        p50_ns: if idle { 0 } else { 2_000_000 },
+                        p95_ns: if idle { 0 } else { 5_000_000 },
+                        p99_ns: if idle { 0 } else { 9_000_000 },
+                        ..Sample::default()
+                    }],
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn percentile_lines_break_at_windows_without_requests() {
+        let rows = rows_with_idle_windows(12);
+        for line in percentile_lines(0, "") {
+            let segments = downsample(&rows, None, 100, &line.value);
+            let ends: Vec<Vec<f64>> = segments
+                .iter()
+                .map(|segment| segment.iter().map(|p| p[0]).collect())
+                .collect();
+            assert_eq!(
+                ends,
+                [vec![1.0, 2.0, 3.0], vec![7.0, 8.0], vec![10.0, 11.0, 12.0]],
+                "{}",
+                line.name
+            );
+            assert!(
+                segments.iter().flatten().all(|p| p[1] > 0.0),
+                "{}: no zero stands in for a missing value",
+                line.name
+            );
+        }
+    }
+
+    #[test]
+    fn downsampled_lines_break_at_gaps() {
+        // 10,000 rows into 50 columns, with a gap of 1,000 rows in the middle: the
+        // downsampled line keeps the gap, in a column of its own or not.
+        let rows = rows(10_000);
+        let segments = downsample(&rows, None, 50, |row| {
+            let index = row.start_ns / 1_000_000_000;
+            (!(4_000..5_000).contains(&index)).then_some(1.0)
+        });
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        assert!(segments[0].last().is_some_and(|p| p[0] <= 4_000.0));
+        assert!(segments[1].first().is_some_and(|p| p[0] >= 5_001.0));
+        let total: usize = segments.iter().map(Vec::len).sum();
+        assert!(total <= 2 * 52, "{total} points");
     }
 }

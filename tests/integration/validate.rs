@@ -98,6 +98,54 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "duration-too-long.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/duration-too-long.yaml:3:18: error: run.duration: invalid duration \"4611686018427387905ns\": is too long: the longest duration is 4611686018427387904ns (2^62 ns, about 146 years)",
+            "tests/invalid/duration-too-long.yaml:3:49: error: run.window: invalid duration \"9999999999s\": is too long: the longest duration is 4611686018427387904ns (2^62 ns, about 146 years)",
+            "tests/invalid/duration-too-long.yaml:8:14: error: clients.shoppers.timeout: invalid duration \"1e300s\": is too long: the longest duration is 4611686018427387904ns (2^62 ns, about 146 years)",
+            "tests/invalid/duration-too-long.yaml:9:15: error: clients.shoppers.deadline: invalid duration \"1.0000001ns\": is not a whole number of nanoseconds",
+            "tests/invalid/duration-too-long.yaml:14:23: error: services.shop.operations.checkout.service_time: invalid duration \"4611686018.4273879045s\": is too long: the longest duration is 4611686018427387904ns (2^62 ns, about 146 years)",
+        ],
+    },
+    Case {
+        file: "huge-numbers.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/huge-numbers.yaml:5:3: warning: clients.shoppers: messages between \"shoppers\" and \"shop\" are lost with probability 1e-300, and this call has no timeout, so a lost request or response leaves its caller waiting until the end of the run; add a timeout",
+            "tests/invalid/huge-numbers.yaml:7:26: error: clients.shoppers.arrivals.poisson: invalid rate \"1e300/s\": must be at most 1000000000/s, one event per nanosecond, the resolution of simulated time",
+            "tests/invalid/huge-numbers.yaml:8:85: error: clients.shoppers.retry.backoff.exponential.multiplier: invalid multiplier -1e300: must be at least 1",
+            "tests/invalid/huge-numbers.yaml:9:37: error: clients.shoppers.retry_budget.budget_percent: invalid budget_percent 1e300: must be from 0 to 100",
+            "tests/invalid/huge-numbers.yaml:10:48: error: clients.shoppers.circuit_breaker.failure_rate_threshold: invalid percentage 1e300: must be greater than 0 and at most 100",
+            "tests/invalid/huge-numbers.yaml:13:21: error: services.shop.queue_capacity: invalid value 1e300: too large; expected a whole number from 0 to 4294967295",
+            "tests/invalid/huge-numbers.yaml:14:66: error: services.shop.autoscaling.target: invalid target 1e300%: a utilization target must be greater than 0% and at most 100%",
+            "tests/invalid/huge-numbers.yaml:14:85: error: services.shop.autoscaling.tolerance: invalid tolerance 1e300: must be at least 0 and less than 1",
+            "tests/invalid/huge-numbers.yaml:17:54: error: services.shop.operations.checkout.service_time.pareto.shape: invalid pareto parameter shape: -1e300 must be a positive finite number",
+            "tests/invalid/huge-numbers.yaml:18:28: error: services.shop.operations.checkout.error_probability: invalid probability 1e300: must be from 0 to 1",
+            "tests/invalid/huge-numbers.yaml:22:48: error: faults[0].slow.latency_multiplier: invalid latency_multiplier -1e300: must be greater than 0",
+        ],
+    },
+    Case {
+        file: "integer-out-of-range.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/integer-out-of-range.yaml:3:14: error: run.seed: invalid value 18446744073709551616: too large; expected a whole number from 0 to 18446744073709551615",
+            "tests/invalid/integer-out-of-range.yaml:10:14: error: services.shop.workers: invalid value 18446744073709551616: too large; expected a whole number from 1 to 100000",
+            "tests/invalid/integer-out-of-range.yaml:11:21: error: services.shop.queue_capacity: invalid value 4294967296: too large; expected a whole number from 0 to 4294967295",
+            "tests/invalid/integer-out-of-range.yaml:14:38: error: services.shop.operations.checkout.service_time.erlang.k: invalid value 99999999999999999999999999999999: too large; expected a whole number from 1 to 4294967295",
+        ],
+    },
+    Case {
+        file: "rate-out-of-range.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/rate-out-of-range.yaml:6:27: error: clients.fast.arrivals.constant: invalid rate \"6.1e10/min\": must be at most 1000000000/s, one event per nanosecond, the resolution of simulated time",
+            "tests/invalid/rate-out-of-range.yaml:10:32: error: clients.slow.profile[0].rate: invalid rate \"1e-300/s\": is too low: a rate other than zero must be at least one event per 2^62 ns (about 146 years), the longest duration, which is about 2.17e-10/s",
+            "tests/invalid/rate-out-of-range.yaml:13:26: error: clients.underflow.arrivals.poisson: invalid rate \"1e-400/h\": is too low: a rate other than zero must be at least one event per 2^62 ns (about 146 years), the longest duration, which is about 2.17e-10/s",
+            "tests/invalid/rate-out-of-range.yaml:16:26: error: clients.overflow.arrivals.poisson: invalid rate \"1e400/s\": must be at most 1000000000/s, one event per nanosecond, the resolution of simulated time",
+        ],
+    },
+    Case {
         file: "empty.yaml",
         loads: false,
         diagnostics: &[
@@ -204,7 +252,7 @@ const CASES: &[Case] = &[
         file: "number-too-large.yaml",
         loads: false,
         diagnostics: &[
-            "tests/invalid/number-too-large.yaml:11:54: error: services.shop.operations.checkout.service_time.pareto.shape: invalid number .inf: expected a finite number (numbers beyond about ±1.8e308 read as infinite)",
+            "tests/invalid/number-too-large.yaml:11:54: error: services.shop.operations.checkout.service_time.pareto.shape: invalid number 1e400: expected a finite number (numbers beyond about ±1.8e308 read as infinite)",
         ],
     },
     Case {
@@ -594,8 +642,13 @@ fn integers_beyond_u64_rejected() {
     let cases = [
         (
             "run: { seed: 18446744073709551616 }",
-            "run.seed: invalid value 1.8446744073709552e19: too large; expected a whole number from 0 to 18446744073709551615",
+            "run.seed: invalid value 18446744073709551616: too large; expected a whole number from 0 to 18446744073709551615",
         ),
+        (
+            "run: { seed: 340282366920938463463374607431768211456 }",
+            "run.seed: invalid value 340282366920938463463374607431768211456: too large; expected a whole number from 0 to 18446744073709551615",
+        ),
+        // Past 40 characters a number is shown in its shortest form.
         (
             "run: { seed: 1000000000000000000000000000000000000000000000 }",
             "run.seed: invalid value 1e45: too large; expected a whole number from 0 to 18446744073709551615",
@@ -606,7 +659,15 @@ fn integers_beyond_u64_rejected() {
         ),
         (
             "run: { seed: 1e400 }",
+            "run.seed: invalid value 1e400: too large; expected a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            "run: { seed: .inf }",
             "run.seed: invalid value .inf: too large; expected a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            "run: { seed: -18446744073709551617 }",
+            "run.seed: invalid value -18446744073709551617: expected a whole number from 0 to 18446744073709551615",
         ),
     ];
     for (line, expected) in cases {
@@ -625,6 +686,131 @@ fn whole_number_written_as_float_rejected() {
             "shop.yaml:9:14: error: services.shop.workers: invalid value 4.0: expected a whole number from 1 to 100000, written without a decimal point or exponent"
         ]
     );
+}
+
+#[test]
+fn numbers_in_messages_are_quoted_as_written() {
+    let cases = [
+        (
+            "workers: 4",
+            "workers: 4294967296",
+            "services.shop.workers: invalid value 4294967296: too large; expected a whole number from 1 to 100000",
+        ),
+        (
+            "workers: 4",
+            "workers: 1e300 # a comment after the number",
+            "services.shop.workers: invalid value 1e300: too large; expected a whole number from 1 to 100000",
+        ),
+        (
+            "workers: 4",
+            "workers: !!float 1e300",
+            "services.shop.workers: invalid value 1e300: too large; expected a whole number from 1 to 100000",
+        ),
+        (
+            "workers: 4",
+            "workers: 2.50",
+            "services.shop.workers: invalid value 2.50: expected a whole number from 1 to 100000",
+        ),
+        (
+            "workers: 4",
+            "workers: 1e-300",
+            "services.shop.workers: invalid value 1e-300: expected a whole number from 1 to 100000",
+        ),
+        (
+            "mean: 5ms",
+            "mean: 1e300",
+            "services.shop.operations.checkout.service_time.exponential.mean: invalid duration 1e300: a duration needs a unit, such as 1e300ms or 1e300s; expected a number with a unit: ns, us, ms, s, m or h (e.g. 250ms, 1.5s)",
+        ),
+        (
+            "arrivals: { poisson: 100/s }",
+            "arrivals: { poisson: 1e300 }",
+            "clients.shoppers.arrivals.poisson: invalid rate 1e300: a rate needs a unit, such as 1e300/s; expected a number per unit of time: /s, /min or /h (e.g. 800/s, 50/min)",
+        ),
+        (
+            "        service_time:",
+            "        error_probability: 100000000000000000000000000000000000000000000000000000000000\n        service_time:",
+            "services.shop.operations.checkout.error_probability: invalid probability 1e59: must be from 0 to 1",
+        ),
+        (
+            "        service_time:",
+            "        error_probability: -0.000000000000000000001\n        service_time:",
+            "services.shop.operations.checkout.error_probability: invalid probability -0.000000000000000000001: must be from 0 to 1",
+        ),
+        (
+            "name: Shop",
+            "name: Shop\n1e300: x",
+            "1e300: unknown key \"1e300\". Allowed keys here: version, name, description, defaults, run, clients, services, queues, links, faults, layout",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let text = shop().replace(from, to);
+        assert_ne!(text, shop(), "{from} is in the scenario");
+        let errors = errors_of(&text);
+        assert_eq!(without_location(&errors), [expected], "{to}");
+    }
+}
+
+#[test]
+fn numbers_under_aliases_are_quoted_as_written_at_the_anchor() {
+    let text = shop()
+        .replace(
+            "name: Shop",
+            "name: Shop\nrun: { seed: &many 18446744073709551616, window: 1s }",
+        )
+        .replace("workers: 4", "workers: *many")
+        .replace(
+            "        service_time:",
+            "        error_probability: *many\n        service_time:",
+        );
+    assert_eq!(
+        without_location(&errors_of(&text)),
+        [
+            "run.seed: invalid value 18446744073709551616: too large; expected a whole number from 0 to 18446744073709551615",
+            "services.shop.workers: invalid value 18446744073709551616: too large; expected a whole number from 1 to 100000",
+            "services.shop.operations.checkout.error_probability: invalid probability 18446744073709551616: must be from 0 to 1",
+        ]
+    );
+}
+
+#[test]
+fn durations_are_read_exactly() {
+    let text = shop()
+        .replace(
+            "name: Shop",
+            "name: Shop\nrun: { duration: 4611686018427387904ns, window: 2h, warmup: 4611686018.427387903s }",
+        )
+        .replace(
+            "arrivals: { poisson: 100/s }",
+            "arrivals: { poisson: 100/s }\n    timeout: 1e3ms\n    deadline: 0.1ms",
+        )
+        .replace(
+            "{ exponential: { mean: 5ms } }",
+            "{ uniform: { min: 250us, max: 1.5s } }",
+        );
+    let loaded = scenario::load_str(&text, None).expect("exact durations load");
+    let nanos = |d: Option<scenario::Duration>| d.map(scenario::Duration::as_nanos);
+    let run = &loaded.scenario.run;
+    assert_eq!(nanos(run.duration), Some(1 << 62));
+    assert_eq!(nanos(run.warmup), Some((1 << 62) - 1));
+    let client = &loaded.scenario.clients["shoppers"];
+    assert_eq!(nanos(client.timeout), Some(1_000_000_000));
+    assert_eq!(nanos(client.deadline), Some(100_000));
+    let service_time = &loaded.scenario.services["shop"].operations["checkout"].service_time;
+    assert_eq!(
+        *service_time,
+        scenario::Distribution::Uniform {
+            min: scenario::Duration::from_nanos(250_000),
+            max: scenario::Duration::from_nanos(1_500_000_000),
+        }
+    );
+}
+
+#[test]
+fn rates_at_their_limits_load() {
+    for rate in ["1000000000/s", "6e10/min", "2.2e-10/s", "0.000001/h"] {
+        let text = shop().replace("poisson: 100/s", &format!("poisson: {rate}"));
+        assert!(scenario::load_str(&text, None).is_ok(), "{rate}");
+    }
 }
 
 #[test]

@@ -69,7 +69,7 @@ impl Reader<'_> {
                     path,
                     format!(
                         "invalid value {}: a count-based window's size is a number of calls, such as 100; for a window of time, set \"sliding_window_type: time-based\"",
-                        super::shown(&node.value)
+                        self.shown(node)
                     ),
                 );
                 return None;
@@ -85,7 +85,7 @@ impl Reader<'_> {
                 path,
                 format!(
                     "invalid value {0}: a time-based window's size is a duration in whole seconds, such as {0}s",
-                    super::shown(&node.value)
+                    self.shown(node)
                 ),
             );
             return None;
@@ -115,10 +115,11 @@ impl Reader<'_> {
         if value > 0.0 && value <= 100.0 {
             return Some(value);
         }
+        let shown = self.shown(node);
         self.error(
             node,
             path,
-            format!("invalid percentage {value}: must be greater than 0 and at most 100"),
+            format!("invalid percentage {shown}: must be greater than 0 and at most 100"),
         );
         None
     }

@@ -7,7 +7,7 @@ use super::super::document::{
 };
 use super::super::tree::{Node, Value};
 use super::super::units::Duration;
-use super::{Fields, Reader, index, shown};
+use super::{Fields, Reader, index};
 
 /// Smallest `mtbf` or `mttr` of a random fault.
 pub const MIN_RANDOM_FAULT_TIME: Duration = Duration::from_millis(1);
@@ -226,10 +226,11 @@ impl Reader<'_> {
         if m > 0.0 {
             Some(m)
         } else {
+            let shown = self.shown(node);
             self.error(
                 node,
                 path,
-                format!("invalid latency_multiplier {m}: must be greater than 0"),
+                format!("invalid latency_multiplier {shown}: must be greater than 0"),
             );
             None
         }
@@ -352,7 +353,7 @@ impl Reader<'_> {
         let found = match &node.value {
             Value::Seq(items) if items.len() == 1 => "a list of 1 item".to_owned(),
             Value::Seq(items) => format!("a list of {} items", items.len()),
-            other => shown(other),
+            _ => self.shown(node),
         };
         self.error(
             node,

@@ -6,7 +6,7 @@ use super::super::protections::{
     Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, DEFAULT_EVALUATION_PERIOD,
     DEFAULT_SCALE_DOWN_STABILIZATION, DEFAULT_TOLERANCE, LoadShedding, RateLimit,
 };
-use super::{Duration, MAX_REPLICAS, MAX_WORKERS, Node, Reader, Value, shown};
+use super::{Duration, MAX_REPLICAS, MAX_WORKERS, Node, Reader, Value};
 
 impl Reader<'_> {
     pub(super) fn bulkhead(&mut self, node: &Node, path: &str) -> Option<Bulkhead> {
@@ -135,7 +135,7 @@ impl Reader<'_> {
             path,
             format!(
                 "invalid target {}: expected a percentage such as 70% for the utilization metric, or a number of waiting requests per replica such as 20 for queue-depth",
-                shown(&node.value)
+                self.shown(node)
             ),
         );
         None

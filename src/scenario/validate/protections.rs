@@ -2,6 +2,7 @@
 //! the values it reads alone; these checks also cover documents built in the editor,
 //! and relate the values of one setting to each other.
 
+use super::super::diagnostic::number;
 use super::super::document::{Scenario, Step};
 use super::super::protections::{
     Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, LoadShedding, RateLimit,
@@ -122,6 +123,7 @@ impl Checker<'_> {
         match (autoscaling.metric, autoscaling.target) {
             (AutoscalingMetric::Utilization, AutoscalingTarget::Percent(percent)) => {
                 if !(percent > 0.0 && percent <= 100.0) {
+                    let percent = number(percent);
                     self.error(
                         &format!("{path}.target"),
                         format!(
@@ -131,6 +133,7 @@ impl Checker<'_> {
                 }
             }
             (AutoscalingMetric::Utilization, AutoscalingTarget::Value(value)) => {
+                let value = number(value);
                 self.error(
                     &format!("{path}.target"),
                     format!(
@@ -140,6 +143,7 @@ impl Checker<'_> {
             }
             (AutoscalingMetric::QueueDepth, AutoscalingTarget::Value(value)) => {
                 if !(value > 0.0 && value.is_finite()) {
+                    let value = number(value);
                     self.error(
                         &format!("{path}.target"),
                         format!(
@@ -149,6 +153,7 @@ impl Checker<'_> {
                 }
             }
             (AutoscalingMetric::QueueDepth, AutoscalingTarget::Percent(percent)) => {
+                let percent = number(percent);
                 self.error(
                     &format!("{path}.target"),
                     format!(
@@ -165,6 +170,7 @@ impl Checker<'_> {
         }
         let tolerance = autoscaling.tolerance;
         if !(0.0..1.0).contains(&tolerance) {
+            let tolerance = number(tolerance);
             self.error(
                 &format!("{path}.tolerance"),
                 format!("invalid tolerance {tolerance}: must be at least 0 and less than 1"),
