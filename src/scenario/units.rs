@@ -319,7 +319,7 @@ impl JsonSchema for Duration {
         json_schema!({
             "description": "A span of simulated time: a number with a unit ns, us, ms, s, m or h, e.g. 250ms or 1.5s.",
             "type": "string",
-            "pattern": "^\\s*(0|[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\s*(ns|us|\u{b5}s|\u{3bc}s|ms|s|m|h))\\s*$"
+            "pattern": "^\\s*(0|\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*(ns|us|\u{b5}s|\u{3bc}s|ms|s|m|h))\\s*$"
         })
     }
 }
@@ -483,7 +483,7 @@ impl JsonSchema for Rate {
         json_schema!({
             "description": "Events per unit of simulated time: a number followed by /s, /min or /h, e.g. 800/s or 50/min.",
             "type": "string",
-            "pattern": "^\\s*[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?\\s*/\\s*(s|sec|second|min|minute|h|hour)\\s*$"
+            "pattern": "^\\s*\\+?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*/\\s*(s|sec|second|min|minute|h|hour)\\s*$"
         })
     }
 }
