@@ -36,6 +36,8 @@ mod editor_tests;
 #[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
+mod inspector_tests;
+#[cfg(test)]
 mod tests;
 
 /// The start options of the desktop application, from the command line.

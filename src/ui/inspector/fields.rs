@@ -1,11 +1,16 @@
-//! Typed fields of the inspector: durations and rates with units, optional values,
-//! choices and the validation message of each field.
+//! Typed fields of the inspector: durations and rates with units, optional values and
+//! sections, choices and the validation message of each field.
+//!
+//! A field drawn by [`field_ui`] or [`labelled_ui`] is named after its label for screen
+//! readers and tests: the label's id is kept in egui's memory while the row is drawn,
+//! and the first field of the row takes it. The field of an optional value is left
+//! unnamed, so that its checkbox keeps the name.
 //!
 //! A duration or rate field keeps the text being typed in egui's memory while it has
 //! the focus. It writes the value only when the text parses, so half-typed text such
 //! as `25` on the way to `250ms` never reaches the document.
 
-use egui::{Id, Ui};
+use egui::{Id, Response, RichText, Ui};
 
 use crate::scenario::{Diagnostic, Duration, Rate};
 
@@ -70,6 +75,10 @@ fn show_messages<'a>(ui: &mut Ui, diagnostics: impl Iterator<Item = &'a Diagnost
     }
 }
 
+/// Width of a duration or rate field: room for `250ms`, `1.5s` or `800/s` and a few more
+/// characters, narrow enough for two on a line of the Scenario panel.
+const DURATION_WIDTH: f32 = 80.0;
+
 /// The text typed into a unit field that does not parse yet, and why.
 #[derive(Clone, Debug, Default)]
 struct Draft {
@@ -99,11 +108,14 @@ fn unit_field<T: Copy + PartialEq + std::fmt::Display>(
             error: None,
             base: shown.clone(),
         });
-    let response = ui.add(
-        egui::TextEdit::singleline(&mut draft.text)
-            .id(id)
-            .desired_width(110.0)
-            .hint_text(hint),
+    let response = named(
+        ui.add(
+            egui::TextEdit::singleline(&mut draft.text)
+                .id(id)
+                .desired_width(DURATION_WIDTH)
+                .hint_text(hint),
+        ),
+        ui,
     );
     let mut changed = false;
     if response.changed() {
@@ -165,7 +177,7 @@ pub fn rate_ui(ui: &mut Ui, id: Id, value: &mut Rate) -> bool {
 /// and the value's own field while it is on. Returns whether anything changed.
 pub fn optional_ui<T: Clone>(
     ui: &mut Ui,
-    label: &str,
+    label: impl Into<egui::WidgetText>,
     value: &mut Option<T>,
     default: impl FnOnce() -> T,
     edit: impl FnOnce(&mut Ui, &mut T) -> bool,
@@ -173,7 +185,8 @@ pub fn optional_ui<T: Clone>(
     let mut on = value.is_some();
     let mut changed = false;
     ui.horizontal_wrapped(|ui| {
-        if ui.checkbox(&mut on, label).changed() {
+        let checkbox = ui.checkbox(&mut on, label);
+        if checkbox.changed() {
             *value = if on { Some(default()) } else { None };
             changed = true;
         }
@@ -182,6 +195,242 @@ pub fn optional_ui<T: Clone>(
         }
     });
     changed
+}
+
+/// Shows [`optional_ui`] with the messages at `path` under it, and the label in the
+/// error colour while the value has an error.
+pub fn optional_field_ui<T: Clone>(
+    ui: &mut Ui,
+    messages: Messages<'_>,
+    path: &str,
+    label: &str,
+    value: &mut Option<T>,
+    default: impl FnOnce() -> T,
+    edit: impl FnOnce(&mut Ui, &mut T) -> bool,
+) -> bool {
+    let changed = optional_ui(ui, marked(ui, messages, path, label), value, default, edit);
+    messages_ui(ui, messages, path);
+    changed
+}
+
+/// Shows a checkbox that turns an optional value on, as [`optional_ui`] does, for a
+/// value that `inherited` gives when it is off, as a queue's preset gives its broker
+/// settings. While it is off, the inherited value is shown with `source`; turning it on
+/// starts from the inherited value, so that the user overrides it. Returns whether
+/// anything changed.
+pub fn inherited_ui<T: Clone + PartialEq + std::fmt::Display>(
+    ui: &mut Ui,
+    label: impl Into<egui::WidgetText>,
+    value: &mut Option<T>,
+    inherited: Option<(T, &str)>,
+    default: impl FnOnce() -> T,
+    edit: impl FnOnce(&mut Ui, &mut T) -> bool,
+) -> bool {
+    let mut on = value.is_some();
+    let mut changed = false;
+    ui.horizontal_wrapped(|ui| {
+        let checkbox = ui.checkbox(&mut on, label);
+        if checkbox.changed() {
+            *value = if on {
+                Some(inherited.as_ref().map_or_else(default, |(v, _)| v.clone()))
+            } else {
+                None
+            };
+            changed = true;
+        }
+        match (value.as_mut(), inherited) {
+            (Some(inner), inherited) => {
+                changed |= edit(ui, inner);
+                if let Some((from, source)) = inherited
+                    && from != *inner
+                {
+                    ui.weak(format!("preset: {from}"))
+                        .on_hover_text(format!("Overrides {from}, the value of {source}"));
+                }
+            }
+            (None, Some((from, source))) => {
+                ui.label(RichText::new(format!("{from} from {source}")).italics())
+                    .on_hover_text("Check to override");
+            }
+            (None, None) => {}
+        }
+    });
+    changed
+}
+
+/// Shows the field of a value that the file may leave out to take `default`. The field
+/// shows the default while the value is out; a change writes the value, and a value
+/// equal to the default is left out again, so that a saved file carries no default.
+/// Returns whether the value changed.
+pub fn defaulted_ui<T: Copy + PartialEq + std::fmt::Display>(
+    ui: &mut Ui,
+    value: &mut Option<T>,
+    default: T,
+    edit: impl FnOnce(&mut Ui, &mut T) -> bool,
+) -> bool {
+    let mut shown = value.unwrap_or(default);
+    let mut changed = false;
+    if edit(ui, &mut shown) {
+        let new = (shown != default).then_some(shown);
+        changed = new != *value;
+        *value = new;
+    }
+    if value.is_some() {
+        if ui
+            .small_button("↺")
+            .on_hover_text(format!("Back to the default, {default}"))
+            .clicked()
+        {
+            *value = None;
+            changed = true;
+        }
+    } else {
+        ui.label(RichText::new("default").weak().small());
+    }
+    changed
+}
+
+/// Shows one field: `label`, then what `add` draws, named after the label, and the
+/// messages at `path` and below it under them. The label shows the field's key on
+/// hover, and turns to the error colour while the field has an error. Returns what
+/// `add` returns: whether the value changed.
+pub fn field_ui(
+    ui: &mut Ui,
+    messages: Messages<'_>,
+    path: &str,
+    label: &str,
+    add: impl FnOnce(&mut Ui) -> bool,
+) -> bool {
+    let text = marked(ui, messages, path, label);
+    let changed = ui
+        .horizontal_wrapped(|ui| labelled_ui(ui, text, key_of(path), add))
+        .inner;
+    messages_ui(ui, messages, path);
+    changed
+}
+
+/// Shows `label`, with `hover` on it, then what `add` draws, named after the label, in
+/// the current layout: inside a row, so that the row wraps between its widgets.
+/// Returns what `add` returns.
+pub fn labelled_ui<R>(
+    ui: &mut Ui,
+    label: impl Into<RichText>,
+    hover: &str,
+    add: impl FnOnce(&mut Ui) -> R,
+) -> R {
+    let mut label = ui.label(label.into());
+    if !hover.is_empty() {
+        label = label.on_hover_text(hover);
+    }
+    with_label(ui, label.id, add)
+}
+
+/// Shows an optional section, such as a call's circuit breaker: a checkbox that turns
+/// it on with `default`, and while it is on, a collapsible body that `body` draws
+/// under the messages at `path` itself. The checkbox turns to the error colour while
+/// the section has an error, so that a collapsed section shows it too. Returns whether
+/// anything changed.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a section has a place, a label, a value, its default and its body"
+)]
+pub fn optional_section_ui<T>(
+    ui: &mut Ui,
+    id: Id,
+    messages: Messages<'_>,
+    path: &str,
+    label: &str,
+    value: &mut Option<T>,
+    default: impl FnOnce() -> T,
+    body: impl FnOnce(&mut Ui, &mut T) -> bool,
+) -> bool {
+    let mut on = value.is_some();
+    let text = marked(ui, messages, path, label);
+    let mut changed = false;
+    if value.is_none() {
+        ui.horizontal(|ui| {
+            // Keeps the checkbox where it stands in the header of an open section.
+            ui.add_space(ui.spacing().icon_width + ui.spacing().item_spacing.x);
+            if ui.checkbox(&mut on, text.clone()).changed() {
+                *value = Some(default());
+                changed = true;
+            }
+        });
+        return changed;
+    }
+    let mut unchecked = false;
+    let header = egui::collapsing_header::CollapsingState::load_with_default_open(
+        ui.ctx(),
+        id.with("section"),
+        true,
+    )
+    .show_header(ui, |ui| {
+        unchecked = ui
+            .checkbox(&mut on, text)
+            .on_hover_text(format!("{}; uncheck to remove it", key_of(path)))
+            .changed();
+    });
+    if unchecked {
+        *value = None;
+        return true;
+    }
+    header.body(|ui| {
+        own_messages_ui(ui, messages, path);
+        if let Some(inner) = value {
+            changed |= body(ui, inner);
+        }
+    });
+    changed
+}
+
+/// Draws `add` in a scope whose widget ids derive from `id` alone, so that what a panel
+/// shows above the inspector, such as the breaker plots that appear when a run starts,
+/// does not change them: a drag, a focus or an accessibility action in progress is
+/// not lost when such a section appears.
+pub fn stable_scope_ui<R>(ui: &mut Ui, id: Id, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.scope_builder(egui::UiBuilder::new().scope_id(id), add)
+        .inner
+}
+
+/// Returns `label` in the error colour when an error is at `path` or below it.
+pub fn marked(ui: &Ui, messages: Messages<'_>, path: &str, label: &str) -> RichText {
+    if messages.under(path).any(Diagnostic::is_error) {
+        RichText::new(label).color(ui.visuals().error_fg_color)
+    } else {
+        RichText::new(label)
+    }
+}
+
+/// Returns the last key of a field path, as `failure_rate_threshold` of
+/// `clients.web.circuit_breaker.failure_rate_threshold`.
+fn key_of(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+/// The place in egui's memory of the label that names the next field.
+fn label_key() -> Id {
+    Id::unique("inspector-field-label")
+}
+
+/// Runs `add` with `label` as the name of the first field it draws.
+fn with_label<R>(ui: &mut Ui, label: Id, add: impl FnOnce(&mut Ui) -> R) -> R {
+    ui.data_mut(|data| data.insert_temp(label_key(), label));
+    let inner = add(ui);
+    ui.data_mut(|data| data.remove::<Id>(label_key()));
+    inner
+}
+
+/// Names `response` after the label of the row being drawn, if no field has taken it.
+fn named(response: Response, ui: &Ui) -> Response {
+    let label = ui.data_mut(|data| {
+        let label = data.get_temp::<Id>(label_key());
+        data.remove::<Id>(label_key());
+        label
+    });
+    match label {
+        Some(label) => response.labelled_by(label),
+        None => response,
+    }
 }
 
 /// Shows a combo box of fixed choices and returns whether the choice changed.
@@ -196,14 +445,16 @@ pub fn choice_ui<T: Copy + PartialEq>(
         .find(|(choice, _)| choice == value)
         .map_or("", |(_, label)| *label);
     let mut changed = false;
-    egui::ComboBox::from_id_salt(id)
+    let response = egui::ComboBox::from_id_salt(id)
         .selected_text(selected)
         .height(400.0)
         .show_ui(ui, |ui| {
             for (choice, label) in choices {
                 changed |= ui.selectable_value(value, *choice, *label).changed();
             }
-        });
+        })
+        .response;
+    named(response, ui);
     changed
 }
 
@@ -216,7 +467,7 @@ pub fn name_choice_ui(ui: &mut Ui, id: Id, value: &mut String, names: &[String])
     } else {
         value.as_str()
     };
-    egui::ComboBox::from_id_salt(id)
+    let response = egui::ComboBox::from_id_salt(id)
         .selected_text(shown.to_owned())
         .width(180.0)
         .show_ui(ui, |ui| {
@@ -226,7 +477,9 @@ pub fn name_choice_ui(ui: &mut Ui, id: Id, value: &mut String, names: &[String])
                     changed = true;
                 }
             }
-        });
+        })
+        .response;
+    named(response, ui);
     changed
 }
 
@@ -238,32 +491,54 @@ pub fn count_ui<T: egui::emath::Numeric + std::fmt::Display>(
     min: T,
     max: T,
 ) -> bool {
+    amount_ui(ui, value, min, max, "")
+}
+
+/// Shows a drag field for a whole number from `min` to `max` followed by `unit`, as
+/// `20 calls` or `10 s`, and returns whether it changed.
+pub fn amount_ui<T: egui::emath::Numeric + std::fmt::Display>(
+    ui: &mut Ui,
+    value: &mut T,
+    min: T,
+    max: T,
+    unit: &str,
+) -> bool {
+    let mut drag = egui::DragValue::new(value).range(min..=max).speed(0.2);
+    if !unit.is_empty() {
+        drag = drag.suffix(format!(" {unit}"));
+    }
     // A value typed past the range is brought into it, so the range is on hover.
-    ui.add(egui::DragValue::new(value).range(min..=max).speed(0.2))
+    named(ui.add(drag), ui)
         .on_hover_text(format!("A whole number from {min} to {max}"))
         .changed()
 }
 
 /// Shows a drag field for a probability from 0 to 1 and returns whether it changed.
 pub fn probability_ui(ui: &mut Ui, value: &mut f64) -> bool {
-    ui.add(
-        egui::DragValue::new(value)
-            .range(0.0..=1.0)
-            .speed(0.001)
-            .max_decimals(4),
-    )
-    .changed()
+    let drag = egui::DragValue::new(value)
+        .range(0.0..=1.0)
+        .speed(0.001)
+        .max_decimals(4);
+    named(ui.add(drag), ui).changed()
+}
+
+/// Shows a drag field for a percentage from 0 to 100 and returns whether it changed.
+pub fn percent_ui(ui: &mut Ui, value: &mut f64) -> bool {
+    let drag = egui::DragValue::new(value)
+        .range(0.0..=100.0)
+        .speed(0.1)
+        .max_decimals(2)
+        .suffix(" %");
+    named(ui.add(drag), ui).changed()
 }
 
 /// Shows a drag field for a real number from `min` up and returns whether it changed.
 pub fn real_ui(ui: &mut Ui, value: &mut f64, min: f64) -> bool {
-    ui.add(
-        egui::DragValue::new(value)
-            .range(min..=f64::MAX)
-            .speed(0.01)
-            .max_decimals(4),
-    )
-    .changed()
+    let drag = egui::DragValue::new(value)
+        .range(min..=f64::MAX)
+        .speed(0.01)
+        .max_decimals(4);
+    named(ui.add(drag), ui).changed()
 }
 
 #[cfg(test)]

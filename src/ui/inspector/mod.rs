@@ -6,22 +6,27 @@
 //! undone. Each field shows the validation messages of its path, the same messages
 //! that `topolab validate` prints.
 
+mod brokers;
+mod calls;
+mod faults;
 pub mod fields;
 pub mod preview;
+mod protections;
 
 use egui::{Id, Ui};
 
 use crate::editor::Settings;
 use crate::scenario::distribution::{Lognormal, gamma};
 use crate::scenario::{
-    Arrivals, Backoff, CallStep, Client, Consumer, DEFAULT_DURATION, DEFAULT_SEED, DEFAULT_WINDOW,
-    Distribution, Duration, ErrorFault, Fault, FaultKind, Jitter, Link, LinkRef, LoadBalancing,
-    Operation, OutageFault, OutageMode, Overflow, ParallelStep, PublishStep, Queue, Rate,
-    RateChange, RetryPolicy, Scenario, Service, SlowFault, Step, WorkStep, Workload,
+    Arrivals, CallStep, Client, Consumer, DEFAULT_DURATION, DEFAULT_SEED, DEFAULT_WINDOW,
+    Distribution, Duration, Link, LoadBalancing, Operation, Overflow, ParallelStep, PublishStep,
+    Queue, Rate, RateChange, Scenario, Service, Step, WorkStep, Workload,
 };
+pub use faults::faults_ui;
 use fields::{
-    Messages, choice_ui, count_ui, duration_ui, messages_ui, name_choice_ui, name_field_ui,
-    optional_ui, own_messages_ui, probability_ui, rate_ui, real_ui,
+    Messages, choice_ui, count_ui, duration_ui, field_ui, messages_ui, name_choice_ui,
+    name_field_ui, optional_field_ui, optional_section_ui, optional_ui, own_messages_ui,
+    probability_ui, rate_ui, real_ui, stable_scope_ui,
 };
 
 /// Largest counts the inspector offers, the same limits the file reader enforces.
@@ -73,6 +78,12 @@ impl Context<'_> {
 
 /// Edits a client. Returns whether it changed.
 pub fn client_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<'_>) -> bool {
+    stable_scope_ui(ui, Id::unique(("inspector-client", name)), |ui| {
+        client_fields_ui(ui, name, client, context)
+    })
+}
+
+fn client_fields_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<'_>) -> bool {
     let path = format!("clients.{name}");
     let id = Id::unique(("inspector", path.as_str()));
     let mut changed = false;
@@ -116,19 +127,11 @@ pub fn client_ui(ui: &mut Ui, name: &str, client: &mut Client, context: Context<
         });
     changed |= workload_ui(ui, id, &path, &mut client.workload, context.messages);
     ui.separator();
-    changed |= optional_ui(
+    changed |= calls::call_site_ui(
         ui,
-        "Timeout",
-        &mut client.timeout,
-        || Duration::from_secs(1),
-        |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
-    );
-    messages_ui(ui, context.messages, &format!("{path}.timeout"));
-    changed |= retry_option_ui(
-        ui,
-        id.with("retry"),
-        &format!("{path}.retry"),
-        &mut client.retry,
+        id,
+        &path,
+        calls::CallSite::of_client(client),
         context.messages,
     );
     changed
@@ -255,21 +258,40 @@ pub fn service_ui(
     renames: &mut Vec<(String, String)>,
     context: Context<'_>,
 ) -> bool {
+    stable_scope_ui(ui, Id::unique(("inspector-service", name)), |ui| {
+        service_fields_ui(ui, name, service, renames, context)
+    })
+}
+
+fn service_fields_ui(
+    ui: &mut Ui,
+    name: &str,
+    service: &mut Service,
+    renames: &mut Vec<(String, String)>,
+    context: Context<'_>,
+) -> bool {
     let path = format!("services.{name}");
     let id = Id::unique(("inspector", path.as_str()));
     let mut changed = false;
     own_messages_ui(ui, context.messages, &path);
-    egui::Grid::new(id.with("grid"))
-        .num_columns(2)
-        .show(ui, |ui| {
-            ui.label("Replicas");
-            changed |= count_ui(ui, &mut service.replicas, 1, MAX_REPLICAS);
-            ui.end_row();
-            ui.label("Workers per replica");
-            changed |= count_ui(ui, &mut service.workers, 1, MAX_WORKERS);
-            ui.end_row();
-            ui.label("Load balancing");
-            changed |= choice_ui(
+    let field = |key: &str| format!("{path}.{key}");
+    changed |= field_ui(ui, context.messages, &field("replicas"), "Replicas", |ui| {
+        count_ui(ui, &mut service.replicas, 1, MAX_REPLICAS)
+    });
+    changed |= field_ui(
+        ui,
+        context.messages,
+        &field("workers"),
+        "Workers per replica",
+        |ui| count_ui(ui, &mut service.workers, 1, MAX_WORKERS),
+    );
+    changed |= field_ui(
+        ui,
+        context.messages,
+        &field("load_balancing"),
+        "Load balancing",
+        |ui| {
+            choice_ui(
                 ui,
                 id.with("lb"),
                 &mut service.load_balancing,
@@ -278,19 +300,19 @@ pub fn service_ui(
                     (LoadBalancing::Random, "random"),
                     (LoadBalancing::LeastOutstanding, "least-outstanding"),
                 ],
-            );
-            ui.end_row();
-        });
-    for field in ["replicas", "workers", "load_balancing", "queue_capacity"] {
-        messages_ui(ui, context.messages, &format!("{path}.{field}"));
-    }
-    changed |= optional_ui(
+            )
+        },
+    );
+    changed |= optional_field_ui(
         ui,
+        context.messages,
+        &format!("{path}.queue_capacity"),
         "Inbound queue capacity per replica",
         &mut service.queue_capacity,
         || 100,
         |ui, capacity| count_ui(ui, capacity, 0, u32::MAX),
     );
+    changed |= protections::service_protections_ui(ui, id, &path, service, context.messages);
 
     ui.separator();
     ui.strong("Operations");
@@ -461,16 +483,21 @@ fn step_kind_ui(ui: &mut Ui, id: Id, step: &mut Step, context: Context<'_>) -> b
     if !changed || kind == before {
         return false;
     }
-    let first_operation = context.operations().into_iter().next().unwrap_or_default();
-    let call = CallStep {
-        call: first_operation,
+    // A call keeps its settings when it becomes a parallel step's first call, and back.
+    let kept = match step {
+        Step::Call(call) => Some(call.clone()),
+        Step::Parallel(parallel) => parallel.parallel.first().cloned(),
+        Step::Publish(_) | Step::Work(_) => None,
+    };
+    let call = kept.unwrap_or_else(|| CallStep {
+        call: context.operations().into_iter().next().unwrap_or_default(),
         timeout: None,
         retry: None,
         circuit_breaker: None,
         bulkhead: None,
         retry_budget: None,
         deadline: None,
-    };
+    });
     *step = match kind {
         StepKind::Call => Step::Call(call),
         StepKind::Publish => Step::Publish(PublishStep {
@@ -503,7 +530,7 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
                 );
             });
             messages_ui(ui, context.messages, &format!("{path}.publish"));
-            changed |= attempts_ui(
+            changed |= calls::attempts_ui(
                 ui,
                 id,
                 path,
@@ -554,179 +581,75 @@ fn step_ui(ui: &mut Ui, id: Id, path: &str, step: &mut Step, context: Context<'_
 }
 
 fn call_ui(ui: &mut Ui, id: Id, path: &str, call: &mut CallStep, context: Context<'_>) -> bool {
-    let mut changed = false;
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Operation");
-        changed |= name_choice_ui(ui, id.with("call"), &mut call.call, &context.operations());
-    });
-    messages_ui(ui, context.messages, &format!("{path}.call"));
-    changed |= attempts_ui(
+    let mut changed = field_ui(
+        ui,
+        context.messages,
+        &format!("{path}.call"),
+        "Operation",
+        |ui| name_choice_ui(ui, id.with("call"), &mut call.call, &context.operations()),
+    );
+    changed |= calls::call_site_ui(
         ui,
         id,
         path,
-        &mut call.timeout,
-        &mut call.retry,
+        calls::CallSite::of_call(call),
         context.messages,
     );
     changed
 }
 
-/// Edits the timeout and the retry policy of a call or a publish.
-fn attempts_ui(
-    ui: &mut Ui,
-    id: Id,
-    path: &str,
-    timeout: &mut Option<Duration>,
-    retry: &mut Option<RetryPolicy>,
-    messages: Messages<'_>,
-) -> bool {
-    let mut changed = optional_ui(
-        ui,
-        "Timeout",
-        timeout,
-        || Duration::from_millis(500),
-        |ui, timeout| duration_ui(ui, id.with("timeout"), timeout),
-    );
-    messages_ui(ui, messages, &format!("{path}.timeout"));
-    changed |= retry_option_ui(
-        ui,
-        id.with("retry"),
-        &format!("{path}.retry"),
-        retry,
-        messages,
-    );
-    changed
-}
-
-fn retry_option_ui(
-    ui: &mut Ui,
-    id: Id,
-    path: &str,
-    retry: &mut Option<RetryPolicy>,
-    messages: Messages<'_>,
-) -> bool {
-    let mut changed = optional_ui(
-        ui,
-        "Retry",
-        retry,
-        || RetryPolicy {
-            attempts: 3,
-            backoff: Backoff::Exponential {
-                base: Duration::from_millis(50),
-                cap: Duration::from_secs(1),
-                multiplier: 2.0,
-            },
-            jitter: Jitter::Full,
-            retry_on: None,
-        },
-        |_, _| false,
-    );
-    if let Some(policy) = retry {
-        ui.indent(id, |ui| {
-            changed |= retry_ui(ui, id, policy);
-        });
-        messages_ui(ui, messages, path);
-    }
-    changed
-}
-
-fn retry_ui(ui: &mut Ui, id: Id, policy: &mut RetryPolicy) -> bool {
-    let mut changed = false;
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Attempts");
-        changed |= count_ui(ui, &mut policy.attempts, 1, MAX_ATTEMPTS);
-        ui.label("Jitter");
-        changed |= choice_ui(
-            ui,
-            id.with("jitter"),
-            &mut policy.jitter,
-            &[
-                (Jitter::None, "none"),
-                (Jitter::Full, "full"),
-                (Jitter::Equal, "equal"),
-            ],
-        );
-    });
-    let mut exponential = matches!(policy.backoff, Backoff::Exponential { .. });
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Backoff");
-        if choice_ui(
-            ui,
-            id.with("backoff"),
-            &mut exponential,
-            &[(false, "constant"), (true, "exponential")],
-        ) {
-            policy.backoff = if exponential {
-                Backoff::Exponential {
-                    base: Duration::from_millis(50),
-                    cap: Duration::from_secs(1),
-                    multiplier: 2.0,
-                }
-            } else {
-                Backoff::Constant(Duration::from_millis(100))
-            };
-            changed = true;
-        }
-    });
-    ui.horizontal_wrapped(|ui| match &mut policy.backoff {
-        Backoff::Constant(wait) => {
-            ui.label("Wait");
-            changed |= duration_ui(ui, id.with("wait"), wait);
-        }
-        Backoff::Exponential {
-            base,
-            cap,
-            multiplier,
-        } => {
-            ui.label("Base");
-            changed |= duration_ui(ui, id.with("base"), base);
-            ui.label("Cap");
-            changed |= duration_ui(ui, id.with("cap"), cap);
-            ui.label("×");
-            changed |= real_ui(ui, multiplier, 1.0);
-        }
-    });
-    changed
-}
-
 /// Edits a queue. Returns whether it changed.
 pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>) -> bool {
+    stable_scope_ui(ui, Id::unique(("inspector-queue", name)), |ui| {
+        queue_fields_ui(ui, name, queue, context)
+    })
+}
+
+fn queue_fields_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>) -> bool {
     let path = format!("queues.{name}");
     let id = Id::unique(("inspector", path.as_str()));
     let mut changed = false;
     own_messages_ui(ui, context.messages, &path);
-    changed |= optional_ui(
+    changed |= optional_field_ui(
         ui,
+        context.messages,
+        &format!("{path}.capacity"),
         "Capacity",
         &mut queue.capacity,
         || 1_000,
-        |ui, capacity| count_ui(ui, capacity, 0, u64::MAX),
+        |ui, capacity| count_ui(ui, capacity, 1, u64::MAX),
     );
-    messages_ui(ui, context.messages, &format!("{path}.capacity"));
-    ui.horizontal_wrapped(|ui| {
-        ui.label("When full");
-        changed |= choice_ui(
-            ui,
-            id.with("overflow"),
-            &mut queue.overflow,
-            &[
-                (Overflow::Reject, "reject the publish"),
-                (Overflow::DropOldest, "drop the oldest"),
-                (Overflow::Block, "block the publisher"),
-                (Overflow::DropHead, "drop the head (RabbitMQ)"),
-                (Overflow::RejectPublish, "reject the publish (RabbitMQ)"),
-                (
-                    Overflow::RejectPublishDlx,
-                    "reject and dead-letter (RabbitMQ)",
-                ),
-            ],
-        );
-    });
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Deliveries before dead-lettering");
-        changed |= count_ui(ui, &mut queue.max_deliveries, 1, MAX_ATTEMPTS);
-    });
-    messages_ui(ui, context.messages, &format!("{path}.max_deliveries"));
+    changed |= field_ui(
+        ui,
+        context.messages,
+        &format!("{path}.overflow"),
+        "When full",
+        |ui| {
+            choice_ui(
+                ui,
+                id.with("overflow"),
+                &mut queue.overflow,
+                &[
+                    (Overflow::Reject, "reject the publish"),
+                    (Overflow::DropOldest, "drop the oldest"),
+                    (Overflow::Block, "block the publisher"),
+                    (Overflow::DropHead, "drop the head (RabbitMQ)"),
+                    (Overflow::RejectPublish, "reject the publish (RabbitMQ)"),
+                    (
+                        Overflow::RejectPublishDlx,
+                        "reject and dead-letter (RabbitMQ)",
+                    ),
+                ],
+            )
+        },
+    );
+    changed |= field_ui(
+        ui,
+        context.messages,
+        &format!("{path}.max_deliveries"),
+        "Deliveries before dead-lettering",
+        |ui| count_ui(ui, &mut queue.max_deliveries, 1, MAX_ATTEMPTS),
+    );
 
     let others: Vec<String> = context.queues().into_iter().filter(|q| q != name).collect();
     changed |= optional_ui(
@@ -740,40 +663,56 @@ pub fn queue_ui(ui: &mut Ui, name: &str, queue: &mut Queue, context: Context<'_>
 
     ui.separator();
     let operations = context.operations();
-    changed |= optional_ui(
+    let consumer_path = format!("{path}.consumer");
+    changed |= optional_section_ui(
         ui,
+        id.with("consumer"),
+        context.messages,
+        &consumer_path,
         "Consumer",
         &mut queue.consumer,
         || Consumer {
             operation: operations.first().cloned().unwrap_or_default(),
             concurrency: 1,
         },
-        |_, _| false,
+        |ui, consumer| {
+            let mut changed = field_ui(
+                ui,
+                context.messages,
+                &format!("{consumer_path}.operation"),
+                "Operation",
+                |ui| {
+                    name_choice_ui(
+                        ui,
+                        id.with("consumer-op"),
+                        &mut consumer.operation,
+                        &operations,
+                    )
+                },
+            );
+            changed |= field_ui(
+                ui,
+                context.messages,
+                &format!("{consumer_path}.concurrency"),
+                "Concurrency per replica",
+                |ui| count_ui(ui, &mut consumer.concurrency, 1, MAX_WORKERS),
+            );
+            changed
+        },
     );
-    if let Some(consumer) = &mut queue.consumer {
-        ui.indent(id.with("consumer"), |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Operation");
-                changed |= name_choice_ui(
-                    ui,
-                    id.with("consumer-op"),
-                    &mut consumer.operation,
-                    &operations,
-                );
-            });
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Concurrency per replica");
-                changed |= count_ui(ui, &mut consumer.concurrency, 1, MAX_WORKERS);
-            });
-        });
-    }
-    messages_ui(ui, context.messages, &format!("{path}.consumer"));
+    changed |= brokers::broker_section_ui(ui, id.with("broker"), &path, queue, context.messages);
     changed
 }
 
 /// Edits the scenario's title, description, network defaults and run settings.
 /// Returns whether they changed.
 pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, messages: Messages<'_>) -> bool {
+    stable_scope_ui(ui, Id::unique("inspector-settings-scope"), |ui| {
+        settings_fields_ui(ui, settings, messages)
+    })
+}
+
+fn settings_fields_ui(ui: &mut Ui, settings: &mut Settings, messages: Messages<'_>) -> bool {
     let id = Id::unique("inspector-settings");
     let mut changed = false;
     ui.label("Title");
@@ -845,6 +784,12 @@ pub fn settings_ui(ui: &mut Ui, settings: &mut Settings, messages: Messages<'_>)
 
 /// Edits the links: per-edge latency and loss. Returns whether they changed.
 pub fn links_ui(ui: &mut Ui, links: &mut Vec<Link>, context: Context<'_>) -> bool {
+    stable_scope_ui(ui, Id::unique("inspector-links-scope"), |ui| {
+        links_fields_ui(ui, links, context)
+    })
+}
+
+fn links_fields_ui(ui: &mut Ui, links: &mut Vec<Link>, context: Context<'_>) -> bool {
     let id = Id::unique("inspector-links");
     let names = context.nodes();
     let mut changed = false;
@@ -882,14 +827,15 @@ pub fn links_ui(ui: &mut Ui, links: &mut Vec<Link>, context: Context<'_>) -> boo
                     context.messages,
                 );
             }
-            changed |= optional_ui(
+            changed |= optional_field_ui(
                 ui,
+                context.messages,
+                &format!("{path}.loss"),
                 "Loss probability",
                 &mut link.loss,
                 || 0.01,
                 probability_ui,
             );
-            messages_ui(ui, context.messages, &format!("{path}.loss"));
         });
     }
     if let Some(index) = remove {
@@ -904,210 +850,6 @@ pub fn links_ui(ui: &mut Ui, links: &mut Vec<Link>, context: Context<'_>) -> boo
             loss: None,
         });
         changed = true;
-    }
-    changed
-}
-
-/// The kinds of fault, in picker order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FaultChoice {
-    Outage,
-    Slow,
-    Errors,
-}
-
-/// Edits the scheduled faults. Returns whether they changed.
-pub fn faults_ui(ui: &mut Ui, faults: &mut Vec<Fault>, context: Context<'_>) -> bool {
-    let id = Id::unique("inspector-faults");
-    let services: Vec<String> = context.scenario.services.keys().cloned().collect();
-    let first_service = services.first().cloned().unwrap_or_default();
-    let mut changed = false;
-    let mut remove = None;
-    for (index, fault) in faults.iter_mut().enumerate() {
-        let path = format!("faults[{index}]");
-        let fault_id = id.with(index);
-        ui.group(|ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("At");
-                changed |= duration_ui(ui, fault_id.with("at"), &mut fault.at);
-                if let Some(duration) = &mut fault.duration {
-                    ui.label("for");
-                    changed |= duration_ui(ui, fault_id.with("for"), duration);
-                }
-                if let Some(mtbf) = &mut fault.mtbf {
-                    ui.label("MTBF");
-                    changed |= duration_ui(ui, fault_id.with("mtbf"), mtbf);
-                }
-                if let Some(mttr) = &mut fault.mttr {
-                    ui.label("MTTR");
-                    changed |= duration_ui(ui, fault_id.with("mttr"), mttr);
-                }
-                if ui.small_button("Remove").clicked() {
-                    remove = Some(index);
-                }
-            });
-            own_messages_ui(ui, context.messages, &path);
-            for field in ["at", "for", "mtbf", "mttr"] {
-                messages_ui(ui, context.messages, &format!("{path}.{field}"));
-            }
-            let before = match fault.kind {
-                FaultKind::Outage(_) => FaultChoice::Outage,
-                FaultKind::Slow(_) => FaultChoice::Slow,
-                FaultKind::Errors(_) => FaultChoice::Errors,
-                _ => {
-                    // NOTE: the panel shows the other kinds of fault but does not edit them.
-                    ui.label(format!("Kind: {}", fault.kind.name()));
-                    messages_ui(
-                        ui,
-                        context.messages,
-                        &format!("{path}.{}", fault.kind.name()),
-                    );
-                    return;
-                }
-            };
-            let mut choice = before;
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Kind");
-                choice_ui(
-                    ui,
-                    fault_id.with("kind"),
-                    &mut choice,
-                    &[
-                        (FaultChoice::Outage, "outage"),
-                        (FaultChoice::Slow, "slow"),
-                        (FaultChoice::Errors, "errors"),
-                    ],
-                );
-            });
-            if choice != before {
-                fault.kind = match choice {
-                    FaultChoice::Outage => FaultKind::Outage(OutageFault {
-                        service: first_service.clone(),
-                        mode: OutageMode::FailFast,
-                    }),
-                    FaultChoice::Slow => FaultKind::Slow(SlowFault {
-                        service: Some(first_service.clone()),
-                        link: None,
-                        latency_multiplier: 3.0,
-                    }),
-                    FaultChoice::Errors => FaultKind::Errors(ErrorFault {
-                        service: first_service.clone(),
-                        probability: Some(0.5),
-                        first: None,
-                    }),
-                };
-                changed = true;
-            }
-            changed |= fault_kind_ui(ui, fault_id, &path, &mut fault.kind, &services, context);
-        });
-    }
-    if let Some(index) = remove {
-        faults.remove(index);
-        changed = true;
-    }
-    if ui.button("Add a fault").clicked() {
-        let at = faults.last().map_or(Duration::from_secs(10), |last| {
-            Duration::from_nanos(last.at.as_nanos() + 10_000_000_000)
-        });
-        faults.push(Fault {
-            at,
-            duration: Some(Duration::from_secs(10)),
-            mtbf: None,
-            mttr: None,
-            kind: FaultKind::Outage(OutageFault {
-                service: first_service,
-                mode: OutageMode::FailFast,
-            }),
-        });
-        changed = true;
-    }
-    changed
-}
-
-fn fault_kind_ui(
-    ui: &mut Ui,
-    id: Id,
-    path: &str,
-    kind: &mut FaultKind,
-    services: &[String],
-    context: Context<'_>,
-) -> bool {
-    let mut changed = false;
-    match kind {
-        FaultKind::Outage(outage) => {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Service");
-                changed |= name_choice_ui(ui, id.with("service"), &mut outage.service, services);
-                ui.label("Callers see");
-                changed |= choice_ui(
-                    ui,
-                    id.with("mode"),
-                    &mut outage.mode,
-                    &[
-                        (OutageMode::FailFast, "an error at once"),
-                        (OutageMode::Timeout, "no answer"),
-                    ],
-                );
-            });
-            messages_ui(ui, context.messages, &format!("{path}.outage"));
-        }
-        FaultKind::Slow(slow) => {
-            let mut on_link = slow.link.is_some();
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Slow down");
-                if choice_ui(
-                    ui,
-                    id.with("target"),
-                    &mut on_link,
-                    &[(false, "a service"), (true, "a link")],
-                ) {
-                    if on_link {
-                        let names = context.nodes();
-                        slow.service = None;
-                        slow.link = Some(LinkRef {
-                            from: names.first().cloned().unwrap_or_default(),
-                            to: names.get(1).cloned().unwrap_or_default(),
-                        });
-                    } else {
-                        slow.link = None;
-                        slow.service = services.first().cloned();
-                    }
-                    changed = true;
-                }
-            });
-            ui.horizontal_wrapped(|ui| {
-                if let Some(service) = &mut slow.service {
-                    changed |= name_choice_ui(ui, id.with("service"), service, services);
-                }
-                if let Some(link) = &mut slow.link {
-                    let names = context.nodes();
-                    ui.label("between");
-                    changed |= name_choice_ui(ui, id.with("from"), &mut link.from, &names);
-                    ui.label("and");
-                    changed |= name_choice_ui(ui, id.with("to"), &mut link.to, &names);
-                }
-                ui.label("×");
-                changed |= real_ui(ui, &mut slow.latency_multiplier, 0.0);
-            });
-            messages_ui(ui, context.messages, &format!("{path}.slow"));
-        }
-        FaultKind::Errors(errors) => {
-            ui.horizontal_wrapped(|ui| {
-                ui.label("Service");
-                changed |= name_choice_ui(ui, id.with("service"), &mut errors.service, services);
-                if let Some(probability) = &mut errors.probability {
-                    ui.label("fails with probability");
-                    changed |= probability_ui(ui, probability);
-                }
-                if let Some(first) = &mut errors.first {
-                    ui.label("fails its first");
-                    changed |= count_ui(ui, first, 1, u64::MAX);
-                    ui.label("requests");
-                }
-            });
-            messages_ui(ui, context.messages, &format!("{path}.errors"));
-        }
-        _ => {}
     }
     changed
 }
