@@ -377,6 +377,8 @@ pub struct BrokerModel {
     pub retention_ns: Option<u64>,
     /// Database poll interval, ns.
     pub poll_interval_ns: u64,
+    /// Kafka session timeout: how long a crashed consumer keeps its partitions, ns.
+    pub session_timeout_ns: u64,
 }
 
 impl BrokerModel {
@@ -402,6 +404,8 @@ impl BrokerModel {
             keys: settings.keys,
             retention_ns: nanos(settings.retention),
             poll_interval_ns: nanos(settings.poll_interval).unwrap_or(0).max(1),
+            session_timeout_ns: nanos(settings.session_timeout)
+                .unwrap_or(scenario::brokers::DEFAULT_SESSION_TIMEOUT.as_nanos()),
         })
     }
 }

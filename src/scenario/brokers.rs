@@ -11,6 +11,9 @@ pub const MAX_PREFETCH: u32 = 65_535;
 pub const MAX_PARTITIONS: u32 = 10_000;
 /// Largest `batch_size`.
 pub const MAX_BATCH_SIZE: u32 = 100_000;
+/// `session_timeout` of a Kafka-like queue that leaves it out: Kafka's default
+/// `session.timeout.ms` since version 3.0 (KIP-735).
+pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The kind of broker a queue behaves like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +60,8 @@ pub struct BrokerSettings {
     pub keys: Option<u32>,
     /// Kafka retention.
     pub retention: Option<Duration>,
+    /// Kafka session timeout.
+    pub session_timeout: Option<Duration>,
     /// Database poll interval.
     pub poll_interval: Option<Duration>,
     /// Rows per poll.
@@ -107,6 +112,7 @@ impl BrokerSettings {
             partitions: queue.partitions.or(preset.partitions),
             keys: queue.keys.or(preset.keys),
             retention: queue.retention.or(preset.retention),
+            session_timeout: queue.session_timeout.or(preset.session_timeout),
             poll_interval: queue.poll_interval.or(preset.poll_interval),
             batch_size: queue.batch_size.or(preset.batch_size),
         }
@@ -142,7 +148,7 @@ fn allowed(kind: BrokerKind) -> &'static str {
             "capacity, overflow, prefetch, requeue, message_ttl (or visibility_timeout, partitions or poll_interval for another kind of queue)"
         }
         BrokerKind::Sqs => "capacity, overflow, message_ttl, visibility_timeout",
-        BrokerKind::Kafka => "partitions, keys, retention",
+        BrokerKind::Kafka => "partitions, keys, retention, session_timeout",
         BrokerKind::DbPoll => "capacity, overflow, message_ttl, poll_interval, batch_size",
     }
 }
@@ -268,6 +274,12 @@ pub fn check_queue(name: &str, queue: &Queue, mut report: impl FnMut(String, Str
             settings.retention.is_some(),
             queue.retention.is_some(),
             "retention belongs to partitioned logs; set partitions, or use message_ttl",
+        );
+        forbid(
+            "session_timeout",
+            settings.session_timeout.is_some(),
+            queue.session_timeout.is_some(),
+            "it belongs to the consumer groups of partitioned logs; set partitions",
         );
     }
     if kind != BrokerKind::DbPoll {

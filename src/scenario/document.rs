@@ -566,6 +566,11 @@ pub struct Queue {
     /// `retention.ms`. Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Duration>,
+    /// Time after which the group coordinator of a Kafka-like queue removes a crashed
+    /// consumer from the group and gives its partitions to the others, as Kafka's
+    /// `session.timeout.ms`. Default: 45 s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_timeout: Option<Duration>,
     /// Time between two polls of a database-backed queue. Makes the queue poll-based.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll_interval: Option<Duration>,

@@ -1494,6 +1494,9 @@ impl Reader<'_> {
         if let Some((n, p)) = fields.take("retention") {
             queue.retention = self.positive_duration(n, &p);
         }
+        if let Some((n, p)) = fields.take("session_timeout") {
+            queue.session_timeout = self.positive_duration(n, &p);
+        }
         if let Some((n, p)) = fields.take("poll_interval") {
             queue.poll_interval = self.period(n, &p, "poll_interval");
         }

@@ -14,7 +14,7 @@ pub struct Bundled {
 }
 
 /// Every bundled scenario, in menu order.
-pub const BUNDLED: [Bundled; 11] = [
+pub const BUNDLED: [Bundled; 12] = [
     Bundled {
         file: "checkout-async.yaml",
         text: include_str!("../../scenarios/checkout-async.yaml"),
@@ -58,6 +58,10 @@ pub const BUNDLED: [Bundled; 11] = [
     Bundled {
         file: "backpressure.yaml",
         text: include_str!("../../scenarios/backpressure.yaml"),
+    },
+    Bundled {
+        file: "consumer-crash.yaml",
+        text: include_str!("../../scenarios/consumer-crash.yaml"),
     },
 ];
 

@@ -521,6 +521,542 @@ fn abandoned_delivery_per_kind() {
     assert_eq!(broker.partitions[0].committed_offset, 0);
 }
 
+/// Operation `worker.handle`'s summary.
+fn handler(summary: &Summary) -> &topolab::metrics::summary::ServiceSummary {
+    summary
+        .operations
+        .iter()
+        .find(|o| o.name == "worker.handle")
+        .expect("the consumer's operation")
+}
+
+/// The consume edge's summary.
+fn consume_edge(summary: &Summary) -> &topolab::metrics::summary::EdgeSummary {
+    summary
+        .edges
+        .iter()
+        .find(|e| e.kind == "consume")
+        .expect("the delivery edge")
+}
+
+/// The message ids of the handlings traced on queue 0 that started in `[from, to)`, in
+/// start order. Publishes are numbered from 1, so the n-th message has id n.
+fn started_ids(simulation: &Simulation, from: u64, to: u64) -> Vec<(u64, u64)> {
+    simulation
+        .handling_trace(0)
+        .iter()
+        .filter(|e| e.start && (from..to).contains(&e.at_ns))
+        .map(|e| (e.at_ns, e.message_id))
+        .collect()
+}
+
+/// Checks that every message published to each queue is accounted for.
+fn assert_conserved(summary: &Summary) {
+    for queue in &summary.queues {
+        let accounted = queue.consumed
+            + queue.dropped
+            + queue.dead_lettered
+            + queue.expired.unwrap_or(0)
+            + queue.queued
+            + queue.in_handling;
+        assert_eq!(
+            queue.published, accounted,
+            "queue {}: {queue:?}",
+            queue.name
+        );
+    }
+}
+
+/// An SQS-like handler that processes a message in its 1 s service time and then spends
+/// 1 s in a `work` step before it deletes the message, at the end of the handling.
+fn sqs_crash(crash_at: &str) -> String {
+    let yaml = scenario(
+        "0.25/s",
+        "1s",
+        1,
+        "    visibility_timeout: 5s\n    consumer: { operation: worker.handle }",
+        &format!("faults:\n  - {{ at: {crash_at}, for: 1s, crash: {{ service: worker }} }}"),
+    );
+    yaml.replace(
+        "service_time: 1s",
+        "service_time: 1s\n        steps:\n          - work: 1s",
+    )
+}
+
+#[test]
+fn sqs_crash_after_processing_duplicates() {
+    // Messages at 4, 8, 12, ... s, each handled from its publish for 2 s. The crash at
+    // 9.5 s kills the handling of the message of 8 s after its processing (8 s to 9 s)
+    // and before its delete: it stays hidden until its visibility timeout ends at 13 s,
+    // waits for the handling of the message of 12 s, and is received again at 14 s.
+    let mut simulation = start(&sqs_crash("9500ms"));
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 23 * S);
+    assert_eq!(
+        started_ids(&simulation, 0, 23 * S),
+        vec![
+            (4 * S, 1),
+            (8 * S, 2),
+            (12 * S, 3),
+            (14 * S, 2),
+            (16 * S, 4),
+            (20 * S, 5)
+        ]
+    );
+    assert_eq!(handlings(&simulation), 6);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    let queue = &summary.queues[0];
+    assert_eq!(queue.published, 5);
+    assert_eq!(queue.consumed, 5);
+    assert_eq!(queue.duplicates, Some(1));
+    assert_eq!(queue.dead_lettered, 0);
+    assert_eq!(queue.unacked, Some(0));
+    assert_conserved(&summary);
+    let worker = handler(&summary);
+    assert_eq!(worker.successes, 5);
+    assert_eq!(worker.errors.dropped, 1);
+    // The handling ran from 8 s to 9.5 s.
+    assert_eq!(worker.wasted_work_s, 1.5);
+    let delivery = consume_edge(&summary);
+    assert_eq!(delivery.attempts, 6);
+    assert_eq!(delivery.retries, 1);
+    assert_eq!(delivery.errors.dropped, 1);
+}
+
+#[test]
+fn sqs_crash_before_processing_redelivers_without_duplicate() {
+    // The crash at 8.5 s comes during the processing of the message of 8 s: it is
+    // received again at 14 s as before, but its first handling did no work.
+    let mut simulation = start(&sqs_crash("8500ms"));
+    run_to(&mut simulation, 23 * S);
+    assert_eq!(handlings(&simulation), 6);
+    let summary = queue_summary(&mut simulation, 0);
+    assert_eq!(summary.consumed, 5);
+    assert_eq!(summary.duplicates, Some(0));
+}
+
+#[test]
+fn sqs_crash_past_max_receives_redrives() {
+    // With maxReceiveCount 1, the visibility timeout of the only receive of the message
+    // of 8 s ends at 13 s and moves it to the dead-letter queue.
+    let yaml = sqs_crash("9500ms").replace(
+        "    visibility_timeout: 5s",
+        "    visibility_timeout: 5s\n    max_deliveries: 1\n    dead_letter: dlq",
+    );
+    let yaml = yaml.replace("faults:", "  dlq: {}\nfaults:");
+    let mut simulation = start(&yaml);
+    run_to(&mut simulation, 23 * S);
+    assert_eq!(simulation.queued_enqueue_times(1), vec![13 * S]);
+    assert_eq!(handlings(&simulation), 5);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    assert_eq!(summary.queues[0].dead_lettered, 1);
+    assert_eq!(summary.queues[0].duplicates, Some(0));
+    assert_conserved(&summary);
+}
+
+#[test]
+fn rabbitmq_crash_requeues_every_unacked() {
+    // Ten publishes a second and 300 ms a message: the consumer holds its prefetch of 10
+    // from 1 s on. At 2.05 s it is handling the 7th message (since 1.9 s) and holds the
+    // 8th to the 16th; the 17th to the 20th are ready. The crash requeues the ten at the
+    // head, in order, and the restart at 3.05 s takes them again, first.
+    let yaml = scenario(
+        "10/s",
+        "300ms",
+        1,
+        "    prefetch: 10\n    consumer: { operation: worker.handle }",
+        "faults:\n  - { at: 2050ms, for: 1s, crash: { service: worker } }",
+    );
+    let mut simulation = start(&yaml);
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 2050 * MS + 1);
+    assert_eq!(status(&simulation, 0).unacked, 0);
+    assert_eq!(
+        simulation.queued_enqueue_times(0),
+        (7..=20).map(|n| n * 100 * MS).collect::<Vec<_>>()
+    );
+    run_to(&mut simulation, 3050 * MS + 1);
+    // Nothing was delivered while the replica was down; ten more were published.
+    assert_eq!(status(&simulation, 0).unacked, 10);
+    assert_eq!(simulation.queue_depths()[0], 14);
+    run_to(&mut simulation, 6 * S);
+    let after: Vec<(u64, u64)> = started_ids(&simulation, 2050 * MS, 6 * S);
+    let expected: Vec<(u64, u64)> = (0..10).map(|k| (3050 * MS + k * 300 * MS, 7 + k)).collect();
+    assert_eq!(after, expected);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    let queue = &summary.queues[0];
+    assert_eq!(queue.published, 59);
+    assert_eq!(queue.dead_lettered, 0);
+    assert_eq!(queue.dropped, 0);
+    // None had done its work: redeliveries, not duplicates.
+    assert_eq!(queue.duplicates, Some(0));
+    // Handled before the crash: 0.1 s to 1.9 s; after: 3.05 s to 5.75 s.
+    assert_eq!(queue.consumed, 6 + 9);
+    assert_conserved(&summary);
+    let delivery = consume_edge(&summary);
+    assert_eq!(delivery.retries, 10);
+    assert_eq!(delivery.errors.dropped, 10);
+    let worker = handler(&summary);
+    assert_eq!(worker.errors.dropped, 1);
+    assert_eq!(worker.wasted_work_s, 0.15);
+}
+
+#[test]
+fn rabbitmq_crash_past_max_deliveries_dead_letters() {
+    // With a delivery limit of 1, a return on a closed channel dead-letters the ten
+    // unacknowledged messages instead of requeueing them.
+    let yaml = scenario(
+        "10/s",
+        "300ms",
+        1,
+        "    prefetch: 10\n    max_deliveries: 1\n    dead_letter: dlq\n    consumer: { operation: worker.handle }",
+        "  dlq: {}\nfaults:\n  - { at: 2050ms, for: 1s, crash: { service: worker } }",
+    );
+    let mut simulation = start(&yaml);
+    run_to(&mut simulation, 2100 * MS);
+    assert_eq!(simulation.queued_enqueue_times(1), vec![2050 * MS; 10]);
+    assert_eq!(
+        simulation.queued_enqueue_times(0),
+        (17..=20).map(|n| n * 100 * MS).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn rabbitmq_crash_of_one_replica_keeps_the_other_consuming() {
+    // Two replicas with a prefetch of 5 each. Replica 0 is down from 1.05 s to 3.05 s:
+    // its consumer receives nothing, and replica 1's consumer takes every message.
+    let yaml = scenario(
+        "10/s",
+        "50ms",
+        2,
+        "    prefetch: 5\n    consumer: { operation: worker.handle }",
+        "faults:\n  - { at: 1050ms, for: 2s, crash: { service: worker, replica: 0 } }",
+    );
+    let mut simulation = start(&yaml);
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 4 * S);
+    let during: Vec<u32> = simulation
+        .handling_trace(0)
+        .iter()
+        .filter(|e| e.start && (1050 * MS..3050 * MS).contains(&e.at_ns))
+        .map(|e| e.consumer)
+        .collect();
+    assert_eq!(during, vec![1; 20]);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    assert_eq!(summary.queues[0].consumed, 39);
+    assert_eq!(summary.queues[0].dead_lettered, 0);
+    assert_eq!(handler(&summary).errors.dropped, 0);
+    assert_conserved(&summary);
+}
+
+/// Four partitions, keyless so that the n-th message goes to partition (n - 1) mod 4, and
+/// two replicas: consumer 0 on replica 0 has partitions 0 and 2, consumer 1 on replica 1
+/// has partitions 1 and 3. Replica 1 is down from 2.12 s to 30 s.
+fn kafka_crash(session_timeout: &str) -> String {
+    scenario(
+        "10/s",
+        "50ms",
+        2,
+        &format!(
+            "    partitions: 4\n    session_timeout: {session_timeout}\n    consumer: {{ operation: worker.handle }}"
+        ),
+        "faults:\n  - { at: 2120ms, for: 27880ms, crash: { service: worker, replica: 1 } }",
+    )
+}
+
+#[test]
+fn kafka_crash_rebalances_after_session_timeout() {
+    let mut simulation = start(&kafka_crash("5s"));
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 12 * S);
+    let broker = status(&simulation, 0);
+    // Partition 1 gets a record every 400 ms from 200 ms. Its records of 2.2 s on wait
+    // for the rebalance at 7.12 s: its lag at the ends of seconds 1 to 7 counts them.
+    assert_eq!(
+        &broker.partitions[1].lag_series[..7],
+        &[0, 0, 2, 5, 7, 10, 12]
+    );
+    assert_eq!(
+        &broker.partitions[3].lag_series[..7],
+        &[0, 0, 2, 4, 7, 9, 12]
+    );
+    // Consumer 0 then handles all four partitions, 20 records a second against 10
+    // published, and drains the backlog.
+    for p in 0..4 {
+        assert_eq!(broker.partitions[p].lag_series[11], 0, "partition {p}");
+    }
+    assert!(broker.partitions[0].lag_series.iter().all(|lag| *lag <= 1));
+    let trace = simulation.handling_trace(0);
+    let moved: Vec<&TraceEvent> = trace
+        .iter()
+        .filter(|e| e.start && e.at_ns >= 2120 * MS && (e.partition == 1 || e.partition == 3))
+        .collect();
+    // The rebalance is at 7.12 s; consumer 0 ends partition 2's record of 7.1 s at
+    // 7.15 s and then takes the waiting partitions.
+    assert_eq!(moved[0].at_ns, 7150 * MS);
+    assert!(moved.iter().all(|e| e.consumer == 0));
+    // The records wait; none is lost or handled twice.
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    assert_eq!(summary.queues[0].duplicates, Some(0));
+    assert_eq!(summary.queues[0].dead_lettered, 0);
+    assert_conserved(&summary);
+}
+
+#[test]
+fn kafka_restart_before_session_timeout_keeps_partitions() {
+    // A session timeout longer than the crash: partitions 1 and 3 wait for the restart
+    // at 30 s, and are then consumed by consumer 1 again.
+    let mut simulation = start(&kafka_crash("1m"));
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 35 * S);
+    let trace = simulation.handling_trace(0);
+    let moved: Vec<&TraceEvent> = trace
+        .iter()
+        .filter(|e| e.start && e.at_ns >= 2120 * MS && (e.partition == 1 || e.partition == 3))
+        .collect();
+    assert_eq!(moved[0].at_ns, 30 * S);
+    assert!(moved.iter().all(|e| e.consumer == 1));
+    let broker = status(&simulation, 0);
+    assert_eq!(broker.partitions[1].lag_series[29], 70);
+}
+
+#[test]
+fn kafka_crash_while_handling_retries_the_record() {
+    // Crashed at 2.02 s, replica 1 was handling partition 3's record of 2 s (offset 4):
+    // the record stays at the committed offset and consumer 0 handles it after the
+    // rebalance, before the records behind it.
+    let yaml = kafka_crash("5s").replace("at: 2120ms, for: 27880ms", "at: 2020ms, for: 27980ms");
+    let mut simulation = start(&yaml);
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 12 * S);
+    let partition_3: Vec<(u64, u32, u64)> = simulation
+        .handling_trace(0)
+        .iter()
+        .filter(|e| e.partition == 3 && e.at_ns >= 2 * S)
+        .map(|e| (e.at_ns, e.consumer, e.offset))
+        .take(3)
+        .collect();
+    // Started at 2 s, ended by the crash at 2.02 s, started again at 7.02 s.
+    assert_eq!(
+        partition_3,
+        vec![(2 * S, 1, 4), (2020 * MS, 1, 4), (7020 * MS, 0, 4)]
+    );
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    assert_eq!(summary.queues[0].duplicates, Some(0));
+    assert_eq!(handler(&summary).errors.dropped, 1);
+    assert_conserved(&summary);
+}
+
+#[test]
+fn db_poll_crash_unlocks_claimed_rows() {
+    // The poll at 1 s takes rows 1 to 4, handled 400 ms each. The crash at 1.5 s kills
+    // the handling of row 2 and the claim of rows 3 and 4: they go back to the head, the
+    // poll at 2 s skips the crashed consumer, and the poll at 3 s takes them again.
+    let yaml = scenario(
+        "10/s",
+        "400ms",
+        1,
+        "    poll_interval: 1s\n    batch_size: 4\n    consumer: { operation: worker.handle }",
+        "faults:\n  - { at: 1500ms, for: 1s, crash: { service: worker } }",
+    );
+    let mut simulation = start(&yaml);
+    simulation.trace_handlings(0);
+    run_to(&mut simulation, 4500 * MS);
+    assert_eq!(
+        started_ids(&simulation, 0, 4500 * MS),
+        vec![
+            (1000 * MS, 1),
+            (1400 * MS, 2),
+            (3000 * MS, 2),
+            (3400 * MS, 3),
+            (3800 * MS, 4),
+            (4200 * MS, 5)
+        ]
+    );
+    // Polls at 0 s and 2 s: the first found nothing; the second skipped the consumer.
+    assert_eq!(status(&simulation, 0).empty_polls, 1);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    assert_eq!(consume_edge(&summary).retries, 3);
+    assert_eq!(handler(&summary).errors.dropped, 1);
+    assert_eq!(handler(&summary).wasted_work_s, 0.1);
+    assert_conserved(&summary);
+}
+
+/// A RabbitMQ-like queue with a capacity of 5 and a prefetch of 3, whose one consumer
+/// takes 10 s a message and crashes at 1.05 s, with `overflow`.
+fn full_queue_crash(overflow: &str) -> String {
+    scenario(
+        "10/s",
+        "10s",
+        1,
+        &format!(
+            "    prefetch: 3\n    capacity: 5\n    overflow: {overflow}\n    consumer: {{ operation: worker.handle }}"
+        ),
+        "faults:\n  - { at: 1050ms, for: 1s, crash: { service: worker } }",
+    )
+}
+
+#[test]
+fn requeue_past_capacity_with_reject_publish() {
+    // At 1.05 s the consumer holds messages 1 to 3 and messages 4 to 8 fill the queue.
+    // The crash requeues the three: 8 ready messages, above the capacity of 5, as
+    // RabbitMQ's max-length counts ready messages and a requeue ignores it. Publishes
+    // are rejected until the consumer takes the three again at 2.05 s.
+    let mut simulation = start(&full_queue_crash("reject-publish"));
+    run_to(&mut simulation, 2 * S);
+    assert_eq!(
+        simulation.queued_enqueue_times(0),
+        (1..=8).map(|n| n * 100 * MS).collect::<Vec<_>>()
+    );
+    run_to(&mut simulation, 2100 * MS);
+    assert_eq!(simulation.queue_depths()[0], 5);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    let queue = &summary.queues[0];
+    assert_eq!(queue.max_depth, 8);
+    assert_eq!(queue.dropped, 0);
+    // The publishes of 0.9 s to 2 s; the restart takes 3 messages, which leaves 5.
+    assert_eq!(queue.rejected, 12);
+    assert_conserved(&summary);
+}
+
+#[test]
+fn requeue_past_capacity_with_drop_head() {
+    // With drop-head, publishes of 0.9 s and 1 s dropped messages 4 and 5. The crash
+    // requeues messages 1 to 3 at the head, and the queue drops them again at once,
+    // as RabbitMQ drops from the head after a requeue: the depth never exceeds 5.
+    let mut simulation = start(&full_queue_crash("drop-head"));
+    run_to(&mut simulation, 1100 * MS);
+    assert_eq!(
+        simulation.queued_enqueue_times(0),
+        (6..=10).map(|n| n * 100 * MS).collect::<Vec<_>>()
+    );
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    let queue = &summary.queues[0];
+    assert_eq!(queue.max_depth, 5);
+    assert_eq!(queue.dropped, 5);
+    assert_conserved(&summary);
+}
+
+#[test]
+fn requeue_past_capacity_with_block() {
+    // With block, the requeued messages push the depth to 8 and the publishes of 0.9 s
+    // to 1.9 s wait until it falls below 5 again.
+    let mut simulation = start(&full_queue_crash("block"));
+    run_to(&mut simulation, 2 * S);
+    assert_eq!(simulation.queue_depths()[0], 8);
+    assert_eq!(simulation.blocked_publishers()[0], 11);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    assert_eq!(summary.queues[0].max_depth, 8);
+    assert_eq!(summary.queues[0].dropped, 0);
+    assert_conserved(&summary);
+}
+
+#[test]
+fn sqs_capacity_counts_messages_in_flight() {
+    // SQS has no maximum length; a capacity on an SQS-like queue counts every message
+    // not yet deleted, hidden or not. Message 1 is received at 0.1 s and handled for
+    // 10 s, and messages 2 and 3 fill the queue, so message 1 reappearing at 0.6 s
+    // leaves the depth at 3.
+    let yaml = scenario(
+        "10/s",
+        "10s",
+        1,
+        "    visibility_timeout: 500ms\n    capacity: 3\n    consumer: { operation: worker.handle }",
+        "",
+    );
+    let mut simulation = start(&yaml);
+    run_to(&mut simulation, 1050 * MS);
+    assert_eq!(
+        simulation.queued_enqueue_times(0),
+        vec![200 * MS, 300 * MS, 100 * MS]
+    );
+    let summary = queue_summary(&mut simulation, 0);
+    assert_eq!(summary.rejected, 7);
+    assert_eq!(summary.max_depth, 3);
+}
+
+#[test]
+fn db_poll_capacity_counts_claimed_rows() {
+    // A table of at most 4 rows, every handling failing. The poll at 1 s claims rows 1 to
+    // 4, which stay in the table, so the publishes go on being rejected, and the failed
+    // rows coming back never exceed the capacity.
+    let mut yaml = scenario(
+        "10/s",
+        "100ms",
+        1,
+        "    poll_interval: 1s\n    batch_size: 4\n    capacity: 4\n    max_deliveries: 2\n    consumer: { operation: worker.handle }",
+        "",
+    );
+    yaml = yaml.replace(
+        "service_time: 100ms",
+        "service_time: 100ms\n        error_probability: 1",
+    );
+    let mut simulation = start(&yaml);
+    run_to(&mut simulation, 1450 * MS);
+    assert_eq!(simulation.queue_depths()[0], 4);
+    run_to(&mut simulation, 6 * S);
+    simulation.finish();
+    let summary = Summary::new(&simulation, "test");
+    let queue = &summary.queues[0];
+    assert_eq!(queue.max_depth, 4);
+    // Rows 1 to 4 fail at the polls of 1 s and 2 s, and are dead-lettered from 2.1 s to
+    // 2.4 s, which lets four more rows in; those fail at the polls of 3 s and 4 s, and
+    // the four rows let in after them fail at the poll of 5 s and wait for the next.
+    assert_eq!(queue.published, 12);
+    assert_eq!(queue.dead_lettered, 8);
+    assert_eq!(queue.queued, 4);
+    assert_eq!(queue.rejected, 59 - 12);
+    assert_conserved(&summary);
+}
+
+#[test]
+fn broker_crashes_are_deterministic() {
+    let yaml = |queue: &str| {
+        let mut yaml = scenario(
+            "50/s",
+            "20ms",
+            3,
+            queue,
+            "faults:\n  - { mtbf: 2s, mttr: 500ms, crash: { service: worker, replica: 0 } }\n  - { mtbf: 3s, mttr: 1s, crash: { service: worker } }",
+        );
+        yaml = yaml.replace("constant: 50/s", "poisson: 50/s");
+        yaml.replace(
+            "service_time: 20ms",
+            "service_time: { exponential: { mean: 20ms } }\n        error_probability: 0.1\n        steps:\n          - work: 5ms",
+        )
+    };
+    for queue in [
+        "    prefetch: 10\n    capacity: 50\n    overflow: drop-head\n    consumer: { operation: worker.handle, concurrency: 2 }",
+        "    visibility_timeout: 200ms\n    capacity: 50\n    consumer: { operation: worker.handle, concurrency: 2 }",
+        "    partitions: 5\n    keys: 20\n    session_timeout: 300ms\n    consumer: { operation: worker.handle, concurrency: 2 }",
+        "    poll_interval: 100ms\n    batch_size: 5\n    capacity: 200\n    consumer: { operation: worker.handle }",
+    ] {
+        let text = yaml(queue);
+        let summaries: Vec<String> = (0..2)
+            .map(|_| {
+                let mut simulation = start(&text);
+                run_to(&mut simulation, 60 * S);
+                simulation.finish();
+                let summary = Summary::new(&simulation, "test");
+                assert_conserved(&summary);
+                topolab::metrics::report::json(&summary).expect("serializes")
+            })
+            .collect();
+        assert_eq!(summaries[0], summaries[1], "{queue}");
+        assert!(summaries[0].contains("\"kind\": \"crash\""), "{queue}");
+    }
+}
+
 fn settings(queue_yaml: &str) -> BrokerSettings {
     let yaml = scenario("1/s", "1ms", 1, queue_yaml, "");
     let loaded = load_str(&yaml, None).expect("valid");
@@ -628,25 +1164,25 @@ fn bad_broker_settings_rejected() {
         (
             "    partitions: 4\n    visibility_timeout: 30s\n",
             &[
-                "25:25: error: queues.jobs.visibility_timeout: visibility_timeout is not allowed on a Kafka-like queue (it sets partitions): it belongs to SQS-like queues. Allowed there: partitions, keys, retention",
+                "25:25: error: queues.jobs.visibility_timeout: visibility_timeout is not allowed on a Kafka-like queue (it sets partitions): it belongs to SQS-like queues. Allowed there: partitions, keys, retention, session_timeout",
             ],
         ),
         (
             "    partitions: 4\n    overflow: block\n",
             &[
-                "25:15: error: queues.jobs.overflow: overflow is not allowed on a Kafka-like queue (it sets partitions): a log accepts every publish, so nothing blocks, drops or rejects. Allowed there: partitions, keys, retention",
+                "25:15: error: queues.jobs.overflow: overflow is not allowed on a Kafka-like queue (it sets partitions): a log accepts every publish, so nothing blocks, drops or rejects. Allowed there: partitions, keys, retention, session_timeout",
             ],
         ),
         (
             "    preset: kafka\n    capacity: 10\n",
             &[
-                "25:15: error: queues.jobs.capacity: capacity is not allowed on a Kafka-like queue (it sets partitions): a log has no maximum length; use retention. Allowed there: partitions, keys, retention",
+                "25:15: error: queues.jobs.capacity: capacity is not allowed on a Kafka-like queue (it sets partitions): a log has no maximum length; use retention. Allowed there: partitions, keys, retention, session_timeout",
             ],
         ),
         (
             "    preset: kafka\n    visibility_timeout: 5s\n",
             &[
-                "25:25: error: queues.jobs.visibility_timeout: visibility_timeout is not allowed on a Kafka-like queue (it sets partitions): it belongs to SQS-like queues. Allowed there: partitions, keys, retention",
+                "25:25: error: queues.jobs.visibility_timeout: visibility_timeout is not allowed on a Kafka-like queue (it sets partitions): it belongs to SQS-like queues. Allowed there: partitions, keys, retention, session_timeout",
             ],
         ),
         (
@@ -681,6 +1217,18 @@ fn bad_broker_settings_rejected() {
             ],
         ),
         (
+            "    session_timeout: 10s\n",
+            &[
+                "24:22: error: queues.jobs.session_timeout: session_timeout is not allowed on a RabbitMQ-like queue: it belongs to the consumer groups of partitioned logs; set partitions. Allowed there: capacity, overflow, prefetch, requeue, message_ttl (or visibility_timeout, partitions or poll_interval for another kind of queue)",
+            ],
+        ),
+        (
+            "    partitions: 2\n    session_timeout: 0s\n",
+            &[
+                "25:22: error: queues.jobs.session_timeout: invalid duration 0: must be greater than zero",
+            ],
+        ),
+        (
             "    capacity: 5\n    overflow: reject-publish-dlx\n",
             &[
                 "25:15: error: queues.jobs.overflow: overflow \"reject-publish-dlx\" of queue \"jobs\" needs a dead_letter queue to send rejected messages to; add \"dead_letter: QUEUE\", or use \"reject-publish\"",
@@ -689,7 +1237,7 @@ fn bad_broker_settings_rejected() {
         (
             "    prefetchs: 5\n",
             &[
-                "24:5: error: queues.jobs.prefetchs: unknown key \"prefetchs\"; did you mean \"prefetch\"? Allowed keys here: capacity, overflow, consumer, max_deliveries, dead_letter, preset, prefetch, requeue, message_ttl, visibility_timeout, partitions, keys, retention, poll_interval, batch_size",
+                "24:5: error: queues.jobs.prefetchs: unknown key \"prefetchs\"; did you mean \"prefetch\"? Allowed keys here: capacity, overflow, consumer, max_deliveries, dead_letter, preset, prefetch, requeue, message_ttl, visibility_timeout, partitions, keys, retention, session_timeout, poll_interval, batch_size",
             ],
         ),
     ];
@@ -713,7 +1261,7 @@ fn broker_fields_round_trip() {
         "1ms",
         1,
         "    preset: rabbitmq\n    prefetch: 7\n    requeue: false\n    message_ttl: 2s\n    overflow: drop-head\n    capacity: 9\n    consumer: { operation: worker.handle }",
-        "  log:\n    partitions: 6\n    keys: 100\n    retention: 1h\n  table:\n    poll_interval: 250ms\n    batch_size: 20\n  hidden:\n    visibility_timeout: 45s\n    max_deliveries: 5",
+        "  log:\n    partitions: 6\n    keys: 100\n    retention: 1h\n    session_timeout: 10s\n  table:\n    poll_interval: 250ms\n    batch_size: 20\n  hidden:\n    visibility_timeout: 45s\n    max_deliveries: 5",
     );
     let loaded = load_str(&yaml, None).expect("valid");
     let text = scenario::write::to_yaml(&loaded.scenario).expect("writes");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use topolab::engine::run::{RunConfig, run};
 use topolab::metrics::summary::Summary;
-use topolab::scenario::{Duration, load_file};
+use topolab::scenario::{Duration, load_file, load_str};
 
 fn bundled_scenarios() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> =
@@ -25,6 +25,23 @@ fn summarize(path: &Path, warmup: Duration, duration: Option<Duration>) -> Summa
         .unwrap_or_else(|errors| panic!("{} is invalid: {errors:?}", path.display()));
     let config = RunConfig::resolve(&loaded.scenario.run, duration, Some(warmup), Some(7), None)
         .expect("valid settings");
+    let simulation = run(&loaded.scenario, &config, |_| {}).expect("the run finishes");
+    Summary::new(&simulation, "conservation")
+}
+
+/// Runs the scenario `yaml` as [`summarize`] runs a file.
+fn summarize_text(yaml: &str, warmup: Duration, duration: Duration) -> Summary {
+    let loaded =
+        load_str(yaml, None).unwrap_or_else(|errors| panic!("invalid scenario: {errors:?}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let config = RunConfig::resolve(
+        &loaded.scenario.run,
+        Some(duration),
+        Some(warmup),
+        Some(7),
+        None,
+    )
+    .expect("valid settings");
     let simulation = run(&loaded.scenario, &config, |_| {}).expect("the run finishes");
     Summary::new(&simulation, "conservation")
 }
@@ -93,4 +110,104 @@ fn conservation_holds_mid_burst() {
     assert!(in_flight > 0, "expected requests in flight at 75.5 s");
     assert!(queued > 0, "expected queued messages at 75.5 s");
     check(&summary, "checkout-async stopped at 75.5 s");
+}
+
+/// A publisher and three replicas of a consumer of queue `jobs`, which has the settings
+/// `queue` and a dead-letter queue, with random crashes of one replica and of the whole
+/// consumer, and `faults` besides.
+fn crashing_consumers(queue: &str, faults: &str) -> String {
+    format!(
+        r"
+version: 1
+clients:
+  load:
+    target: api.serve
+    arrivals: {{ poisson: 80/s }}
+services:
+  api:
+    workers: 200
+    operations:
+      serve:
+        service_time: 1ms
+        steps:
+          - publish: jobs
+            timeout: 200ms
+  worker:
+    replicas: 3
+    operations:
+      handle:
+        service_time: {{ exponential: {{ mean: 15ms }} }}
+        error_probability: 0.1
+        steps:
+          - work: 5ms
+  auditor:
+    operations:
+      review:
+        service_time: 1ms
+queues:
+  jobs:
+{queue}
+    dead_letter: dlq
+    consumer: {{ operation: worker.handle, concurrency: 2 }}
+  dlq:
+    consumer: {{ operation: auditor.review }}
+faults:
+  - {{ mtbf: 3s, mttr: 700ms, crash: {{ service: worker, replica: 0 }} }}
+  - {{ at: 5s, mtbf: 8s, mttr: 1500ms, crash: {{ service: worker, mode: timeout }} }}
+{faults}
+"
+    )
+}
+
+/// Every kind of broker, with crashed consumers, full queues and broker outages.
+fn broker_crash_scenarios() -> Vec<(&'static str, String)> {
+    let outage = "  - { at: 20s, for: 2s, broker_outage: { queue: jobs, mode: timeout } }\n  - { at: 30s, for: 2s, broker_outage: { queue: jobs } }";
+    [
+        ("plain", "    capacity: 40\n    overflow: drop-oldest"),
+        (
+            "rabbitmq reject-publish",
+            "    prefetch: 10\n    capacity: 30\n    overflow: reject-publish\n    message_ttl: 2s",
+        ),
+        (
+            "rabbitmq drop-head",
+            "    preset: rabbitmq\n    prefetch: 10\n    capacity: 30\n    overflow: drop-head",
+        ),
+        ("rabbitmq block", "    prefetch: 5\n    capacity: 30\n    overflow: block"),
+        (
+            "sqs",
+            "    visibility_timeout: 300ms\n    capacity: 60\n    overflow: drop-oldest",
+        ),
+        ("sqs preset", "    preset: sqs\n    capacity: 50\n    overflow: block"),
+        (
+            "kafka",
+            "    partitions: 6\n    keys: 50\n    session_timeout: 1s\n    retention: 3s",
+        ),
+        (
+            "db-poll",
+            "    poll_interval: 200ms\n    batch_size: 5\n    capacity: 200\n    overflow: drop-head",
+        ),
+        ("db-poll preset", "    preset: db-poll\n    capacity: 200\n    overflow: block"),
+    ]
+    .into_iter()
+    .map(|(label, queue)| (label, crashing_consumers(queue, outage)))
+    .collect()
+}
+
+#[test]
+fn conservation_holds_with_broker_crashes() {
+    for (label, yaml) in broker_crash_scenarios() {
+        let summary = summarize_text(&yaml, Duration::ZERO, Duration::from_secs(60));
+        check(&summary, label);
+        let jobs = &summary.queues[0];
+        assert!(jobs.consumed > 500, "{label}: {jobs:?}");
+        check(
+            &summarize_text(&yaml, Duration::from_secs(7), Duration::from_secs(60)),
+            &format!("{label} with a 7s warm-up"),
+        );
+        // Stopped while a crash is likely active and messages are in flight.
+        check(
+            &summarize_text(&yaml, Duration::from_secs(7), Duration::from_millis(33_300)),
+            &format!("{label} stopped at 33.3 s"),
+        );
+    }
 }

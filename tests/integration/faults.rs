@@ -333,7 +333,17 @@ fn broker_outage_timeout_mode_times_out() {
         .iter()
         .find(|e| e.kind == "publish")
         .expect("the publish edge");
+    // The ten publishes of 1.1 s to 2 s are lost with the broker and time out.
     assert_eq!(publish.errors.timeout, 10);
+    assert_eq!(publish.lost, 10);
+    // They never entered the queue, which drops nothing and balances its books.
+    let queue = &summary.queues[0];
+    assert_eq!(queue.published, 89);
+    assert_eq!(queue.dropped, 0);
+    assert_eq!(
+        queue.published,
+        queue.consumed + queue.dead_lettered + queue.queued + queue.in_handling
+    );
 }
 
 #[test]
@@ -672,16 +682,16 @@ fn fault_without_timing_has_one_error() {
     );
 }
 
-#[test]
-fn crash_of_broker_consumer_is_rejected() {
-    // A crashed consumer of a queue with broker settings is not modelled, so the file
-    // is refused rather than run with deliveries to the dead replica.
-    let yaml = r"
+/// A publisher and three replicas of a consumer of a queue with broker settings `queue`,
+/// whose replica 0 crashes from 1 s to 2 s.
+fn broker_consumer_crash(queue: &str, faults: &str) -> String {
+    format!(
+        r"
 version: 1
 clients:
   load:
     target: api.serve
-    arrivals: { constant: 10/s }
+    arrivals: {{ constant: 10/s }}
 services:
   api:
     operations:
@@ -696,19 +706,68 @@ services:
         service_time: 10ms
 queues:
   jobs:
-    prefetch: 3
-    consumer: { operation: worker.handle }
+{queue}
+    consumer: {{ operation: worker.handle }}
 faults:
-  - { at: 1s, for: 1s, crash: { service: worker, replica: 0 } }
-";
-    let diagnostics: Vec<String> =
-        match load_str(yaml, Some(std::path::PathBuf::from("crash.yaml"))) {
-            Ok(_) => Vec::new(),
-            Err(diagnostics) => diagnostics.iter().map(ToString::to_string).collect(),
-        };
-    let expected = "crash.yaml:24:42: error: faults[0].crash.service: a crash of \"worker\" is not supported: it consumes queue \"jobs\", which has broker settings";
-    assert!(
-        diagnostics.iter().any(|d| d.contains(expected)),
-        "expected: {expected}\nfound: {diagnostics:#?}"
-    );
+{faults}
+"
+    )
+}
+
+#[test]
+fn crash_of_broker_consumer_is_valid() {
+    // A crash of a consumer of a queue with broker settings is modelled, so the file
+    // reads without an error or a warning, for every kind of broker.
+    for queue in [
+        "    prefetch: 3",
+        "    preset: sqs",
+        "    partitions: 4",
+        "    preset: db-poll",
+    ] {
+        let yaml = broker_consumer_crash(
+            queue,
+            "  - { at: 1s, for: 1s, crash: { service: worker, replica: 0 } }",
+        );
+        let loaded = load_str(&yaml, Some(std::path::PathBuf::from("crash.yaml")))
+            .unwrap_or_else(|d| panic!("{queue}: {d:?}"));
+        assert!(loaded.warnings.is_empty(), "{queue}: {:?}", loaded.warnings);
+    }
+}
+
+#[test]
+fn manual_crash_of_broker_consumer_matches_scheduled() {
+    for queue in [
+        "    prefetch: 3",
+        "    visibility_timeout: 500ms",
+        "    partitions: 4\n    session_timeout: 300ms",
+        "    poll_interval: 100ms\n    batch_size: 3",
+    ] {
+        let scheduled = broker_consumer_crash(
+            queue,
+            "  - { at: 1s, for: 1s, crash: { service: worker, replica: 0 } }",
+        );
+        let (_, expected) = run(&scheduled, Duration::from_secs(4));
+        let mut simulation = start(
+            &broker_consumer_crash(queue, "  []"),
+            Duration::from_secs(4),
+        );
+        simulation.run_until(SECOND).expect("runs");
+        let kind = FaultKind::Crash(CrashFault {
+            service: "worker".to_owned(),
+            replica: Some(0),
+            mode: OutageMode::FailFast,
+        });
+        simulation
+            .inject_fault(&kind, Duration::from_secs(1))
+            .expect("a crash of a broker consumer is modelled");
+        simulation.run_until(4 * SECOND).expect("runs");
+        simulation.finish();
+        let actual = Summary::new(&simulation, "test");
+        assert_eq!(actual.queues, expected.queues, "{queue}");
+        assert_eq!(actual.operations, expected.operations, "{queue}");
+        assert_eq!(actual.edges, expected.edges, "{queue}");
+        let queue_summary = &actual.queues[0];
+        assert_eq!(queue_summary.published, 39, "{queue}");
+        assert_eq!(queue_summary.dead_lettered, 0, "{queue}");
+    }
 }

@@ -7,10 +7,13 @@
 //! that adding replicas adds consumers at the end. Deliveries go round robin over the
 //! consumers in slot-major order: slot 0 of every replica, then slot 1, and so on.
 //!
+//! A crashed replica's consumers receive nothing until it restarts, and what they held
+//! goes back by the rules of the broker: see `Simulation::crash_consumers`.
+//!
 //! A queue without broker settings never reaches this file: its state has no broker,
 //! and the plain queue code in `queues.rs` runs unchanged.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::engine::model::BrokerModel;
 use crate::engine::random::{self, Stream};
@@ -53,6 +56,38 @@ pub(super) struct BrokerState {
     empty_polls: u64,
     /// Handling starts and ends, when tracing is on.
     trace: Option<Vec<TraceEvent>>,
+    /// Crashed replicas of the consuming service, until they restart; usually empty.
+    down: Vec<DownReplica>,
+}
+
+/// A crashed replica of the consuming service.
+#[derive(Clone, Copy, Debug)]
+struct DownReplica {
+    replica: u32,
+    /// When its consumers leave the consumer group of a Kafka-like queue, so that their
+    /// partitions go to the others: the crash plus the session timeout. Other kinds of
+    /// queue notice the crash at once, so this is the crash itself.
+    leaves_group_ns: u64,
+}
+
+impl BrokerState {
+    /// Returns whether `consumer` is on a crashed replica, so that it receives nothing.
+    #[inline]
+    fn is_down(&self, consumer: u32, concurrency: u32) -> bool {
+        !self.down.is_empty() && {
+            let replica = consumer / concurrency.max(1);
+            self.down.iter().any(|d| d.replica == replica)
+        }
+    }
+
+    /// Returns whether `consumer` is a member of the consumer group at `now`: it is live,
+    /// or it crashed less than the session timeout ago.
+    fn is_member(&self, consumer: u32, concurrency: u32, now: u64) -> bool {
+        let replica = consumer / concurrency.max(1);
+        self.down
+            .iter()
+            .all(|d| d.replica != replica || now < d.leaves_group_ns)
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -224,6 +259,7 @@ impl BrokerState {
             next_poll_ns: 0,
             empty_polls: 0,
             trace: None,
+            down: Vec::new(),
         }
     }
 }
@@ -543,7 +579,9 @@ impl Simulation {
                 let broker = self.broker_mut(queue);
                 let j = (broker.next_consumer + step) % count;
                 let consumer = Self::consumer_at(j, count, concurrency);
-                if broker.consumers[consumer as usize].unacked >= limit {
+                if broker.consumers[consumer as usize].unacked >= limit
+                    || broker.is_down(consumer, concurrency)
+                {
                     continue;
                 }
                 broker.next_consumer = (j + 1) % count;
@@ -578,7 +616,10 @@ impl Simulation {
         let measuring = now >= self.options.warmup_ns;
         for j in 0..count {
             let consumer = Self::consumer_at(j, count, concurrency);
-            if self.broker_mut(queue).consumers[consumer as usize].unacked > 0 {
+            let broker = self.broker_mut(queue);
+            if broker.consumers[consumer as usize].unacked > 0
+                || broker.is_down(consumer, concurrency)
+            {
                 continue;
             }
             let mut taken = 0;
@@ -602,16 +643,35 @@ impl Simulation {
         if count == 0 {
             return;
         }
-        let measuring = self.now_ns >= self.options.warmup_ns;
+        let now = self.now_ns;
+        let measuring = now >= self.options.warmup_ns;
         let broker = self.broker_mut(queue);
         let partitions = broker.partitions.len() as u32;
         let first = broker.next_partition % partitions.max(1);
+        // The members of the consumer group in slot-major order, when some replica is
+        // down: a crashed consumer stays a member, holding its partitions, until its
+        // session times out; the rebalance then assigns its partitions to the others.
+        let members: Option<Vec<u32>> = (!broker.down.is_empty()).then(|| {
+            (0..count)
+                .map(|j| Self::consumer_at(j, count, concurrency))
+                .filter(|c| broker.is_member(*c, concurrency, now))
+                .collect()
+        });
+        if members.as_ref().is_some_and(Vec::is_empty) {
+            return;
+        }
         for step in 0..partitions {
             let p = (first + step) % partitions;
             let broker = self.broker_mut(queue);
-            // Round-robin assignment: partition p belongs to the consumer at slot-major
-            // position p mod count, so consumers past the partition count stay idle.
-            let consumer = Self::consumer_at(p % count, count, concurrency);
+            // Round-robin assignment: partition p belongs to the member at slot-major
+            // position p mod the members, so consumers past the partition count stay idle.
+            let consumer = match &members {
+                None => Self::consumer_at(p % count, count, concurrency),
+                Some(members) => members[p as usize % members.len()],
+            };
+            if broker.is_down(consumer, concurrency) {
+                continue;
+            }
             let idle = broker.consumers[consumer as usize].unacked == 0;
             let partition = &mut broker.partitions[p as usize];
             if partition.busy || !idle {
@@ -695,11 +755,15 @@ impl Simulation {
             let mut message = record.message;
             message.deliveries = record.receives;
             message.position = sequence;
-            if record.receives >= max_deliveries {
+            let redrive = record.receives >= max_deliveries;
+            if redrive {
                 record.deleted = true;
                 if record.running == 0 {
                     broker.records.remove(&sequence);
                 }
+            }
+            self.metrics.busy(queue_entity, now, -1);
+            if redrive {
                 self.metrics.finish_counts(
                     queue_entity,
                     now,
@@ -734,9 +798,13 @@ impl Simulation {
         let broker = self.broker_mut(queue);
         message.deliveries += 1;
         message.consumer = consumer;
+        // The busy gauge of an SQS-like queue counts its hidden messages, which it holds
+        // until they are deleted or visible again, rather than its handlings.
+        let mut busy = kind != BrokerKind::Sqs;
         match kind {
             BrokerKind::Sqs => {
                 if let Some(record) = broker.records.get_mut(&message.position) {
+                    busy = true;
                     if record.running > 0 || record.handled {
                         broker.duplicates += u64::from(measuring);
                     }
@@ -763,7 +831,9 @@ impl Simulation {
         let broker = self.broker_mut(queue);
         broker.consumers[consumer as usize].unacked += 1;
         self.metrics.level(queue_entity, now, -1);
-        self.metrics.busy(queue_entity, now, 1);
+        if busy {
+            self.metrics.busy(queue_entity, now, 1);
+        }
         let edge_entity = self.layout.edges + edge;
         self.metrics
             .attempt(edge_entity, now, message.deliveries > 1);
@@ -839,9 +909,11 @@ impl Simulation {
     ) {
         let now = self.now_ns;
         let queue_entity = self.layout.queues + queue;
-        self.metrics.busy(queue_entity, now, -1);
-        self.release_consumer(queue, handle, &message);
         let model = self.broker_model(queue);
+        if model.kind != BrokerKind::Sqs {
+            self.metrics.busy(queue_entity, now, -1);
+        }
+        self.release_consumer(queue, handle, &message);
         let kafka = model.kind == BrokerKind::Kafka;
         if let Some(trace) = self.broker_mut(queue).trace.as_mut() {
             trace.push(trace_event(now, false, outcome.is_ok(), &message, kafka));
@@ -854,8 +926,7 @@ impl Simulation {
                         .finish_counts(queue_entity, now, message.enqueued_ns, Ok(()));
                 }
                 Err(_) if model.requeue && message.deliveries < max_deliveries => {
-                    self.metrics.level(queue_entity, now, 1);
-                    self.queues[queue as usize].messages.push_front(message);
+                    self.requeue_at_head(queue, &[message]);
                 }
                 Err(_) => self.dead_letter(queue, message),
             },
@@ -907,7 +978,12 @@ impl Simulation {
     ) {
         let now = self.now_ns;
         let queue_entity = self.layout.queues + queue;
-        self.metrics.busy(queue_entity, now, -1);
+        let sqs = self.model.queues[queue as usize]
+            .broker
+            .is_some_and(|b| b.kind == BrokerKind::Sqs);
+        if !sqs {
+            self.metrics.busy(queue_entity, now, -1);
+        }
         let max_deliveries = self.model.queues[queue as usize].max_deliveries;
         let Some(model) = self.model.queues[queue as usize].broker else {
             let state = &mut self.queues[queue as usize];
@@ -926,21 +1002,214 @@ impl Simulation {
                 }
                 self.requeue_or_dead_letter(queue, message, max_deliveries);
             }
+            BrokerKind::Sqs => self.sqs_abandoned(queue, message.position, handled),
+            BrokerKind::Kafka => self.kafka_abandoned(queue, &message, handled),
+        }
+        self.events.push(now, Event::Dispatch { queue });
+    }
+
+    /// Ends a receive of an SQS-like message whose consumer vanished: the message stays
+    /// hidden until its visibility timeout ends.
+    fn sqs_abandoned(&mut self, queue: u32, sequence: u64, handled: bool) {
+        let broker = self.broker_mut(queue);
+        let Some(record) = broker.records.get_mut(&sequence) else {
+            return;
+        };
+        record.running = record.running.saturating_sub(1);
+        record.handled |= handled;
+        if record.deleted && record.running == 0 {
+            broker.records.remove(&sequence);
+        }
+    }
+
+    /// Frees the partition of a Kafka-like record whose consumer vanished, so that the
+    /// record at the committed offset is consumed again.
+    fn kafka_abandoned(&mut self, queue: u32, message: &Message, handled: bool) {
+        let partition = &mut self.broker_mut(queue).partitions[message.position_partition()];
+        partition.busy = false;
+        partition.head_handled |= handled;
+        self.metrics
+            .level(self.layout.queues + queue, self.now_ns, 1);
+    }
+
+    /// Disconnects the consumers of `queue` on `replica`, which crashed, and returns what
+    /// they held by the rules of the broker. Those consumers hold nothing afterwards and
+    /// receive nothing until [`Simulation::restart_consumers`]. `in_transit` holds the
+    /// jobs with a pending [`Event::Deliver`], which have not started.
+    ///
+    /// Every delivery of those consumers ends: those on their way and those held after a
+    /// prefetch, which had not started, and the one each consumer was handling, which the
+    /// operation records as `dropped` and whose handling time counts as wasted work. A
+    /// handling past its service time without a failed step had done its work without
+    /// acknowledging, so the next delivery of its message is a duplicate.
+    ///
+    /// A RabbitMQ-like queue requeues every unacknowledged message at once, at the head
+    /// in the order they entered the queue, as when a channel closes; a message past
+    /// `max_deliveries` is dead-lettered instead, as a quorum queue counts a return on a
+    /// closed channel as a delivery. A database-backed queue does the same, as the dead
+    /// consumer's transaction rolls back and unlocks its rows, which a later poll takes
+    /// again. An SQS-like queue leaves the messages hidden until their visibility timeouts
+    /// end. A Kafka-like queue keeps the crashed consumers in the group, holding their
+    /// partitions, until their session timeout ends, and then assigns their partitions to
+    /// the other members, which consume from the committed offsets.
+    pub(super) fn crash_consumers(
+        &mut self,
+        queue: u32,
+        replica: u32,
+        in_transit: &BTreeSet<Handle>,
+    ) {
+        let Some((operation, concurrency, _)) = self.model.queues[queue as usize].consumer else {
+            return;
+        };
+        let service = self.model.operations[operation as usize].service;
+        let model = self.broker_model(queue);
+        let kafka = model.kind == BrokerKind::Kafka;
+        let now = self.now_ns;
+        let leaves_group_ns = if kafka {
+            now.saturating_add(model.session_timeout_ns)
+        } else {
+            now
+        };
+        let broker = self.broker_mut(queue);
+        broker.down.retain(|d| d.replica != replica);
+        broker.down.push(DownReplica {
+            replica,
+            leaves_group_ns,
+        });
+        let handles: Vec<Handle> = self
+            .jobs
+            .handles()
+            .filter(|handle| {
+                self.jobs.get(*handle).is_some_and(|j| {
+                    j.service == service
+                        && j.replica == replica
+                        && matches!(j.origin, Origin::Message { queue: q, .. } if q == queue)
+                })
+            })
+            .collect();
+        let queue_entity = self.layout.queues + queue;
+        let mut returned: Vec<(Message, bool)> = Vec::with_capacity(handles.len());
+        for handle in handles {
+            let Some(job) = self.jobs.remove(handle) else {
+                continue;
+            };
+            let Origin::Message {
+                message,
+                edge,
+                dispatched_ns,
+                ..
+            } = job.origin
+            else {
+                continue;
+            };
+            let started = !in_transit.contains(&handle)
+                && self
+                    .broker_mut(queue)
+                    .consumers
+                    .get(message.consumer as usize)
+                    .is_some_and(|c| c.current == Some(handle));
+            if started {
+                let operation_entity = self.layout.operations + job.operation;
+                self.metrics.busy(operation_entity, now, -1);
+                self.metrics.level(self.layout.services + service, now, -1);
+                self.metrics.finish(
+                    operation_entity,
+                    now,
+                    job.arrived_ns,
+                    Err(ErrorKind::Dropped),
+                );
+                self.metrics.wasted(
+                    operation_entity,
+                    job.arrived_ns,
+                    now.saturating_sub(job.service_start_ns),
+                );
+                if let Some(trace) = self.broker_mut(queue).trace.as_mut() {
+                    trace.push(trace_event(now, false, false, &message, kafka));
+                }
+            }
+            self.metrics.finish(
+                self.layout.edges + edge,
+                now,
+                dispatched_ns,
+                Err(ErrorKind::Dropped),
+            );
+            if model.kind != BrokerKind::Sqs {
+                self.metrics.busy(queue_entity, now, -1);
+            }
+            returned.push((message, started && job.served && !job.step_failed));
+        }
+        let broker = self.broker_mut(queue);
+        let first = (replica as usize).saturating_mul(concurrency as usize);
+        let end = first
+            .saturating_add(concurrency as usize)
+            .min(broker.consumers.len());
+        if first < end {
+            broker.consumers[first..end].fill(ConsumerState::default());
+        }
+        match model.kind {
+            BrokerKind::Rabbitmq | BrokerKind::DbPoll => {
+                returned.sort_by_key(|(m, _)| (m.enqueued_ns, m.id));
+                let max_deliveries = self.model.queues[queue as usize].max_deliveries;
+                let mut requeued = Vec::with_capacity(returned.len());
+                for (mut message, handled) in returned {
+                    if handled {
+                        message.position = 1;
+                    }
+                    if message.deliveries < max_deliveries {
+                        requeued.push(message);
+                    } else {
+                        self.dead_letter(queue, message);
+                    }
+                }
+                self.requeue_at_head(queue, &requeued);
+            }
             BrokerKind::Sqs => {
-                if let Some(record) = self.broker_mut(queue).records.get_mut(&message.position) {
-                    record.running = record.running.saturating_sub(1);
-                    record.handled |= handled;
+                for (message, handled) in returned {
+                    self.sqs_abandoned(queue, message.position, handled);
                 }
             }
             BrokerKind::Kafka => {
-                let partition =
-                    &mut self.broker_mut(queue).partitions[message.position_partition()];
-                partition.busy = false;
-                partition.head_handled |= handled;
-                self.metrics.level(queue_entity, now, 1);
+                for (message, handled) in returned {
+                    self.kafka_abandoned(queue, &message, handled);
+                }
             }
         }
         self.events.push(now, Event::Dispatch { queue });
+        if leaves_group_ns > now {
+            self.events.push(leaves_group_ns, Event::Dispatch { queue });
+        }
+    }
+
+    /// Reconnects the consumers of `queue` on `replica`, which restarted: they receive
+    /// messages again, and a Kafka-like queue's group takes them back at its next
+    /// dispatch.
+    pub(super) fn restart_consumers(&mut self, queue: u32, replica: u32) {
+        if let Some(broker) = self.queues[queue as usize].broker.as_deref_mut() {
+            broker.down.retain(|d| d.replica != replica);
+        }
+    }
+
+    /// Counts the messages of `queue` that take room in its `capacity`: its ready
+    /// messages, and on an SQS-like or database-backed queue also the messages received
+    /// or taken and not yet deleted, which stay stored until then.
+    pub(super) fn stored_messages(&self, queue: u32) -> u64 {
+        let state = &self.queues[queue as usize];
+        let ready = state.messages.len() as u64;
+        let Some(broker) = state.broker.as_deref() else {
+            return ready;
+        };
+        match self.model.queues[queue as usize].broker.map(|b| b.kind) {
+            Some(BrokerKind::Sqs) => ready + broker.hidden,
+            Some(BrokerKind::DbPoll) => {
+                ready
+                    + broker
+                        .consumers
+                        .iter()
+                        .map(|c| u64::from(c.unacked))
+                        .sum::<u64>()
+            }
+            _ => ready,
+        }
     }
 
     /// Ends every handling in progress on `queue` as if its consumer vanished, as a
@@ -952,6 +1221,9 @@ impl Simulation {
             return 0;
         };
         let current: Vec<Handle> = broker.consumers.iter().filter_map(|c| c.current).collect();
+        let kafka = self.model.queues[queue]
+            .broker
+            .is_some_and(|b| b.kind == BrokerKind::Kafka);
         let now = self.now_ns;
         for handle in &current {
             let Some(job) = self.jobs.remove(*handle) else {
@@ -982,6 +1254,9 @@ impl Simulation {
                 dispatched_ns,
                 Err(ErrorKind::Failed),
             );
+            if let Some(trace) = self.broker_mut(queue).trace.as_mut() {
+                trace.push(trace_event(now, false, false, &message, kafka));
+            }
             self.delivery_abandoned(*handle, queue, message, job.replica, handled);
         }
         current.len()
@@ -989,9 +1264,7 @@ impl Simulation {
 
     fn requeue_or_dead_letter(&mut self, queue: u32, message: Message, max_deliveries: u32) {
         if message.deliveries < max_deliveries {
-            self.metrics
-                .level(self.layout.queues + queue, self.now_ns, 1);
-            self.queues[queue as usize].messages.push_front(message);
+            self.requeue_at_head(queue, &[message]);
         } else {
             self.dead_letter(queue, message);
         }
@@ -1048,6 +1321,7 @@ impl Simulation {
                 if record.hidden {
                     record.hidden = false;
                     broker.hidden -= 1;
+                    self.metrics.busy(queue_entity, now, -1);
                 } else {
                     // Visible again after its timeout and not yet received: the delete
                     // removes it from the ready messages.

@@ -199,22 +199,6 @@ impl Simulation {
     ) -> Result<u32, CompileError> {
         let duration_ns = duration.as_nanos().max(1);
         let model = &self.model;
-        if let FaultKind::Crash(crash) = kind
-            && let Some(queue) = model.queues.iter().find(|queue| {
-                queue.broker.is_some()
-                    && queue.consumer.is_some_and(|(operation, _, _)| {
-                        model.services[model.operations[operation as usize].service as usize].name
-                            == crash.service
-                    })
-            })
-        {
-            // The same rule as validation's: crashed consumers of such queues are not
-            // modelled yet.
-            return Err(CompileError(format!(
-                "a crash of \"{}\" is not supported: it consumes queue \"{}\", which has broker settings",
-                crash.service, queue.name
-            )));
-        }
         let resolve = |name: &str| model.find_node(name);
         let compiled = compile_fault_kind(kind, FaultTiming::Manual { duration_ns }, &resolve)?;
         let index = self.model.faults.len();
@@ -511,8 +495,9 @@ impl Simulation {
                 self.respond(call, attempt, edge, Err(ErrorKind::Failed));
             }
             OutageMode::Timeout => {
-                self.metrics
-                    .reject(self.layout.queues + queue, now, ErrorKind::Dropped);
+                // The message never entered the queue, which counts nothing: it is lost on
+                // the publish edge, and the publisher's timeout counts the error.
+                self.metrics.lost(self.layout.edges + edge, now);
             }
         }
     }
@@ -545,8 +530,9 @@ impl Simulation {
         }
     }
 
-    /// Kills a replica: drops the requests waiting or in service on it and abandons the deliveries of its
-    /// consumers, so that their messages go back to their queues.
+    /// Kills a replica: drops the requests waiting or in service on it and abandons the
+    /// deliveries of its consumers, so that their messages go back to their queues. The
+    /// handling time of the messages it was handling counts as wasted work.
     fn crash_replica(&mut self, service: u32, replica: u32, mode: OutageMode) {
         let now = self.now_ns;
         let in_transit: std::collections::BTreeSet<crate::engine::slab::Handle> = self
@@ -557,6 +543,12 @@ impl Simulation {
                 _ => None,
             })
             .collect();
+        // Queues with broker settings return what their consumers held by their own rules.
+        for queue in self.consumed_queues(service) {
+            if self.queues[queue as usize].broker.is_some() {
+                self.crash_consumers(queue, replica, &in_transit);
+            }
+        }
         let state = &mut self.services[service as usize].replicas[replica as usize];
         let waiting: std::collections::BTreeSet<crate::engine::slab::Handle> =
             state.waiting.drain(..).collect();
@@ -581,6 +573,13 @@ impl Simulation {
             };
             if started {
                 self.metrics.busy(operation_entity, now, -1);
+                if matches!(job.origin, Origin::Message { .. }) {
+                    self.metrics.wasted(
+                        operation_entity,
+                        job.arrived_ns,
+                        now.saturating_sub(job.service_start_ns),
+                    );
+                }
             }
             if started || matches!(job.origin, Origin::Call { .. }) {
                 self.metrics.level(self.layout.services + service, now, -1);
@@ -631,6 +630,7 @@ impl Simulation {
 
     fn restart_replica(&mut self, service: u32, replica: u32) {
         for queue in self.consumed_queues(service) {
+            self.restart_consumers(queue, replica);
             if let Some(busy) = self.queues[queue as usize]
                 .busy_consumers
                 .get_mut(replica as usize)

@@ -16,17 +16,24 @@ impl Simulation {
             enqueued_ns: now,
             ..Message::default()
         };
-        let model = &self.model.queues[queue as usize];
-        let full = model
-            .capacity
-            .is_some_and(|capacity| self.queues[queue as usize].messages.len() as u64 >= capacity);
-        if !full {
+        if !self.is_full(queue) {
             self.enqueue(queue, message);
             self.respond(call, attempt, edge, Ok(()));
             self.dispatch(queue);
             return;
         }
-        match model.overflow {
+        let model = &self.model.queues[queue as usize];
+        let overflow = match model.overflow {
+            // Every message an SQS-like or database-backed queue stores is in flight:
+            // none can be dropped, so the publish is refused.
+            Overflow::DropOldest | Overflow::DropHead
+                if self.queues[queue as usize].messages.is_empty() =>
+            {
+                Overflow::Reject
+            }
+            overflow => overflow,
+        };
+        match overflow {
             Overflow::Reject | Overflow::RejectPublish => {
                 self.metrics
                     .reject(self.layout.queues + queue, now, ErrorKind::Rejected);
@@ -52,6 +59,52 @@ impl Simulation {
                     .blocked
                     .push_back((call, attempt, edge, message));
             }
+        }
+    }
+
+    /// Returns whether `queue` has no room for a publish: the messages that take room in
+    /// its `capacity` reach it. Those are the ready messages, and on an SQS-like or
+    /// database-backed queue also the messages in flight, which stay stored until deleted.
+    fn is_full(&self, queue: u32) -> bool {
+        self.model.queues[queue as usize]
+            .capacity
+            .is_some_and(|capacity| self.stored_messages(queue) >= capacity)
+    }
+
+    /// Returns `messages`, earliest first, to the head of `queue` in that order, as a
+    /// broker requeues unacknowledged messages, even when that puts more ready messages
+    /// than `capacity` in the queue.
+    ///
+    /// With `drop-oldest` (`drop-head`), the head is then dropped until the ready
+    /// messages fit, as RabbitMQ drops from the head after a requeue. The ready messages
+    /// fit before the requeue, so the messages dropped are the earliest of `messages`,
+    /// which are counted as `dropped` without entering the queue again. The other
+    /// overflow policies drop nothing: the depth stays above `capacity` until consumers
+    /// take messages, and publishes meanwhile are refused or wait. SQS-like and
+    /// database-backed queues count their messages in flight towards `capacity`, so a
+    /// message coming back never exceeds it.
+    pub(super) fn requeue_at_head(&mut self, queue: u32, messages: &[Message]) {
+        let now = self.now_ns;
+        let queue_entity = self.layout.queues + queue;
+        let model = &self.model.queues[queue as usize];
+        let dropped = match model.capacity {
+            Some(capacity) if model.overflow.normalized() == Overflow::DropOldest => {
+                let after = self.stored_messages(queue) + messages.len() as u64;
+                (after.saturating_sub(capacity) as usize).min(messages.len())
+            }
+            _ => 0,
+        };
+        for message in &messages[..dropped] {
+            self.metrics.finish_counts(
+                queue_entity,
+                now,
+                message.enqueued_ns,
+                Err(ErrorKind::Dropped),
+            );
+        }
+        for message in messages[dropped..].iter().rev() {
+            self.metrics.level(queue_entity, now, 1);
+            self.queues[queue as usize].messages.push_front(*message);
         }
     }
 
@@ -145,14 +198,11 @@ impl Simulation {
     }
 
     fn admit_blocked(&mut self, queue: u32) {
-        let capacity = self.model.queues[queue as usize]
-            .capacity
-            .unwrap_or(u64::MAX);
         loop {
-            let state = &mut self.queues[queue as usize];
-            if state.messages.len() as u64 >= capacity {
+            if self.queues[queue as usize].blocked.is_empty() || self.is_full(queue) {
                 return;
             }
+            let state = &mut self.queues[queue as usize];
             let Some((call, attempt, edge, mut message)) = state.blocked.pop_front() else {
                 return;
             };
@@ -179,11 +229,12 @@ impl Simulation {
             .replicas
             .get(replica as usize)
             .is_some_and(|r| r.crashed.is_some());
+        // No queue delivers to a crashed replica: a plain queue's consumer slots stay
+        // taken, and a queue with broker settings skips the consumers of the replica. A
+        // crash ends the deliveries on their way to the replica.
+        debug_assert!(!crashed, "a delivery reached a crashed replica");
         if state.outage.is_some() || crashed {
-            // A consumer in an outage, or on a crashed replica, cannot handle the message;
-            // the broker redelivers. Plain queues never deliver to a crashed replica,
-            // whose consumer slots stay taken, but queues with broker settings keep
-            // their own consumers and reach this.
+            // A consumer in an outage cannot handle the message; the broker redelivers.
             self.metrics
                 .busy(self.layout.operations + operation, now, 1);
             self.finish_job(handle, Err(ErrorKind::Failed));
@@ -209,8 +260,7 @@ impl Simulation {
             }
             Err(_) if message.deliveries < model.max_deliveries => {
                 // Back to the head of the queue, as a broker requeues a rejected message.
-                self.metrics.level(queue_entity, now, 1);
-                self.queues[queue as usize].messages.push_front(message);
+                self.requeue_at_head(queue, &[message]);
             }
             Err(_) => {
                 let dead_letter = model.dead_letter;
@@ -255,12 +305,11 @@ impl Simulation {
             enqueued_ns: now,
             ..Message::default()
         };
-        let model = &self.model.queues[queue as usize];
-        let full = model
-            .capacity
-            .is_some_and(|capacity| self.queues[queue as usize].messages.len() as u64 >= capacity);
-        if full {
-            if model.overflow.normalized() == Overflow::DropOldest {
+        if self.is_full(queue) {
+            let model = &self.model.queues[queue as usize];
+            if model.overflow.normalized() == Overflow::DropOldest
+                && !self.queues[queue as usize].messages.is_empty()
+            {
                 self.drop_oldest(queue);
             } else {
                 self.metrics

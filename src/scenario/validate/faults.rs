@@ -1,20 +1,7 @@
 //! Checks of `faults`: the nodes, replicas, queues and links they name.
 
-use super::super::brokers::BrokerSettings;
-use super::super::document::{FaultKind, LinkRef, Scenario};
+use super::super::document::{FaultKind, LinkRef};
 use super::Checker;
-
-/// Returns the first queue with broker settings whose consumer is an operation of
-/// `service`.
-#[must_use]
-pub fn broker_queue_consumed_by<'a>(scenario: &'a Scenario, service: &str) -> Option<&'a str> {
-    scenario.queues.iter().find_map(|(name, queue)| {
-        let consumer = queue.consumer.as_ref()?;
-        let consumer_service = consumer.operation.split('.').next()?;
-        (consumer_service == service && BrokerSettings::of_queue(queue).any())
-            .then_some(name.as_str())
-    })
-}
 
 impl Checker<'_> {
     pub(super) fn faults(&mut self) {
@@ -60,15 +47,6 @@ impl Checker<'_> {
                                 crash.service,
                                 service.replicas,
                                 service.replicas.saturating_sub(1)
-                            ),
-                        );
-                    }
-                    if let Some(queue) = broker_queue_consumed_by(self.scenario, &crash.service) {
-                        self.error(
-                            &service_path,
-                            format!(
-                                "a crash of \"{}\" is not supported: it consumes queue \"{queue}\", which has broker settings, and the crash of a consumer of such a queue is not modelled yet; crash another service, or remove the broker settings of \"{queue}\"",
-                                crash.service
                             ),
                         );
                     }
