@@ -574,3 +574,33 @@ fn parallel_call_gets_its_own_breaker() {
     assert_eq!(session.undo_all(), 4);
     assert_eq!(session.scenario(), original);
 }
+
+#[test]
+fn typing_then_clicking_a_checkbox_are_two_steps() {
+    let mut session = open();
+    session.select("users");
+    session.toggle("Bulkhead");
+    let before_typing = session.scenario();
+    session.harness.get_by_label("Max wait").focus();
+    session.harness.run_steps(2);
+    session
+        .harness
+        .key_press_modifiers(Modifiers::COMMAND, Key::A);
+    session.harness.get_by_label("Max wait").type_text("20ms");
+    session.harness.run_steps(2);
+    let typed = session.scenario();
+    assert_ne!(typed, before_typing);
+
+    // A pointer click, which takes the focus from the field, unlike Enter.
+    session
+        .harness
+        .get_by_role_and_label(Role::CheckBox, "Deadline")
+        .click();
+    session.harness.run_steps(3);
+    assert!(session.scenario().clients["users"].deadline.is_some());
+
+    session.undo();
+    assert_eq!(session.scenario(), typed);
+    session.undo();
+    assert_eq!(session.scenario(), before_typing);
+}

@@ -754,14 +754,18 @@ fn broker_settings() -> impl Strategy<Value = Queue> {
             1u32..100,
             prop::option::of(1u32..10_000),
             prop::option::of(duration()),
+            prop::option::of(duration()),
         )
-            .prop_map(|(preset, partitions, keys, retention)| Queue {
-                preset,
-                partitions: Some(partitions),
-                keys,
-                retention,
-                ..Queue::default()
-            }),
+            .prop_map(
+                |(preset, partitions, keys, retention, session_timeout)| Queue {
+                    preset,
+                    partitions: Some(partitions),
+                    keys,
+                    retention,
+                    session_timeout,
+                    ..Queue::default()
+                }
+            ),
         (
             preset(vec![Preset::DbPoll]),
             period(),
@@ -1131,36 +1135,7 @@ fn assemble(
             kind,
         });
     }
-    // A crash of a consumer of a queue with broker settings is an error.
-    let broker_consumers: Vec<String> = scenario
-        .queues
-        .values()
-        .filter(|queue| **queue != queue_without_broker(queue))
-        .filter_map(|queue| queue.consumer.as_ref())
-        .filter_map(|consumer| consumer.operation.split('.').next().map(str::to_owned))
-        .collect();
-    scenario.faults.retain(|fault| match &fault.kind {
-        FaultKind::Crash(crash) => !broker_consumers.contains(&crash.service),
-        _ => true,
-    });
     scenario
-}
-
-/// Returns `queue` without its broker settings.
-fn queue_without_broker(queue: &Queue) -> Queue {
-    Queue {
-        preset: None,
-        prefetch: None,
-        requeue: None,
-        message_ttl: None,
-        visibility_timeout: None,
-        partitions: None,
-        keys: None,
-        retention: None,
-        poll_interval: None,
-        batch_size: None,
-        ..queue.clone()
-    }
 }
 
 proptest! {

@@ -110,6 +110,25 @@ impl TopolabApp {
         });
     }
 
+    /// Applies an edit made in a field of a panel, as [`TopolabApp::apply`] does. It
+    /// merges with the step before only while the same field has kept the focus since
+    /// the last frame, or while a drag goes on: a click on another widget starts a new
+    /// step even when the press and the release come in one frame.
+    pub(super) fn apply_field_edit(
+        &mut self,
+        ctx: &egui::Context,
+        command: &Edit,
+        merge: Option<MergeKey>,
+    ) {
+        let focus = ctx.memory(egui::Memory::focused);
+        let typing = focus.is_some() && focus == self.last_focus;
+        let dragging = ctx.input(|input| input.pointer.any_down() && !input.pointer.any_pressed());
+        if !typing && !dragging {
+            self.editing.end_merge();
+        }
+        self.apply(command, merge);
+    }
+
     /// Applies one edit and returns whether it applied. `merge` makes consecutive edits
     /// of one field a single undo step.
     pub(super) fn apply(&mut self, command: &Edit, merge: Option<MergeKey>) -> bool {
@@ -733,7 +752,8 @@ impl TopolabApp {
                 .then_some(Edit::SetQueue { id, value: queue }),
         };
         if let Some(command) = command {
-            self.apply(&command, Some(MergeKey::new(format!("{id}/inspector"))));
+            let key = MergeKey::new(format!("{id}/inspector"));
+            self.apply_field_edit(ui.ctx(), &command, Some(key));
         }
     }
 

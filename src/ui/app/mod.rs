@@ -168,6 +168,8 @@ pub struct TopolabApp {
     /// Title of each bundled scenario, for the Scenarios menu.
     bundled_titles: Vec<(&'static str, String)>,
     title_changed: bool,
+    /// The widget that had the keyboard focus at the end of the last frame.
+    last_focus: Option<egui::Id>,
 }
 
 impl TopolabApp {
@@ -243,6 +245,7 @@ impl TopolabApp {
             dialogs: options.dialogs,
             bundled_titles,
             title_changed: true,
+            last_focus: None,
         };
         app.graph.editable = true;
         if let Some(pacing) = options.pacing {
@@ -563,12 +566,16 @@ impl TopolabApp {
         self.connect_window_ui(&ctx);
         self.shortcuts_window_ui(&ctx);
 
-        // Edits merge into one undo step while a field has the focus or a drag goes on.
-        let editing_field = ctx.memory(|memory| memory.focused().is_some())
-            || ctx.input(|input| input.pointer.any_down());
+        // Edits merge into one undo step while one field keeps the focus or a drag goes
+        // on. Moving the focus ends the step, so that typing in a field and then clicking
+        // a checkbox of the same node are two steps.
+        let focus = ctx.memory(egui::Memory::focused);
+        let editing_field = (focus.is_some() || ctx.input(|input| input.pointer.any_down()))
+            && focus == self.last_focus;
         if !editing_field {
             self.editing.end_merge();
         }
+        self.last_focus = focus;
         self.autosave();
 
         if self.history.state() == RunState::Playing {
@@ -1054,7 +1061,7 @@ impl TopolabApp {
             |ui| edits = settings_section_ui(ui, editing),
         );
         for (command, merge) in edits {
-            self.apply(&command, merge);
+            self.apply_field_edit(ui.ctx(), &command, merge);
         }
         if selection.as_deref() != self.graph.selection() {
             self.graph.select(selection);

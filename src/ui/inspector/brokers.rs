@@ -9,7 +9,8 @@
 use egui::{Id, RichText, Ui};
 
 use crate::scenario::brokers::{
-    BrokerKind, BrokerSettings, MAX_BATCH_SIZE, MAX_PARTITIONS, MAX_PREFETCH,
+    BrokerKind, BrokerSettings, DEFAULT_SESSION_TIMEOUT, MAX_BATCH_SIZE, MAX_PARTITIONS,
+    MAX_PREFETCH,
 };
 use crate::scenario::{Duration, Preset, Queue};
 
@@ -18,7 +19,7 @@ use super::fields::{
 };
 
 /// The keys of a queue's broker settings, the preset first.
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "preset",
     "prefetch",
     "requeue",
@@ -27,6 +28,7 @@ const KEYS: [&str; 10] = [
     "partitions",
     "keys",
     "retention",
+    "session_timeout",
     "poll_interval",
     "batch_size",
 ];
@@ -192,6 +194,22 @@ fn broker_ui(ui: &mut Ui, id: Id, path: &str, queue: &mut Queue, messages: Messa
                 from(source, inherited.retention),
                 || Duration::from_secs(7 * 24 * 3600),
                 |ui, retention| duration_ui(ui, id.with("retention"), retention),
+            )
+        },
+    );
+    changed |= setting_ui(
+        ui,
+        messages,
+        &field("session_timeout"),
+        "Session timeout",
+        |ui, label| {
+            inherited_ui(
+                ui,
+                label,
+                &mut queue.session_timeout,
+                from(source, inherited.session_timeout),
+                || DEFAULT_SESSION_TIMEOUT,
+                |ui, timeout| duration_ui(ui, id.with("session_timeout"), timeout),
             )
         },
     );
