@@ -21,6 +21,7 @@ use egui::{Pos2, Rect, Vec2, pos2, vec2};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef as _;
 
+use crate::scenario::brokers::{BrokerKind, BrokerSettings};
 use crate::scenario::{Scenario, Step};
 
 /// Size of every node on the canvas, in canvas units.
@@ -55,6 +56,8 @@ pub enum NodeKind {
     Queue {
         /// Messages the queue can hold, or `None` when it is unbounded.
         capacity: Option<u64>,
+        /// The broker it behaves like, when it has broker settings.
+        broker: Option<BrokerKind>,
     },
 }
 
@@ -65,7 +68,15 @@ impl NodeKind {
         match self {
             NodeKind::Client => "client",
             NodeKind::Service { .. } => "service",
-            NodeKind::Queue { .. } => "queue",
+            NodeKind::Queue { broker: None, .. } => "queue",
+            NodeKind::Queue {
+                broker: Some(kind), ..
+            } => match kind {
+                BrokerKind::Rabbitmq => "RabbitMQ-like queue",
+                BrokerKind::Sqs => "SQS-like queue",
+                BrokerKind::Kafka => "Kafka-like queue",
+                BrokerKind::DbPoll => "database queue",
+            },
         }
     }
 }
@@ -161,8 +172,10 @@ impl Topology {
             topology.add_node(name, kind);
         }
         for (name, queue) in &scenario.queues {
+            let settings = BrokerSettings::of_queue(queue);
             let kind = NodeKind::Queue {
                 capacity: queue.capacity,
+                broker: settings.any().then(|| settings.kind()),
             };
             topology.add_node(name, kind);
         }
@@ -899,6 +912,22 @@ mod tests {
         .into_iter()
         .collect();
         assert_eq!(edges, expected);
+    }
+
+    #[test]
+    fn queues_name_the_broker_they_behave_like() {
+        let topology = Topology::from_scenario(&bundled(include_str!(
+            "../../scenarios/consumer-crash.yaml"
+        )));
+        let label = |name: &str| topology.node(name).map(|node| node.kind.label());
+        assert_eq!(label("emails"), Some("SQS-like queue"));
+        assert_eq!(label("invoices"), Some("RabbitMQ-like queue"));
+        assert_eq!(label("clicks"), Some("Kafka-like queue"));
+        let plain = Topology::from_scenario(&checkout_async());
+        assert_eq!(
+            plain.node("inventory-events").map(|node| node.kind.label()),
+            Some("queue")
+        );
     }
 
     #[test]

@@ -218,7 +218,10 @@ mod tests {
             replicas: 1,
             workers: 1,
         };
-        let queue = NodeKind::Queue { capacity: None };
+        let queue = NodeKind::Queue {
+            capacity: None,
+            broker: None,
+        };
         assert_eq!(
             edge_kind_between(NodeKind::Client, service),
             Ok(EdgeKind::Call)

@@ -106,7 +106,7 @@ pub(super) fn node_ui(
                 palette.secondary_text,
             );
         }
-        NodeKind::Queue { capacity } => {
+        NodeKind::Queue { capacity, .. } => {
             let capacity = live.and_then(|live| live.queue_capacity).or(capacity);
             let depth = live.and_then(|live| live.queue_depth);
             let track = Rect::from_center_size(
@@ -133,7 +133,7 @@ pub(super) fn caption_figure(kind: NodeKind, live: Option<&NodeLive>) -> Option<
     Some(match kind {
         NodeKind::Client => format!("{}/s", format_count(live.throughput_per_s)),
         NodeKind::Service { .. } => format!("{:.0} %", 100.0 * finite_or_zero(live.utilization)),
-        NodeKind::Queue { capacity } => {
+        NodeKind::Queue { capacity, .. } => {
             let depth = live.queue_depth?;
             match live.queue_capacity.or(capacity) {
                 Some(capacity) => format!(
@@ -226,7 +226,7 @@ pub(super) fn node_tooltip_ui(ui: &mut Ui, node: &Node, live: Option<&NodeLive>)
                     ui.label(workers.to_string());
                     ui.end_row();
                 }
-                NodeKind::Queue { capacity } => {
+                NodeKind::Queue { capacity, .. } => {
                     ui.label("capacity");
                     ui.label(capacity.map_or_else(|| "unbounded".to_owned(), |c| c.to_string()));
                     ui.end_row();
