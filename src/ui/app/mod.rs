@@ -1073,6 +1073,7 @@ impl TopolabApp {
 
     fn canvas_ui(&mut self, ui: &mut Ui) {
         self.graph.run_exists = self.history.status().is_some();
+        self.graph.playing = self.history.state() == RunState::Playing;
         let response = graph::graph_ui(
             ui,
             &mut self.graph,

@@ -97,6 +97,9 @@ pub struct GraphView {
     last_canvas: Option<Vec2>,
     /// Whether a run exists, so that node menus offer faults.
     pub run_exists: bool,
+    /// Whether the run is playing. Dots move only then, so that a paused or finished
+    /// run draws them still and asks for no frames.
+    pub playing: bool,
     /// Duration of a fault started from a node's menu, in seconds.
     pub fault_seconds: f64,
 }
@@ -120,6 +123,7 @@ impl Default for GraphView {
             canvas_to_screen: None,
             last_canvas: None,
             run_exists: false,
+            playing: false,
             fault_seconds: fault_menu::DEFAULT_FAULT_SECONDS,
         }
     }
@@ -386,7 +390,9 @@ pub fn graph_ui(
 
     let animate = view.show_dots && live.is_some();
     match live {
-        Some(live) if animate => view.advance_dots(ui.input(|i| i.time), live),
+        Some(live) if animate && view.playing => {
+            view.advance_dots(ui.input(|i| i.time), live);
+        }
         _ => view.last_frame_time = None,
     }
 
@@ -533,7 +539,8 @@ pub fn graph_ui(
             edge_tooltip_ui(ui, hovered, edge_live(hovered, live));
         });
     }
-    let any_edge_moving = animate && edges.iter().any(|edge| edge_throughput(edge, live) > 0.0);
+    let any_edge_moving =
+        animate && view.playing && edges.iter().any(|edge| edge_throughput(edge, live) > 0.0);
     drop(edges);
     view.topology = base;
     if let Some(edge) = edge_menu {

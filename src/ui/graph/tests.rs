@@ -150,10 +150,11 @@ fn zoom_to_fit_shows_every_node() {
 }
 
 #[test]
-fn live_run_requests_repaint_with_dots() {
+fn playing_run_requests_repaint_with_dots() {
     let scenario = checkout_async();
     let live = checkout_live(&scenario);
     let mut harness = harness(scenario, Some(live));
+    harness.state_mut().view.playing = true;
     harness.run_steps(3);
     let phases = &harness.state().view.dot_phases;
     assert_eq!(phases.len(), 8, "one phase per edge with throughput");
@@ -163,6 +164,21 @@ fn live_run_requests_repaint_with_dots() {
     harness.state_mut().view.show_dots = false;
     harness.run_steps(1);
     assert!(harness.try_run().is_ok());
+}
+
+#[test]
+fn paused_or_finished_run_keeps_dots_still() {
+    let scenario = checkout_async();
+    let live = checkout_live(&scenario);
+    let mut harness = harness(scenario, Some(live));
+    harness.state_mut().view.playing = true;
+    harness.run_steps(3);
+    harness.state_mut().view.playing = false;
+    harness.run_steps(1);
+    let phases = harness.state().view.dot_phases.clone();
+    assert!(harness.try_run().is_ok(), "no frame is requested");
+    harness.run_steps(5);
+    assert_eq!(harness.state().view.dot_phases, phases);
 }
 
 #[test]
