@@ -398,6 +398,9 @@ fn kafka_lag_exact_per_window() {
         .expect("a Kafka-like queue has partitions");
     assert_eq!(partitions[0].final_lag, 20);
     assert_eq!(partitions[0].max_lag, 20);
+    // Record k is appended at (k + 1) × 100 ms. At 3 s record 9 is in handling, so the
+    // oldest waiting one is record 10, appended at 1.1 s.
+    assert_eq!(summary.max_oldest_age_ms, 1900.0);
 }
 
 #[test]

@@ -422,3 +422,35 @@ fn unwritable_out_still_prints_summary() {
         "{errors}"
     );
 }
+
+#[test]
+fn overload_of_an_unbounded_queue_stops_with_a_limit() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let path = directory.path().join("flood.yaml");
+    std::fs::write(
+        &path,
+        "version: 1
+run: { duration: 60s }
+clients:
+  c:
+    target: w.run
+    arrivals: { poisson: 1000000/s }
+services:
+  w:
+    operations:
+      run:
+        service_time: 1ms
+",
+    )
+    .expect("writable temporary file");
+    let output = topolab(&["run", path.to_str().expect("a UTF-8 path")]);
+    assert_exit(&output, 1);
+    let errors = stderr(&output);
+    assert!(
+        errors.contains("more than the 4000000 a run may hold"),
+        "{errors}"
+    );
+    assert!(errors.contains("the most wait at service w"), "{errors}");
+    assert!(errors.contains("queue_capacity"), "{errors}");
+    assert!(!errors.contains("panicked"), "{errors}");
+}

@@ -414,6 +414,22 @@ impl Simulation {
         )
     }
 
+    /// Returns when the oldest message waiting in `queue` entered it, if any waits: the
+    /// oldest record waiting in any partition of a Kafka-like queue, else the first of
+    /// its ready messages.
+    pub(super) fn oldest_waiting_enqueued(&self, queue: usize) -> Option<u64> {
+        let state = &self.queues[queue];
+        match state.broker.as_deref() {
+            Some(broker) if !broker.partitions.is_empty() => broker
+                .partitions
+                .iter()
+                .filter_map(|p| p.log.get(usize::from(p.busy)))
+                .map(|record| record.enqueued_ns)
+                .min(),
+            _ => state.messages.front().map(|front| front.enqueued_ns),
+        }
+    }
+
     /// Adds a message to a queue with broker settings: to a partition of a Kafka-like
     /// queue, else to the tail of the ready messages.
     pub(super) fn broker_enqueue(&mut self, queue: u32, mut message: Message) {

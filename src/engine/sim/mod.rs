@@ -38,6 +38,15 @@ use super::slab::{Handle, Slab};
 /// takes no time.
 pub const MAX_EVENTS_PER_INSTANT: u64 = 10_000_000;
 
+/// Requests and messages a run may hold at once, calls, jobs and queued messages
+/// together. Each takes about 250 bytes, so the limit keeps a run within about 1 GB
+/// where a load far beyond an unbounded queue's capacity would otherwise fill the
+/// machine's memory.
+pub const MAX_IN_FLIGHT: usize = 4_000_000;
+
+/// Events between two checks of [`MAX_IN_FLIGHT`].
+const IN_FLIGHT_CHECK_EVENTS: u64 = 1 << 16;
+
 /// An error that stops a run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EngineError {
@@ -49,6 +58,22 @@ pub enum EngineError {
     ZeroTimeLoop {
         /// The instant, in seconds.
         time_s: f64,
+    },
+    /// More requests and messages were held at once than [`MAX_IN_FLIGHT`].
+    #[error(
+        "at {time_s:.3} s, {in_flight} requests and messages were in flight, more than the {MAX_IN_FLIGHT} a run may hold; \
+         the most wait at {place} ({waiting} waiting): give it a capacity (`queue_capacity` for a service, `capacity` for a queue), \
+         more workers or replicas, or lower the load"
+    )]
+    TooManyInFlight {
+        /// When the run stopped, in seconds.
+        time_s: f64,
+        /// Calls, jobs and queued messages at that time.
+        in_flight: usize,
+        /// The service or queue with the most waiting, as "service NAME" or "queue NAME".
+        place: String,
+        /// How many wait there.
+        waiting: usize,
     },
 }
 
@@ -674,7 +699,43 @@ impl Simulation {
             return None;
         }
         self.handle(event);
+        if self.events_processed.is_multiple_of(IN_FLIGHT_CHECK_EVENTS) {
+            self.check_in_flight();
+        }
         Some(time_ns)
+    }
+
+    /// Stops the run with [`EngineError::TooManyInFlight`] when it holds more than
+    /// [`MAX_IN_FLIGHT`] calls, jobs and queued messages.
+    #[cold]
+    fn check_in_flight(&mut self) {
+        let depths = self.queue_depths();
+        let in_flight = self.calls.len() + self.jobs.len() + depths.iter().sum::<usize>();
+        if in_flight <= MAX_IN_FLIGHT {
+            return;
+        }
+        let services = self.services.iter().enumerate().map(|(i, state)| {
+            let waiting = state
+                .replicas
+                .iter()
+                .map(|r| r.waiting.len())
+                .sum::<usize>();
+            (waiting, format!("service {}", self.model.services[i].name))
+        });
+        let queues = depths
+            .iter()
+            .enumerate()
+            .map(|(i, &depth)| (depth, format!("queue {}", self.model.queues[i].name)));
+        let (waiting, place) = services
+            .chain(queues)
+            .max_by_key(|(waiting, _)| *waiting)
+            .unwrap_or((0, "no service or queue".to_owned()));
+        self.error = Some(EngineError::TooManyInFlight {
+            time_s: self.now_ns as f64 / 1e9,
+            in_flight,
+            place,
+            waiting,
+        });
     }
 
     /// Processes every event before `end_ns` and moves the clock to `end_ns`; the run's
@@ -791,9 +852,9 @@ impl Simulation {
     /// The age of the oldest queued message of each entity at `time_ns`.
     fn oldest_ages(&self, time_ns: u64) -> Vec<u64> {
         let mut ages = vec![0; self.layout.total as usize];
-        for (i, queue) in self.queues.iter().enumerate() {
-            if let Some(front) = queue.messages.front() {
-                ages[(self.layout.queues as usize) + i] = time_ns.saturating_sub(front.enqueued_ns);
+        for i in 0..self.queues.len() {
+            if let Some(enqueued_ns) = self.oldest_waiting_enqueued(i) {
+                ages[(self.layout.queues as usize) + i] = time_ns.saturating_sub(enqueued_ns);
             }
         }
         ages
