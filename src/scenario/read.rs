@@ -864,6 +864,14 @@ impl Reader<'_> {
             );
         }
         match fields.take("version") {
+            Some((node, path)) if !matches!(node.value, Value::Int(_)) => {
+                let shown = self.shown(node);
+                self.error(
+                    node,
+                    &path,
+                    format!("invalid version {shown}: expected the number {FORMAT_VERSION}, as in \"version: {FORMAT_VERSION}\""),
+                );
+            }
             Some((node, path)) => {
                 if let Some(version) = self.count(node, &path, 0, u64::from(u32::MAX))
                     && version != u64::from(FORMAT_VERSION)

@@ -126,6 +126,21 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "version-string.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/version-string.yaml:1:10: error: version: invalid version \"1\": expected the number 1, as in \"version: 1\"",
+        ],
+    },
+    Case {
+        file: "invalid-load-shedding.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/invalid-load-shedding.yaml:8:35: error: services.shop.load_shedding.max_waiting: invalid value -1: expected a whole number from 0 to 4294967295",
+            "tests/invalid/invalid-load-shedding.yaml:12:38: error: services.search.load_shedding.max_queue_time: invalid duration 0: must be greater than zero",
+        ],
+    },
+    Case {
         file: "integer-out-of-range.yaml",
         loads: false,
         diagnostics: &[
@@ -878,7 +893,7 @@ fn tags_read_without_panic() {
     let rejected = [
         (
             "version: !!str 1",
-            "version: invalid value \"1\": expected a whole number from 0 to 4294967295",
+            "version: invalid version \"1\": expected the number 1, as in \"version: 1\"",
         ),
         (
             "version: 1\nname: !!binary \"not base64!\"",

@@ -59,6 +59,13 @@ impl Reader<'_> {
             );
         }
         self.finish(&fields);
+        // A field given but invalid has its message already; leaving the whole setting
+        // out keeps the validator from adding that none was given.
+        if (fields.has("max_waiting") && max_waiting.is_none())
+            || (fields.has("max_queue_time") && max_queue_time.is_none())
+        {
+            return None;
+        }
         Some(LoadShedding {
             max_waiting,
             max_queue_time,

@@ -591,7 +591,14 @@ impl TopolabApp {
                     |age| format!("{} s ago", age.as_secs()),
                 );
                 let original = recovery.original.as_ref().map_or_else(
-                    || "an unsaved scenario".to_owned(),
+                    || {
+                        // A bundled or new scenario has no file; its name tells which.
+                        let name = recovery.load().ok().and_then(|loaded| loaded.scenario.name);
+                        name.map_or_else(
+                            || "a scenario never saved to a file".to_owned(),
+                            |name| format!("\"{name}\", never saved to a file"),
+                        )
+                    },
                     |p| p.display().to_string(),
                 );
                 Ok(format!("Unsaved changes to {original}, kept {age}."))
