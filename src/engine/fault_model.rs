@@ -1,6 +1,7 @@
 //! Compilation of faults: names resolved to nodes, distributions turned into samplers,
 //! and the label each fault has in the fault timeline.
 
+use crate::scenario::diagnostic::number;
 use crate::scenario::{self, Fault, FaultKind, PartitionDirection};
 
 use super::model::{CompileError, FaultEffect, FaultModel, FaultTiming, NodeRef};
@@ -83,7 +84,7 @@ pub fn compile_fault_kind(
                             service: index,
                             probability,
                         },
-                        format!("{name} {} {}%", errors.service, probability * 100.0),
+                        format!("{name} {} {}%", errors.service, percent(probability)),
                     )
                 }
             };
@@ -96,7 +97,7 @@ pub fn compile_fault_kind(
                     service: index,
                     multiplier: slow.latency_multiplier,
                 };
-                let label = format!("{name} {target} ×{}", slow.latency_multiplier);
+                let label = format!("{name} {target} ×{}", number(slow.latency_multiplier));
                 (effect, label, vec![NodeRef::Service(index)])
             }
             (None, Some(link)) => {
@@ -108,7 +109,9 @@ pub fn compile_fault_kind(
                 };
                 let label = format!(
                     "{name} {}–{} ×{}",
-                    link.from, link.to, slow.latency_multiplier
+                    link.from,
+                    link.to,
+                    number(slow.latency_multiplier)
                 );
                 (effect, label, vec![a, b])
             }
@@ -184,7 +187,7 @@ pub fn compile_fault_kind(
                 "{name} {}–{} {}%",
                 loss.link.from,
                 loss.link.to,
-                loss.probability * 100.0
+                percent(loss.probability)
             );
             (effect, label, vec![a, b])
         }
@@ -203,7 +206,7 @@ pub fn compile_fault_kind(
                 queue: index,
                 multiplier: slow.latency_multiplier,
             };
-            let label = format!("{name} {} ×{}", slow.queue, slow.latency_multiplier);
+            let label = format!("{name} {} ×{}", slow.queue, number(slow.latency_multiplier));
             (effect, label, vec![NodeRef::Queue(index)])
         }
     };
@@ -213,4 +216,10 @@ pub fn compile_fault_kind(
         label,
         targets,
     })
+}
+
+/// Writes a probability as a percentage for a label, to at most six decimals, so that
+/// 0.1 reads "10" rather than "10.000000000000002".
+fn percent(probability: f64) -> String {
+    number((probability * 100.0 * 1e6).round() / 1e6)
 }

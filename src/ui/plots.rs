@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use egui::ecolor::Hsva;
 use egui::{Color32, Id, Ui, vec2};
-use egui_plot::{Line, LineStyle, Plot, PlotPoints, Points, Span, VLine};
+use egui_plot::{
+    GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine, uniform_grid_spacer,
+};
 
 use crate::engine::sim::FaultInterval;
 use crate::metrics::recorder::ErrorKind;
@@ -249,6 +251,7 @@ fn plot_ui(
             .include_y(0.0)
             .include_y(1.0)
             .y_axis_min_width(36.0)
+            .x_grid_spacer(uniform_grid_spacer(|input| time_steps(&input)))
             .x_axis_formatter(|mark, _| format!("{} s", mark.value))
             .show(ui, |plot_ui| {
                 if follow {
@@ -757,9 +760,48 @@ fn node_specs(history: &RunHistory, entity: usize) -> Vec<PlotSpec<'static>> {
     specs
 }
 
+/// Returns the three steps of the time axis's grid lines, each 1, 2 or 5 times a power of
+/// ten and at least twice the one before. With powers of ten alone, a 60 s run had
+/// lines every 10 s, too close for their labels, and every 100 s, past its end: its
+/// axis read only "0 s".
+fn time_steps(input: &GridInput) -> [f64; 3] {
+    let smallest = round_step(input.base_step_size);
+    let middle = round_step(smallest * 2.01);
+    [smallest, middle, round_step(middle * 2.01)]
+}
+
+/// Returns the smallest of 1, 2 and 5 times a power of ten that is at least `value`.
+fn round_step(value: f64) -> f64 {
+    if !(value.is_finite() && value > 0.0) {
+        return 1.0;
+    }
+    let power = 10f64.powf(value.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|factor| factor * power)
+        .find(|step| *step >= value * (1.0 - 1e-12))
+        .unwrap_or(10.0 * power)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_steps_are_round_and_grow() {
+        assert_eq!(round_step(1.0), 1.0);
+        assert_eq!(round_step(1.3), 2.0);
+        assert_eq!(round_step(2.01), 5.0);
+        assert_eq!(round_step(7.0), 10.0);
+        assert_eq!(round_step(0.03), 0.05);
+        assert_eq!(round_step(0.0), 1.0);
+        assert_eq!(round_step(f64::NAN), 1.0);
+        let input = GridInput {
+            bounds: (0.0, 60.0),
+            base_step_size: 0.9,
+        };
+        assert_eq!(time_steps(&input), [1.0, 5.0, 20.0]);
+    }
     use crate::ui::history::Sample;
 
     fn rows(count: u64) -> Vec<Row> {

@@ -771,3 +771,19 @@ fn manual_crash_of_broker_consumer_matches_scheduled() {
         assert_eq!(queue_summary.dead_lettered, 0, "{queue}");
     }
 }
+
+#[test]
+fn fault_labels_write_numbers_compactly() {
+    let yaml = direct_call(
+        "  - { at: 0s, for: 1s, slow: { service: api, latency_multiplier: 1e300 } }
+  - { at: 0s, for: 1s, errors: { service: api, probability: 0.1 } }",
+    );
+    let mut simulation = start(&yaml, Duration::from_secs(2));
+    simulation.run_until(MS).expect("runs");
+    let labels: Vec<String> = simulation
+        .fault_timeline()
+        .iter()
+        .map(|interval| interval.label.clone())
+        .collect();
+    assert_eq!(labels, vec!["slow api ×1e300", "errors api 10%"]);
+}
