@@ -39,9 +39,9 @@ use super::slab::{Handle, Slab};
 pub const MAX_EVENTS_PER_INSTANT: u64 = 10_000_000;
 
 /// Requests and messages a run may hold at once, calls, jobs and queued messages
-/// together. Each takes about 250 bytes, so the limit keeps a run within about 1 GB
-/// where a load far beyond an unbounded queue's capacity would otherwise fill the
-/// machine's memory.
+/// together. A waiting request is a call and a job, about 210 bytes, so the limit keeps
+/// a run within about half a gigabyte (418 MB measured for one overloaded worker) where
+/// a load far beyond an unbounded queue's capacity would otherwise fill the memory.
 pub const MAX_IN_FLIGHT: usize = 4_000_000;
 
 /// Events between two checks of [`MAX_IN_FLIGHT`].
@@ -705,7 +705,7 @@ impl Simulation {
         Some(time_ns)
     }
 
-    /// Stops the run with [`EngineError::TooManyInFlight`] when it holds more than
+    /// Stops the run with [`EngineError::TooManyInFlight`] when it has more than
     /// [`MAX_IN_FLIGHT`] calls, jobs and queued messages.
     #[cold]
     fn check_in_flight(&mut self) {
