@@ -676,6 +676,22 @@ impl Simulation {
         if members.as_ref().is_some_and(Vec::is_empty) {
             return;
         }
+        // A consumer takes one record at a time, so once every live member has one the
+        // rest of the scan cannot deliver: stopping there makes a dispatch cost the
+        // partitions up to the last delivery rather than all of them.
+        let idle = |c: &u32| {
+            !broker.is_down(*c, concurrency) && broker.consumers[*c as usize].unacked == 0
+        };
+        let mut idle_members = match &members {
+            None => (0..count)
+                .map(|j| Self::consumer_at(j, count, concurrency))
+                .filter(idle)
+                .count(),
+            Some(members) => members.iter().filter(|c| idle(c)).count(),
+        };
+        if idle_members == 0 {
+            return;
+        }
         for step in 0..partitions {
             let p = (first + step) % partitions;
             let broker = self.broker_mut(queue);
@@ -706,6 +722,10 @@ impl Simulation {
                 broker.duplicates += u64::from(measuring);
             }
             self.send_to_consumer(queue, consumer, concurrency, operation, edge, message);
+            idle_members -= 1;
+            if idle_members == 0 {
+                return;
+            }
         }
     }
 
