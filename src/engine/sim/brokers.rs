@@ -47,6 +47,9 @@ pub(super) struct BrokerState {
     hidden: u64,
     /// Kafka-like partitions.
     partitions: Vec<Partition>,
+    /// Kafka-like: the partitions with a record that waits, not in handling, so that a
+    /// dispatch looks only at them. [`BrokerState::update_ready`] keeps it.
+    ready: BTreeSet<u32>,
     /// Kafka-like: the partition of the next keyless message, and the first partition
     /// that a dispatch looks at.
     next_partition: u32,
@@ -73,6 +76,17 @@ struct DownReplica {
 impl BrokerState {
     /// Returns whether `consumer` is on a crashed replica, so that it receives nothing.
     #[inline]
+    /// Adds partition `p` to `ready` when a record in it waits, and removes it otherwise.
+    /// Called after every change to the partition's log or `busy` flag.
+    fn update_ready(&mut self, p: usize) {
+        let partition = &self.partitions[p];
+        if partition.log.len() > usize::from(partition.busy) {
+            self.ready.insert(p as u32);
+        } else {
+            self.ready.remove(&(p as u32));
+        }
+    }
+
     fn is_down(&self, consumer: u32, concurrency: u32) -> bool {
         !self.down.is_empty() && {
             let replica = consumer / concurrency.max(1);
@@ -255,6 +269,7 @@ impl BrokerState {
             } else {
                 Vec::new()
             },
+            ready: BTreeSet::new(),
             next_partition: 0,
             next_poll_ns: 0,
             empty_polls: 0,
@@ -486,6 +501,7 @@ impl Simulation {
         if measuring {
             log.max_lag = log.max_lag.max(log.lag());
         }
+        broker.update_ready(partition as usize);
         if let Some(retention) = model.retention_ns {
             self.events
                 .push(now.saturating_add(retention), Event::Dispatch { queue });
@@ -661,7 +677,28 @@ impl Simulation {
         }
         let now = self.now_ns;
         let measuring = now >= self.options.warmup_ns;
+        // The queue's depth gauge counts the records that wait, not in handling, in every
+        // partition: the scan can stop once it has delivered that many.
+        let mut waiting = self.metrics.stats[(self.layout.queues + queue) as usize]
+            .in_flight
+            .value();
+        debug_assert_eq!(
+            usize::try_from(waiting).ok(),
+            self.broker_depth(queue as usize),
+            "the depth gauge of a Kafka-like queue counts its waiting records"
+        );
+        if waiting <= 0 {
+            return;
+        }
         let broker = self.broker_mut(queue);
+        debug_assert!(
+            (0..broker.partitions.len()).all(|p| {
+                let partition = &broker.partitions[p];
+                broker.ready.contains(&(p as u32))
+                    == (partition.log.len() > usize::from(partition.busy))
+            }),
+            "`ready` lists exactly the partitions with a waiting record"
+        );
         let partitions = broker.partitions.len() as u32;
         let first = broker.next_partition % partitions.max(1);
         // The members of the consumer group in slot-major order, when some replica is
@@ -676,9 +713,10 @@ impl Simulation {
         if members.as_ref().is_some_and(Vec::is_empty) {
             return;
         }
-        // A consumer takes one record at a time, so once every live member has one the
-        // rest of the scan cannot deliver: stopping there makes a dispatch cost the
-        // partitions up to the last delivery rather than all of them.
+        // A consumer takes one record at a time, so once every live member has one, or
+        // every waiting record has gone, the rest of the scan cannot deliver: stopping
+        // there makes a dispatch cost the partitions up to the last delivery rather than
+        // all of them.
         let idle = |c: &u32| {
             !broker.is_down(*c, concurrency) && broker.consumers[*c as usize].unacked == 0
         };
@@ -692,9 +730,24 @@ impl Simulation {
         if idle_members == 0 {
             return;
         }
-        for step in 0..partitions {
-            let p = (first + step) % partitions;
+        // The partitions are looked at in turn from `first`, those without a waiting
+        // record skipped through `ready`.
+        let mut cursor = first;
+        let mut wrapped = false;
+        loop {
             let broker = self.broker_mut(queue);
+            let next = if wrapped {
+                broker.ready.range(cursor..first).next().copied()
+            } else if let Some(&p) = broker.ready.range(cursor..).next() {
+                Some(p)
+            } else {
+                wrapped = true;
+                broker.ready.range(..first).next().copied()
+            };
+            let Some(p) = next else {
+                return;
+            };
+            cursor = p + 1;
             // Round-robin assignment: partition p belongs to the member at slot-major
             // position p mod the members, so consumers past the partition count stay idle.
             let consumer = match &members {
@@ -721,9 +774,11 @@ impl Simulation {
             if partition.head_handled {
                 broker.duplicates += u64::from(measuring);
             }
+            broker.update_ready(p as usize);
             self.send_to_consumer(queue, consumer, concurrency, operation, edge, message);
             idle_members -= 1;
-            if idle_members == 0 {
+            waiting -= 1;
+            if idle_members == 0 || waiting == 0 {
                 return;
             }
         }
@@ -753,6 +808,7 @@ impl Simulation {
                 let Some(message) = partition.log.remove(index) else {
                     break;
                 };
+                broker.update_ready(p);
                 self.metrics.level(queue_entity, now, -1);
                 self.metrics.finish_counts(
                     queue_entity,
@@ -969,16 +1025,19 @@ impl Simulation {
             BrokerKind::Sqs => self.sqs_done(queue, &message, outcome),
             BrokerKind::Kafka => {
                 let broker = self.broker_mut(queue);
-                let partition = &mut broker.partitions[message.position_partition()];
+                let p = message.position_partition();
+                let partition = &mut broker.partitions[p];
                 partition.busy = false;
                 let retry = outcome.is_err() && message.deliveries < max_deliveries;
                 if retry {
                     // Retried in place: the record stays at the committed offset and
                     // blocks its partition.
+                    broker.update_ready(p);
                     self.metrics.level(queue_entity, now, 1);
                 } else {
                     partition.log.pop_front();
                     partition.head_handled = false;
+                    broker.update_ready(p);
                     match outcome {
                         Ok(()) => self.metrics.finish_counts(
                             queue_entity,
@@ -1061,9 +1120,12 @@ impl Simulation {
     /// Frees the partition of a Kafka-like record whose consumer vanished, so that the
     /// record at the committed offset is consumed again.
     fn kafka_abandoned(&mut self, queue: u32, message: &Message, handled: bool) {
-        let partition = &mut self.broker_mut(queue).partitions[message.position_partition()];
+        let p = message.position_partition();
+        let broker = self.broker_mut(queue);
+        let partition = &mut broker.partitions[p];
         partition.busy = false;
         partition.head_handled |= handled;
+        broker.update_ready(p);
         self.metrics
             .level(self.layout.queues + queue, self.now_ns, 1);
     }
