@@ -447,10 +447,41 @@ fn queue_summary_ui(ui: &mut Ui, name: &str, summary: &Summary) {
     }
 }
 
-/// Shows the consumer lag of each partition of a Kafka-like queue, now and at its
-/// maximum, and a plot of the lag per window.
+/// Partitions of a Kafka-like queue that its panel lists and plots at most.
+const SHOWN_PARTITIONS: usize = 16;
+
+/// Returns the indexes of the partitions to show, in increasing order: all of them, or
+/// the [`SHOWN_PARTITIONS`] with the largest maximum lag, then the largest lag now.
+fn shown_partitions(partitions: &[PartitionSummary]) -> Vec<usize> {
+    let mut shown: Vec<usize> = (0..partitions.len()).collect();
+    if shown.len() > SHOWN_PARTITIONS {
+        let key = |&i: &usize| {
+            (
+                std::cmp::Reverse(partitions[i].max_lag),
+                std::cmp::Reverse(partitions[i].final_lag),
+                i,
+            )
+        };
+        shown.select_nth_unstable_by_key(SHOWN_PARTITIONS - 1, key);
+        shown.truncate(SHOWN_PARTITIONS);
+        shown.sort_unstable();
+    }
+    shown
+}
+
+/// Shows the consumer lag of the partitions of a Kafka-like queue, now and at its
+/// maximum, and a plot of the lag per window. A queue with many partitions shows those
+/// with the largest lag, so that the panel stays quick to draw.
 fn partitions_ui(ui: &mut Ui, partitions: &[PartitionSummary], window_s: f64) {
+    let shown = shown_partitions(partitions);
     ui.add_space(6.0);
+    if shown.len() < partitions.len() {
+        ui.weak(format!(
+            "The {} partitions with the largest lag, of {}.",
+            shown.len(),
+            partitions.len()
+        ));
+    }
     Grid::new("partition-lags")
         .num_columns(3)
         .striped(true)
@@ -459,7 +490,8 @@ fn partitions_ui(ui: &mut Ui, partitions: &[PartitionSummary], window_s: f64) {
             ui.strong("Lag");
             ui.strong("Max lag");
             ui.end_row();
-            for (i, partition) in partitions.iter().enumerate() {
+            for &i in &shown {
+                let partition = &partitions[i];
                 ui.label(i.to_string());
                 ui.label(partition.final_lag.to_string());
                 ui.label(partition.max_lag.to_string());
@@ -473,7 +505,8 @@ fn partitions_ui(ui: &mut Ui, partitions: &[PartitionSummary], window_s: f64) {
         .y_axis_label("lag")
         .allow_scroll(false)
         .show(ui, |plot| {
-            for (i, partition) in partitions.iter().enumerate() {
+            for &i in &shown {
+                let partition = &partitions[i];
                 // The lag of window k is sampled at its end, (k + 1) windows in.
                 let points: PlotPoints<'_> = partition
                     .lag_series
@@ -581,5 +614,35 @@ fn plural(count: usize, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{count} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partition(max_lag: u64, final_lag: u64) -> PartitionSummary {
+        PartitionSummary {
+            end_offset: 0,
+            committed_offset: 0,
+            final_lag,
+            max_lag,
+            lag_series: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn many_partitions_show_the_largest_lags() {
+        let few: Vec<PartitionSummary> = (0..3).map(|i| partition(i, 0)).collect();
+        assert_eq!(shown_partitions(&few), vec![0, 1, 2]);
+        let mut many: Vec<PartitionSummary> = (0..1000).map(|_| partition(1, 0)).collect();
+        for i in (0..1000).step_by(50) {
+            many[i] = partition(10 + i as u64, 0);
+        }
+        many[3] = partition(1, 5);
+        let shown = shown_partitions(&many);
+        assert_eq!(shown.len(), SHOWN_PARTITIONS);
+        let expected: Vec<usize> = (0..1000).step_by(50).skip(4).collect();
+        assert_eq!(shown, expected);
     }
 }
