@@ -21,7 +21,7 @@ use crate::engine::slab::Handle;
 use crate::metrics::recorder::ErrorKind;
 use crate::scenario::brokers::BrokerKind;
 
-use super::{Event, Job, Message, Origin, Simulation};
+use super::{Event, Message, Origin, Simulation};
 
 /// Kafka-like queues with at most this many partitions have their bookkeeping checked on
 /// every dispatch in debug builds. For larger ones the check would cost more than the run.
@@ -729,10 +729,8 @@ impl Simulation {
         if members.as_ref().is_some_and(Vec::is_empty) {
             return;
         }
-        // A consumer takes one record at a time, so once every live member has one, or
-        // every waiting record has gone, the rest of the scan cannot deliver: stopping
-        // there makes a dispatch cost the partitions up to the last delivery rather than
-        // all of them.
+        // A consumer takes one record at a time. Once every live member has one, or no
+        // record waits, the rest of the scan cannot deliver, so the scan stops there.
         let idle = |c: &u32| {
             !broker.is_down(*c, concurrency) && broker.consumers[*c as usize].unacked == 0
         };
@@ -906,7 +904,7 @@ impl Simulation {
         let broker = self.broker_mut(queue);
         message.deliveries += 1;
         message.consumer = consumer;
-        // The busy gauge of an SQS-like queue counts its hidden messages, which it holds
+        // The busy gauge of an SQS-like queue counts its hidden messages, which it keeps
         // until they are deleted or visible again, rather than its handlings.
         let mut busy = kind != BrokerKind::Sqs;
         match kind {
@@ -942,34 +940,9 @@ impl Simulation {
         if busy {
             self.metrics.busy(queue_entity, now, 1);
         }
-        let edge_entity = self.layout.edges + edge;
-        self.metrics
-            .attempt(edge_entity, now, message.deliveries > 1);
-        self.metrics.arrive(edge_entity, now);
         let service = self.model.operations[operation as usize].service;
-        let job = self.jobs.insert(Job {
-            operation,
-            service,
-            replica: consumer / concurrency.max(1),
-            origin: Origin::Message {
-                queue,
-                message,
-                edge,
-                dispatched_ns: now,
-            },
-            next_step: 0,
-            served: false,
-            pending: 0,
-            step_failed: false,
-            arrived_ns: now,
-            service_start_ns: now,
-            // Deadlines do not travel with messages.
-            deadline_ns: u64::MAX,
-        });
-        match self.transmit(edge) {
-            Some(0) | None => self.deliver(job),
-            Some(delay) => self.events.push(now + delay, Event::Deliver { job }),
-        }
+        let replica = consumer / concurrency.max(1);
+        self.send_message(queue, message, (operation, service, replica), edge);
     }
 
     /// Holds a job that reached a consumer busy with another one, and returns whether it

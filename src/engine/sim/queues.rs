@@ -164,34 +164,7 @@ impl Simulation {
                 message.deliveries += 1;
                 self.metrics.level(queue_entity, now, -1);
                 self.metrics.busy(queue_entity, now, 1);
-                let edge_entity = self.layout.edges + edge;
-                self.metrics
-                    .attempt(edge_entity, now, message.deliveries > 1);
-                self.metrics.arrive(edge_entity, now);
-                let job = self.jobs.insert(Job {
-                    operation,
-                    service,
-                    replica,
-                    origin: Origin::Message {
-                        queue,
-                        message,
-                        edge,
-                        dispatched_ns: now,
-                    },
-                    next_step: 0,
-                    served: false,
-                    pending: 0,
-                    step_failed: false,
-                    arrived_ns: now,
-                    service_start_ns: now,
-                    // NOTE: deadlines do not travel with messages; a consumer's calls
-                    // start without one.
-                    deadline_ns: u64::MAX,
-                });
-                match self.transmit(edge) {
-                    Some(0) | None => self.deliver(job),
-                    Some(delay) => self.events.push(now + delay, Event::Deliver { job }),
-                }
+                self.send_message(queue, message, (operation, service, replica), edge);
             }
         }
         self.admit_blocked(queue);
@@ -319,5 +292,46 @@ impl Simulation {
         }
         self.enqueue(queue, moved);
         self.dispatch(queue);
+    }
+
+    /// Sends `message` of `queue` over the consume `edge` to the consumer that runs
+    /// `operation` on `replica` of `service`, given as (operation, service, replica),
+    /// as a new job that starts when it arrives.
+    pub(super) fn send_message(
+        &mut self,
+        queue: u32,
+        message: Message,
+        (operation, service, replica): (u32, u32, u32),
+        edge: u32,
+    ) {
+        let now = self.now_ns;
+        let edge_entity = self.layout.edges + edge;
+        self.metrics
+            .attempt(edge_entity, now, message.deliveries > 1);
+        self.metrics.arrive(edge_entity, now);
+        let job = self.jobs.insert(Job {
+            operation,
+            service,
+            replica,
+            origin: Origin::Message {
+                queue,
+                message,
+                edge,
+                dispatched_ns: now,
+            },
+            next_step: 0,
+            served: false,
+            pending: 0,
+            step_failed: false,
+            arrived_ns: now,
+            service_start_ns: now,
+            // NOTE: deadlines do not travel with messages, so a consumer's calls start
+            // without one.
+            deadline_ns: u64::MAX,
+        });
+        match self.transmit(edge) {
+            Some(0) | None => self.deliver(job),
+            Some(delay) => self.events.push(now + delay, Event::Deliver { job }),
+        }
     }
 }

@@ -112,8 +112,8 @@ impl TopolabApp {
 
     /// Applies an edit made in a field of a panel, as [`TopolabApp::apply`] does. It
     /// merges with the step before only while the same field has kept the focus since
-    /// the last frame, or while a drag goes on: a click on another widget starts a new
-    /// step even when the press and the release come in one frame.
+    /// the last frame, or while a drag goes on. So a click on another widget starts a new
+    /// step, even when the press and the release come in one frame.
     pub(super) fn apply_field_edit(
         &mut self,
         ctx: &egui::Context,
@@ -584,6 +584,22 @@ impl TopolabApp {
             return;
         };
         let path = entry.path.clone();
+        // The title of a document without a file, read once rather than on every frame.
+        if self
+            .recovery_title
+            .as_ref()
+            .is_none_or(|(titled, _)| *titled != path)
+        {
+            let title =
+                entry.content.as_ref().ok().and_then(|recovery| {
+                    recovery.load().ok().and_then(|loaded| loaded.scenario.name)
+                });
+            self.recovery_title = Some((path.clone(), title));
+        }
+        let title = self
+            .recovery_title
+            .as_ref()
+            .and_then(|(_, title)| title.as_deref());
         let description = match &entry.content {
             Ok(recovery) => {
                 let age = recovery.written_at.elapsed().map_or_else(
@@ -591,12 +607,11 @@ impl TopolabApp {
                     |age| format!("{} s ago", age.as_secs()),
                 );
                 let original = recovery.original.as_ref().map_or_else(
+                    // A bundled or new scenario has no file, so its title names it.
                     || {
-                        // A bundled or new scenario has no file; its name tells which.
-                        let name = recovery.load().ok().and_then(|loaded| loaded.scenario.name);
-                        name.map_or_else(
+                        title.map_or_else(
                             || "a scenario never saved to a file".to_owned(),
-                            |name| format!("\"{name}\", never saved to a file"),
+                            |title| format!("\"{title}\", never saved to a file"),
                         )
                     },
                     |p| p.display().to_string(),

@@ -136,6 +136,8 @@ pub struct TopolabApp {
     recovery: Option<RecoveryStore>,
     /// Recovery files of earlier sessions, offered at start.
     offered: Vec<RecoveryEntry>,
+    /// The file of the recovery offered now and the title of its document.
+    recovery_title: Option<(PathBuf, Option<String>)>,
     pending: Option<Pending>,
     close_confirmed: bool,
     /// Whether the next frame closes the window, after the user confirmed it.
@@ -216,6 +218,7 @@ impl TopolabApp {
             editing: Editing::new(default.scenario.clone()),
             recovery,
             offered,
+            recovery_title: None,
             pending: None,
             close_confirmed: false,
             close_requested: false,
