@@ -80,7 +80,7 @@ impl<T: Copy> Slab<T> {
     }
 
     /// Stores an object written in place by `fill` and returns its handle, as
-    /// [`Slab::insert`] does. `fill` receives the slot, which holds an earlier object or
+    /// [`Slab::insert`] does. `fill` receives the slot, which contains an earlier object or
     /// `T::default()`, and must assign a whole new object to it.
     ///
     /// An object built on the stack and then copied into its slot is read back with
@@ -224,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn insert_with_and_free_reuse_slots_as_insert_and_remove_do() {
+    fn insert_with_and_free_reuse_slots() {
         let mut written = Slab::<u32>::default();
         let mut copied = Slab::<u32>::default();
         let a = written.insert_with(|slot| *slot = 1);

@@ -25,7 +25,7 @@ pub struct LatencyHistogram<const HALF_BINS_LOG2: u32 = 10> {
     /// record touches a random bin, so that it misses the cache less often.
     counts: Vec<u32>,
     /// The rest of the count of each bin that went past `u32::MAX`, as (bin, multiple of
-    /// 2^32), in increasing order of bin; empty in nearly every histogram.
+    /// 2^32), in increasing order of bin. It is empty in nearly every histogram.
     carries: Vec<(usize, u64)>,
     /// One bit per bin, set when the bin's count is not zero.
     used: Vec<u64>,
@@ -105,7 +105,7 @@ impl<const HALF_BINS_LOG2: u32> LatencyHistogram<HALF_BINS_LOG2> {
         if bin >= self.counts.len() {
             self.grow(bin);
         }
-        // No bin holds more values than the whole histogram, so none can pass
+        // No bin contains more values than the whole histogram, so none can pass
         // `u32::MAX` before the total does. Testing the total, which is at hand, rather
         // than the bin, which is often not in the cache, keeps the record free of a
         // branch that waits for memory.

@@ -220,7 +220,7 @@ impl Decimal {
         }
         let factor = u128::from(factor);
         // The number has `integer_digits` digits before the point; 10^20 is beyond
-        // `max`, and u128 holds it times any factor here, about 3.6e32.
+        // `max`, and a u128 can represent it times any factor here, about 3.6e32.
         let integer_digits = i64::try_from(self.digits.len())
             .unwrap_or(i64::MAX)
             .saturating_add(self.exponent);

@@ -533,7 +533,7 @@ fn handler(summary: &Summary) -> &topolab::metrics::summary::ServiceSummary {
         .expect("the consumer's operation")
 }
 
-/// The consume edge's summary.
+/// Returns the consume edge's summary.
 fn consume_edge(summary: &Summary) -> &topolab::metrics::summary::EdgeSummary {
     summary
         .edges
@@ -542,8 +542,8 @@ fn consume_edge(summary: &Summary) -> &topolab::metrics::summary::EdgeSummary {
         .expect("the delivery edge")
 }
 
-/// The message ids of the handlings traced on queue 0 that started in `[from, to)`, in
-/// start order. Publishes are numbered from 1, so the n-th message has id n.
+/// Returns the message ids of the handlings traced on queue 0 that started in
+/// `[from, to)`, in start order. Publishes are numbered from 1, so the n-th message has id n.
 fn started_ids(simulation: &Simulation, from: u64, to: u64) -> Vec<(u64, u64)> {
     simulation
         .handling_trace(0)
@@ -728,7 +728,7 @@ fn rabbitmq_crash_past_max_deliveries_dead_letters() {
 }
 
 #[test]
-fn rabbitmq_crash_of_one_replica_keeps_the_other_consuming() {
+fn rabbitmq_one_replica_crash_keeps_consuming() {
     // Two replicas with a prefetch of 5 each. Replica 0 is down from 1.05 s to 3.05 s:
     // its consumer receives nothing, and replica 1's consumer takes every message.
     let yaml = scenario(
@@ -892,7 +892,7 @@ fn db_poll_crash_unlocks_claimed_rows() {
     assert_conserved(&summary);
 }
 
-/// A RabbitMQ-like queue with a capacity of 5 and a prefetch of 3, whose one consumer
+/// Returns a RabbitMQ-like queue with a capacity of 5 and a prefetch of 3, whose one consumer
 /// takes 10 s a message and crashes at 1.05 s, with `overflow`.
 fn full_queue_crash(overflow: &str) -> String {
     scenario(

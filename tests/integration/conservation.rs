@@ -112,7 +112,7 @@ fn conservation_holds_mid_burst() {
     check(&summary, "checkout-async stopped at 75.5 s");
 }
 
-/// A publisher and three replicas of a consumer of queue `jobs`, which has the settings
+/// Returns a publisher and three replicas of a consumer of queue `jobs`, which has the settings
 /// `queue` and a dead-letter queue, with random crashes of one replica and of the whole
 /// consumer, and `faults` besides.
 fn crashing_consumers(queue: &str, faults: &str) -> String {
@@ -159,7 +159,8 @@ faults:
     )
 }
 
-/// Every kind of broker, with crashed consumers, full queues and broker outages.
+/// Returns every kind of broker, with crashed consumers, full queues and broker
+/// outages.
 fn broker_crash_scenarios() -> Vec<(&'static str, String)> {
     let outage = "  - { at: 20s, for: 2s, broker_outage: { queue: jobs, mode: timeout } }\n  - { at: 30s, for: 2s, broker_outage: { queue: jobs } }";
     [

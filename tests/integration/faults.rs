@@ -682,7 +682,8 @@ fn fault_without_timing_has_one_error() {
     );
 }
 
-/// A publisher and three replicas of a consumer of a queue with broker settings `queue`,
+/// Returns a publisher and three replicas of a consumer of a queue with broker settings
+/// `queue`,
 /// whose replica 0 crashes from 1 s to 2 s.
 fn broker_consumer_crash(queue: &str, faults: &str) -> String {
     format!(

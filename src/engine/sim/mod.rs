@@ -40,8 +40,8 @@ pub const MAX_EVENTS_PER_INSTANT: u64 = 10_000_000;
 
 /// Requests and messages a run may hold at once, calls, jobs and queued messages
 /// together. A waiting request is a call and a job, about 210 bytes, so the limit keeps
-/// a run within about half a gigabyte (418 MB measured for one overloaded worker) where
-/// a load far beyond an unbounded queue's capacity would otherwise fill the memory.
+/// a run within about half a gigabyte: 418 MB measured for one overloaded worker. Without
+/// it, a load far beyond an unbounded queue's capacity would fill the memory.
 pub const MAX_IN_FLIGHT: usize = 4_000_000;
 
 /// Events between two checks of [`MAX_IN_FLIGHT`].

@@ -349,7 +349,7 @@ pub fn optional_section_ui<T>(
     let mut changed = false;
     if value.is_none() {
         ui.horizontal(|ui| {
-            // Keeps the checkbox where it stands in the header of an open section.
+            // Keeps the checkbox where it is in the header of an open section.
             ui.add_space(ui.spacing().icon_width + ui.spacing().item_spacing.x);
             if ui.checkbox(&mut on, text.clone()).changed() {
                 *value = Some(default());
