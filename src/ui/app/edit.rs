@@ -590,10 +590,14 @@ impl TopolabApp {
             .as_ref()
             .is_none_or(|(titled, _)| *titled != path)
         {
-            let title =
-                entry.content.as_ref().ok().and_then(|recovery| {
-                    recovery.load().ok().and_then(|loaded| loaded.scenario.name)
-                });
+            // A document saved in the middle of an edit often has errors, so it is read
+            // as the editor reads it.
+            let title = entry.content.as_ref().ok().and_then(|recovery| {
+                recovery
+                    .load_for_editing()
+                    .ok()
+                    .and_then(|(scenario, _)| scenario.name)
+            });
             self.recovery_title = Some((path.clone(), title));
         }
         let title = self
