@@ -360,8 +360,33 @@ pub struct Recorder {
     /// Aggregate entities and the contiguous range of members they sum.
     groups: Vec<(usize, std::ops::Range<usize>)>,
     /// For each entity, the entity whose window histogram contains its window latencies:
-    /// itself, or the single member of an aggregate.
+    /// itself, the single member of an aggregate, or the source of a mirror.
     latency_sources: Vec<usize>,
+    /// Entities recorded through another, see [`Recorder::mirror`].
+    mirrors: Vec<Mirror>,
+}
+
+/// An entity whose figures are copies of another's.
+#[derive(Clone, Copy, Debug)]
+struct Mirror {
+    /// The entity whose figures are copies.
+    copy: usize,
+    /// The entity recorded.
+    source: usize,
+    /// Whether only the in-flight level is copied.
+    level_only: bool,
+}
+
+/// The statistics of a mirror's source, and its own to copy them into.
+fn source_and_target(stats: &mut [Stats], mirror: Mirror) -> (&Stats, &mut Stats) {
+    let (source, target) = (mirror.source, mirror.copy);
+    if source < target {
+        let (head, tail) = stats.split_at_mut(target);
+        (&head[source], &mut tail[0])
+    } else {
+        let (head, tail) = stats.split_at_mut(source);
+        (&tail[0], &mut head[target])
+    }
 }
 
 /// Index of an entity in a [`Recorder`].
@@ -379,7 +404,85 @@ impl Recorder {
             measuring: warmup_ns == 0,
             groups: Vec::new(),
             latency_sources: (0..entities).collect(),
+            mirrors: Vec::new(),
         }
+    }
+
+    /// Makes `mirror` a copy of `source`. The engine calls it for two entities that see
+    /// exactly the same requests at the same times with the same outcomes, and then
+    /// records only on `source`. Counters, gauges and histograms are copied whenever a
+    /// window closes and at the end of the run, and [`Recorder::in_flight_of`] reads the
+    /// source's level.
+    pub fn mirror(&mut self, mirror: Entity, source: Entity) {
+        self.latency_sources[mirror as usize] = source as usize;
+        self.mirrors.push(Mirror {
+            copy: mirror as usize,
+            source: source as usize,
+            level_only: false,
+        });
+    }
+
+    /// Makes the in-flight level of `mirror` a copy of that of `source`, for an
+    /// aggregate whose single member's level changes exactly when its own does. The
+    /// engine then changes only the level of `source`.
+    pub fn mirror_level(&mut self, mirror: Entity, source: Entity) {
+        self.mirrors.push(Mirror {
+            copy: mirror as usize,
+            source: source as usize,
+            level_only: true,
+        });
+    }
+
+    /// Whether `entity` mirrors another, so that the engine records nothing on it.
+    #[must_use]
+    pub fn is_mirror(&self, entity: Entity) -> bool {
+        self.mirrors.iter().any(|m| m.copy == entity as usize)
+    }
+
+    /// Ends every mirror: each one gets its source's figures so far and is recorded on
+    /// its own from then on.
+    pub fn end_mirrors(&mut self) {
+        self.copy_mirrors(true);
+        for mirror in std::mem::take(&mut self.mirrors) {
+            if !mirror.level_only {
+                self.latency_sources[mirror.copy] = mirror.copy;
+                // From now on the mirror adds to its own window histogram, which starts
+                // with what the source has counted in the open window.
+                let (source, target) = source_and_target(&mut self.stats, mirror);
+                target.window_latency.clone_from(&source.window_latency);
+            }
+        }
+    }
+
+    /// Copies each mirror's figures from its source: its level and, for a full mirror,
+    /// its counters, busy time and, when `totals` is set, its whole-run histogram.
+    fn copy_mirrors(&mut self, totals: bool) {
+        for &mirror in &self.mirrors {
+            let (source, target) = source_and_target(&mut self.stats, mirror);
+            target.in_flight = source.in_flight;
+            if mirror.level_only {
+                continue;
+            }
+            target.window = source.window;
+            target.total = source.total;
+            target.busy = source.busy;
+            target.max_oldest_age_ns = source.max_oldest_age_ns;
+            if totals {
+                target.total_latency.clone_from(&source.total_latency);
+            }
+        }
+    }
+
+    /// The in-flight gauge of `entity` as of the last event, its source's for a mirror:
+    /// requests in flight, or messages queued.
+    #[must_use]
+    pub fn in_flight_of(&self, entity: usize) -> &Gauge {
+        let source = self
+            .mirrors
+            .iter()
+            .find_map(|m| (m.copy == entity).then_some(m.source))
+            .unwrap_or(entity);
+        &self.stats[source].in_flight
     }
 
     /// Makes `aggregate` the sum of the entities in `members`: its counters, latency
@@ -410,6 +513,7 @@ impl Recorder {
     /// An aggregate with a single member reads that member's window histogram instead of
     /// a copy of it.
     fn aggregate(&mut self, now: u64, totals: bool) {
+        self.copy_mirrors(totals);
         for (aggregate, members) in &self.groups {
             let (head, tail) = self.stats.split_at_mut(members.start);
             let target = &mut head[*aggregate];
@@ -479,6 +583,16 @@ impl Recorder {
         }
     }
 
+    /// The statistics of `entity`, to record on: never those of a mirror.
+    #[inline]
+    fn recorded(&mut self, entity: Entity) -> &mut Stats {
+        debug_assert!(
+            !self.is_mirror(entity),
+            "entity {entity} is a mirror, whose figures are copied from its source"
+        );
+        &mut self.stats[entity as usize]
+    }
+
     #[inline]
     fn measured(&self, started_ns: u64) -> bool {
         started_ns >= self.warmup_ns
@@ -488,7 +602,7 @@ impl Recorder {
     #[inline]
     pub fn arrive(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.offered += 1;
         if measured {
             stats.total.offered += 1;
@@ -506,7 +620,7 @@ impl Recorder {
         outcome: Result<(), ErrorKind>,
     ) {
         let measured = self.measured(started_ns);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.in_flight.change(now, -1);
         stats.record_end(measured, now.saturating_sub(started_ns), outcome);
     }
@@ -522,14 +636,15 @@ impl Recorder {
         outcome: Result<(), ErrorKind>,
     ) {
         let measured = self.measured(started_ns);
-        self.stats[entity as usize].record_end(measured, now.saturating_sub(started_ns), outcome);
+        self.recorded(entity)
+            .record_end(measured, now.saturating_sub(started_ns), outcome);
     }
 
     /// Records a rejection of something that was never in flight, such as a publish to a
     /// full queue.
     pub fn reject(&mut self, entity: Entity, now: u64, kind: ErrorKind) {
         let measured = self.measured(now);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.errors[kind as usize] += 1;
         if measured {
             stats.total.errors[kind as usize] += 1;
@@ -540,7 +655,7 @@ impl Recorder {
     #[inline]
     pub fn attempt(&mut self, entity: Entity, started_ns: u64, retry: bool) {
         let measured = self.measured(started_ns);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.attempts += 1;
         if measured {
             stats.total.attempts += 1;
@@ -555,7 +670,7 @@ impl Recorder {
     #[inline]
     pub fn attempt_arrival(&mut self, entity: Entity, now: u64, retry: bool) {
         let measured = self.measured(now);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.attempts += 1;
         stats.window.offered += 1;
         if measured {
@@ -571,7 +686,7 @@ impl Recorder {
     /// Counts a message lost on the network.
     pub fn lost(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.lost += 1;
         if measured {
             stats.total.lost += 1;
@@ -581,7 +696,7 @@ impl Recorder {
     /// Counts a response that came after its caller gave up.
     pub fn late(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.late += 1;
         if measured {
             stats.total.late += 1;
@@ -591,7 +706,7 @@ impl Recorder {
     /// Counts a retry that a retry budget did not allow.
     pub fn retry_denied(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.retries_denied += 1;
         if measured {
             stats.total.retries_denied += 1;
@@ -602,7 +717,7 @@ impl Recorder {
     /// caller had given up on it when it ended.
     pub fn wasted(&mut self, entity: Entity, started_ns: u64, wasted_ns: u64) {
         let measured = self.measured(started_ns);
-        let stats = &mut self.stats[entity as usize];
+        let stats = self.recorded(entity);
         stats.window.wasted_ns += wasted_ns;
         if measured {
             stats.total.wasted_ns += wasted_ns;
@@ -612,14 +727,14 @@ impl Recorder {
     /// Changes the number of busy workers or consumers of `entity`.
     #[inline]
     pub fn busy(&mut self, entity: Entity, now: u64, delta: i64) {
-        self.stats[entity as usize].busy.change(now, delta);
+        self.recorded(entity).busy.change(now, delta);
     }
 
     /// Changes the level of `entity`'s in-flight gauge without counting an arrival or an
     /// end, as for a queue's depth while a message is handled.
     #[inline]
     pub fn level(&mut self, entity: Entity, now: u64, delta: i64) {
-        self.stats[entity as usize].in_flight.change(now, delta);
+        self.recorded(entity).in_flight.change(now, delta);
     }
 
     /// Closes the open window at `end`, its regular end or the end of the run.
@@ -627,16 +742,16 @@ impl Recorder {
     /// time (0 for entities without a queue).
     pub fn close_window_at(&mut self, end: u64, oldest_age_ns: impl Fn(usize) -> u64) {
         self.aggregate(end, false);
-        // An aggregate with a single member reads that member's window, which comes after
-        // it, so the members are computed first and each window is read once.
+        // An aggregate with a single member, and a mirror, read the window of another
+        // entity, which is computed first so that each window is read once.
         let mut percentiles = vec![[0; 4]; self.stats.len()];
-        for i in (0..self.stats.len()).rev() {
-            let source = self.latency_sources[i];
-            percentiles[i] = if source == i {
-                self.stats[i].window_latency.percentiles()
-            } else {
-                percentiles[source]
-            };
+        for (i, stats) in self.stats.iter().enumerate() {
+            if self.latency_sources[i] == i {
+                percentiles[i] = stats.window_latency.percentiles();
+            }
+        }
+        for i in 0..self.stats.len() {
+            percentiles[i] = percentiles[self.latency_sources[i]];
         }
         let start = self.window_end_ns - self.window_ns;
         let warmup = self.warmup_ns;

@@ -681,7 +681,9 @@ impl Engine {
             starting_replicas: (0..loaded.model.services.len())
                 .map(|service| simulation.starting_replicas(service))
                 .collect(),
-            levels: stats.iter().map(|s| s.in_flight.value()).collect(),
+            levels: (0..stats.len())
+                .map(|entity| simulation.metrics().in_flight_of(entity).value())
+                .collect(),
             busy: stats.iter().map(|s| s.busy.value()).collect(),
             queue_depths: simulation
                 .queue_depths()

@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use topolab::engine::Simulation;
 use topolab::engine::run::{RunConfig, run};
+use topolab::engine::{Model, Simulation};
 use topolab::metrics::report;
 use topolab::metrics::summary::{ClientSummary, ServiceSummary, Summary};
-use topolab::scenario::{self, Scenario};
+use topolab::scenario::{self, Duration, FaultKind, PartitionDirection, PartitionFault, Scenario};
 
 /// The reports of one run, as the command line writes them.
 struct Reports {
@@ -284,4 +284,98 @@ fn consumer_change_leaves_upstream_unchanged() {
             "operation {name}"
         );
     }
+}
+
+/// Runs `scenario` like [`run_reports`], with every entity recorded on its own when
+/// `mirrors` is false, and with a fault started by hand at half time when `fault` is set.
+fn run_recorded(scenario: &Scenario, mirrors: bool, fault: Option<&FaultKind>) -> Reports {
+    let config =
+        RunConfig::resolve(&scenario.run, None, None, None, None).expect("valid run settings");
+    let model = Model::compile(scenario).expect("the scenario compiles");
+    let mut simulation = Simulation::new(model, config.options());
+    if !mirrors {
+        simulation.end_mirrors();
+    }
+    let horizon = config.duration.as_nanos();
+    if let Some(kind) = fault {
+        simulation
+            .run_until(horizon / 2)
+            .expect("the first half runs");
+        simulation
+            .inject_fault(kind, Duration::from_secs(1))
+            .expect("the fault applies");
+    }
+    simulation.run_until(horizon).expect("the run finishes");
+    simulation.finish();
+    let summary = Summary::new(&simulation, "mirrors");
+    let summary_json = report::json(&summary).expect("the summary serializes");
+    let timeseries_csv = report::timeseries_csv(&simulation);
+    Reports {
+        summary,
+        summary_json,
+        timeseries_csv,
+    }
+}
+
+#[test]
+fn recording_a_client_edge_through_its_client_changes_no_report() {
+    let mut paths = bundled_scenarios();
+    let mut accuracy: Vec<PathBuf> = std::fs::read_dir("tests/scenarios/accuracy")
+        .expect("the accuracy scenarios are readable")
+        .map(|entry| entry.expect("directory entry is readable").path())
+        .collect();
+    accuracy.sort();
+    paths.extend(accuracy);
+    for path in paths {
+        let scenario = load_path(&path);
+        let mirrored = run_recorded(&scenario, true, None);
+        let direct = run_recorded(&scenario, false, None);
+        assert_eq!(
+            mirrored.summary_json,
+            direct.summary_json,
+            "{}: summary with and without mirrors",
+            path.display()
+        );
+        assert_eq!(
+            mirrored.timeseries_csv,
+            direct.timeseries_csv,
+            "{}: time series with and without mirrors",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_fault_started_by_hand_ends_the_mirrors_without_changing_reports() {
+    let scenario = load(
+        "version: 1
+run: { duration: 20s, warmup: 2s }
+clients:
+  shoppers:
+    target: shop.buy
+    arrivals: { poisson: 200/s }
+services:
+  shop:
+    workers: 2
+    operations:
+      buy:
+        service_time: { exponential: { mean: 5ms } }
+",
+    );
+    let partition = FaultKind::Partition(PartitionFault {
+        between: ["shoppers".to_owned(), "shop".to_owned()],
+        direction: PartitionDirection::Both,
+    });
+    let mirrored = run_recorded(&scenario, true, Some(&partition));
+    let direct = run_recorded(&scenario, false, Some(&partition));
+    assert_eq!(mirrored.summary_json, direct.summary_json);
+    assert_eq!(mirrored.timeseries_csv, direct.timeseries_csv);
+    // The partition lost requests on the edge, which the client never saw end.
+    let edge = mirrored
+        .summary
+        .edges
+        .iter()
+        .find(|edge| edge.name.starts_with("shoppers"))
+        .expect("the client's edge is in the summary");
+    assert!(edge.lost > 0, "the partition lost no request: {edge:?}");
 }

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use topolab::engine::run::RunConfig;
 use topolab::engine::{Model, Simulation};
-use topolab::metrics::recorder::Stats;
+use topolab::metrics::recorder::{Recorder, Stats};
 use topolab::scenario::load_file;
 
 /// Simulated time the drain may take after the horizon, ns, so that a scenario that
@@ -58,12 +58,15 @@ struct Tracked {
 }
 
 impl Tracked {
-    /// Returns the number of requests or messages in the system now.
-    fn in_system(&self, stats: &Stats) -> i64 {
+    /// Returns the number of requests or messages in the system now. The level is read
+    /// through the recorder, which the engine may keep on another entity that changes
+    /// with this one.
+    fn in_system(&self, metrics: &Recorder) -> i64 {
+        let level = metrics.in_flight_of(self.entity).value();
         if self.queue {
-            stats.in_flight.value() + stats.busy.value()
+            level + metrics.stats[self.entity].busy.value()
         } else {
-            stats.in_flight.value()
+            level
         }
     }
 
@@ -170,8 +173,8 @@ fn pre_warmup_residence(
         tracked
             .iter()
             .map(|item| {
-                let stats = &simulation.metrics().stats;
-                item.in_system(&stats[item.entity]) - item.measured_in_system(stats)
+                let metrics = simulation.metrics();
+                item.in_system(metrics) - item.measured_in_system(&metrics.stats)
             })
             .collect()
     };
@@ -272,7 +275,7 @@ fn check_littles_law(file: &Path) {
         let stats = &simulation.metrics().stats[item.entity];
         let label = format!("{}: {}", file.display(), item.name);
         assert_eq!(
-            item.in_system(stats),
+            item.in_system(simulation.metrics()),
             0,
             "{label}: requests are still in the system after draining for {} s",
             MAX_DRAIN_NS / 1_000_000_000

@@ -259,8 +259,9 @@ impl Simulation {
                 busy = busy.wrapping_add(stats.busy.integral_at(now));
             }
         }
-        let in_flight = self.metrics.stats[(layout.services as usize) + service]
-            .in_flight
+        let in_flight = self
+            .metrics
+            .in_flight_of(layout.services as usize + service)
             .integral_at(now);
         let autoscaler = &mut self.autoscalers[index];
         let ready_time = autoscaler.ready_integral - autoscaler.last_ready_integral;

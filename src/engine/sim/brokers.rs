@@ -1198,7 +1198,7 @@ impl Simulation {
             if started {
                 let operation_entity = self.layout.operations + job.operation;
                 self.metrics.busy(operation_entity, now, -1);
-                self.metrics.level(self.layout.services + service, now, -1);
+                self.service_level(service, now, -1);
                 self.metrics.finish(
                     operation_entity,
                     now,
@@ -1327,8 +1327,7 @@ impl Simulation {
             };
             let operation_entity = self.layout.operations + job.operation;
             self.metrics.busy(operation_entity, now, -1);
-            self.metrics
-                .level(self.layout.services + job.service, now, -1);
+            self.service_level(job.service, now, -1);
             self.metrics.finish(
                 operation_entity,
                 now,

@@ -114,8 +114,10 @@ impl Simulation {
             self.metrics
                 .attempt(self.layout.clients + client, started_ns, retry);
         }
-        self.metrics
-            .attempt_arrival(self.layout.edges + edge, now, retry);
+        if self.records_edge(caller) {
+            self.metrics
+                .attempt_arrival(self.layout.edges + edge, now, retry);
+        }
         // Each attempt's timer is its timeout, or less when the deadline comes first.
         let time_left = deadline_ns.saturating_sub(now);
         let timer = match self.model.policies[policy as usize].timeout_ns {
@@ -226,8 +228,10 @@ impl Simulation {
                 return;
             }
         };
-        self.metrics
-            .finish(self.layout.edges + edge, now, attempt_started, outcome);
+        if self.records_edge(caller) {
+            self.metrics
+                .finish(self.layout.edges + edge, now, attempt_started, outcome);
+        }
         if permit == Permit::Held {
             self.release_permit(handle);
         }

@@ -201,6 +201,9 @@ impl Simulation {
         let model = &self.model;
         let resolve = |name: &str| model.find_node(name);
         let compiled = compile_fault_kind(kind, FaultTiming::Manual { duration_ns }, &resolve)?;
+        // A fault may lose a client's requests or make them fail in ways its edge sees
+        // apart from the client.
+        self.end_mirrors();
         let index = self.model.faults.len();
         let fault = index as u32;
         self.model.faults.push(compiled);
@@ -582,7 +585,7 @@ impl Simulation {
                 }
             }
             if started || matches!(job.origin, Origin::Call { .. }) {
-                self.metrics.level(self.layout.services + service, now, -1);
+                self.service_level(service, now, -1);
                 self.metrics.finish(
                     operation_entity,
                     now,
@@ -667,7 +670,7 @@ impl Simulation {
     ) {
         let now = self.now_ns;
         let service = self.model.operations[operation as usize].service;
-        self.metrics.level(self.layout.services + service, now, -1);
+        self.service_level(service, now, -1);
         self.metrics.finish(
             self.layout.operations + operation,
             now,

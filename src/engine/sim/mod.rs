@@ -29,7 +29,7 @@ pub use autoscaling::{AutoscalingCounts, ReplicaWindow};
 pub use faults::{FaultInterval, FaultOrigin};
 
 use super::events::{Event, EventQueue};
-use super::model::{CallModel, Model, StepModel, Target, WorkloadModel};
+use super::model::{CallModel, FaultEffect, Model, StepModel, Target, WorkloadModel};
 use super::random::{self, Stream, chance};
 use super::slab::{Handle, Slab};
 
@@ -232,6 +232,9 @@ struct ServiceState {
     active_since: u64,
     /// Token buckets of the replicas, when the service has a rate limit.
     buckets: Vec<protections::TokenBucket>,
+    /// Whether the service's in-flight level mirrors that of its only operation in the
+    /// metrics, so that it is not recorded; see [`Simulation::service_level`].
+    level_mirrored: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -261,6 +264,9 @@ struct ClientState {
     arrival_scheduled: bool,
     /// Generation of the scheduled arrival; arrivals of older generations are stale.
     arrival_generation: u32,
+    /// Whether the client's edge mirrors the client in the metrics, so that its
+    /// requests are recorded once, on the client; see [`Simulation::mirror_client_edges`].
+    edge_mirrored: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -374,6 +380,7 @@ impl Simulation {
                     ns_per_draw: 1e9 / max_rate,
                     arrival_scheduled: false,
                     arrival_generation: 0,
+                    edge_mirrored: false,
                 }
             })
             .collect();
@@ -393,6 +400,7 @@ impl Simulation {
                 active_time: 0,
                 active_since: options.warmup_ns,
                 buckets: Vec::new(),
+                level_mirrored: false,
             })
             .collect();
         let queues = model
@@ -480,9 +488,108 @@ impl Simulation {
             autoscalers,
             breakers,
         };
+        simulation.set_up_mirrors();
         simulation.schedule_start();
         simulation.schedule_autoscaling();
         simulation
+    }
+
+    /// Records some entities through others that see exactly the same requests, which
+    /// saves recording them twice; see [`Recorder::mirror`].
+    fn set_up_mirrors(&mut self) {
+        // The level of a service with one operation changes exactly when that of the
+        // operation does: at every arrival and end of one of its requests or messages.
+        let mut first_operation = 0;
+        for (service, state) in self.services.iter_mut().enumerate() {
+            let count = self
+                .model
+                .operations
+                .iter()
+                .filter(|o| o.service as usize == service)
+                .count() as u32;
+            if count == 1 {
+                self.metrics.mirror_level(
+                    self.layout.services + service as u32,
+                    self.layout.operations + first_operation,
+                );
+                state.level_mirrored = true;
+            }
+            first_operation += count;
+        }
+        self.mirror_client_edges();
+    }
+
+    /// Makes the edge of each client that sends every request once, at once, and waits
+    /// for its response whatever happens, a mirror of the client in the metrics: with
+    /// no retry, timeout, deadline, circuit breaker, bulkhead or retry budget, and no
+    /// loss on the way, the edge sees exactly the client's requests, at the same times
+    /// and with the same outcomes. Such requests are then recorded once rather than
+    /// twice. A fault started by hand ends the mirrors, see [`Simulation::end_mirrors`].
+    fn mirror_client_edges(&mut self) {
+        let model = &self.model;
+        let link_faults = model.faults.iter().any(|fault| {
+            matches!(
+                fault.effect,
+                FaultEffect::Partition { .. } | FaultEffect::Loss { .. }
+            )
+        });
+        if link_faults {
+            return;
+        }
+        let mut clients_of_edge = vec![0u32; model.edges.len()];
+        for client in &model.clients {
+            clients_of_edge[client.edge as usize] += 1;
+        }
+        for (index, client) in model.clients.iter().enumerate() {
+            let policy = &model.policies[client.policy as usize];
+            let plain = policy.attempts == 1
+                && policy.timeout_ns.is_none()
+                && policy.deadline_ns.is_none()
+                && policy.breaker.is_none()
+                && policy.retry_budget.is_none()
+                && client.bulkhead.is_none()
+                && model.edges[client.edge as usize].loss == 0.0
+                && clients_of_edge[client.edge as usize] == 1;
+            if plain {
+                self.metrics.mirror(
+                    self.layout.edges + client.edge,
+                    self.layout.clients + index as u32,
+                );
+                self.clients[index].edge_mirrored = true;
+            }
+        }
+    }
+
+    /// Records every client's edge and every service's level on its own from now on.
+    /// The reports stay the same: a mirror only saves work.
+    pub fn end_mirrors(&mut self) {
+        self.metrics.end_mirrors();
+        for client in &mut self.clients {
+            client.edge_mirrored = false;
+        }
+        for service in &mut self.services {
+            service.level_mirrored = false;
+        }
+    }
+
+    /// Changes the in-flight level of `service` by `delta`, unless it mirrors that of
+    /// its only operation.
+    #[inline]
+    fn service_level(&mut self, service: u32, now: u64, delta: i64) {
+        if !self.services[service as usize].level_mirrored {
+            self.metrics
+                .level(self.layout.services + service, now, delta);
+        }
+    }
+
+    /// Whether the metrics of `edge`, called by `caller`, are recorded on the edge: all
+    /// but those of a mirrored client edge.
+    #[inline]
+    fn records_edge(&self, caller: Caller) -> bool {
+        match caller {
+            Caller::Client { client } => !self.clients[client as usize].edge_mirrored,
+            Caller::Job { .. } => true,
+        }
     }
 
     fn schedule_start(&mut self) {
@@ -914,16 +1021,15 @@ impl Simulation {
     fn service_arrive(&mut self, call: Handle, attempt: u32, operation: u32, edge: u32) {
         let now = self.now_ns;
         let service = self.model.operations[operation as usize].service;
-        let service_entity = self.layout.services + service;
         let operation_entity = self.layout.operations + operation;
-        self.metrics.level(service_entity, now, 1);
+        self.service_level(service, now, 1);
         self.metrics.arrive(operation_entity, now);
         if let Some(mode) = self.services[service as usize].outage {
             let kind = match mode {
                 OutageMode::FailFast => ErrorKind::Failed,
                 OutageMode::Timeout => ErrorKind::Dropped,
             };
-            self.metrics.level(service_entity, now, -1);
+            self.service_level(service, now, -1);
             self.metrics.finish(operation_entity, now, now, Err(kind));
             if mode == OutageMode::FailFast {
                 self.respond(call, attempt, edge, Err(ErrorKind::Failed));
@@ -990,7 +1096,7 @@ impl Simulation {
                 .waiting
                 .push_back(handle);
         } else {
-            self.metrics.level(service_entity, now, -1);
+            self.service_level(service, now, -1);
             self.metrics
                 .finish(operation_entity, now, now, Err(ErrorKind::Rejected));
             self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
@@ -1177,7 +1283,7 @@ impl Simulation {
         self.jobs.free(handle);
         self.metrics
             .busy(self.layout.operations + operation, now, -1);
-        self.metrics.level(self.layout.services + service, now, -1);
+        self.service_level(service, now, -1);
         self.metrics
             .finish(self.layout.operations + operation, now, arrived_ns, outcome);
         match origin {

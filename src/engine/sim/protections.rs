@@ -202,7 +202,7 @@ impl Simulation {
     ) {
         let now = self.now_ns;
         let service = self.model.operations[operation as usize].service;
-        self.metrics.level(self.layout.services + service, now, -1);
+        self.service_level(service, now, -1);
         self.metrics
             .finish(self.layout.operations + operation, now, now, Err(kind));
         self.respond(call, attempt, edge, Err(kind));
@@ -232,7 +232,7 @@ impl Simulation {
                 continue;
             };
             let operation = job.operation;
-            self.metrics.level(self.layout.services + service, now, -1);
+            self.service_level(service, now, -1);
             self.metrics.finish(
                 self.layout.operations + operation,
                 now,

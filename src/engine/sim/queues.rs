@@ -195,7 +195,7 @@ impl Simulation {
         };
         job.arrived_ns = now;
         let (operation, service, replica) = (job.operation, job.service, job.replica);
-        self.metrics.level(self.layout.services + service, now, 1);
+        self.service_level(service, now, 1);
         self.metrics.arrive(self.layout.operations + operation, now);
         let state = &self.services[service as usize];
         let crashed = state

@@ -93,8 +93,7 @@ impl Simulation {
             return;
         };
         let outcome = Err(ErrorKind::DeadlineExceeded);
-        self.metrics
-            .level(self.layout.services + job.service, now, -1);
+        self.service_level(job.service, now, -1);
         self.metrics.finish(
             self.layout.operations + job.operation,
             now,
