@@ -318,7 +318,7 @@ fn run_recorded(scenario: &Scenario, mirrors: bool, fault: Option<&FaultKind>) -
 }
 
 #[test]
-fn recording_a_client_edge_through_its_client_changes_no_report() {
+fn mirrors_leave_every_report_unchanged() {
     let mut paths = bundled_scenarios();
     let mut accuracy: Vec<PathBuf> = std::fs::read_dir("tests/scenarios/accuracy")
         .expect("the accuracy scenarios are readable")
@@ -346,7 +346,7 @@ fn recording_a_client_edge_through_its_client_changes_no_report() {
 }
 
 #[test]
-fn a_fault_started_by_hand_ends_the_mirrors_without_changing_reports() {
+fn manual_fault_ends_mirrors_unchanged_reports() {
     let scenario = load(
         "version: 1
 run: { duration: 20s, warmup: 2s }
