@@ -364,6 +364,9 @@ pub struct Recorder {
     latency_sources: Vec<usize>,
     /// Entities recorded through another, see [`Recorder::mirror`].
     mirrors: Vec<Mirror>,
+    /// For each entity, the entity whose in-flight gauge is current: itself, or the
+    /// source of its mirror.
+    level_sources: Vec<usize>,
 }
 
 /// An entity whose figures are copies of another's.
@@ -405,6 +408,7 @@ impl Recorder {
             groups: Vec::new(),
             latency_sources: (0..entities).collect(),
             mirrors: Vec::new(),
+            level_sources: (0..entities).collect(),
         }
     }
 
@@ -415,6 +419,7 @@ impl Recorder {
     /// source's level.
     pub fn mirror(&mut self, mirror: Entity, source: Entity) {
         self.latency_sources[mirror as usize] = source as usize;
+        self.level_sources[mirror as usize] = source as usize;
         self.mirrors.push(Mirror {
             copy: mirror as usize,
             source: source as usize,
@@ -426,6 +431,7 @@ impl Recorder {
     /// aggregate whose single member's level changes exactly when its own does. The
     /// engine then changes only the level of `source`.
     pub fn mirror_level(&mut self, mirror: Entity, source: Entity) {
+        self.level_sources[mirror as usize] = source as usize;
         self.mirrors.push(Mirror {
             copy: mirror as usize,
             source: source as usize,
@@ -436,7 +442,7 @@ impl Recorder {
     /// Whether `entity` mirrors another, so that the engine records nothing on it.
     #[must_use]
     pub fn is_mirror(&self, entity: Entity) -> bool {
-        self.mirrors.iter().any(|m| m.copy == entity as usize)
+        self.level_sources[entity as usize] != entity as usize
     }
 
     /// Ends every mirror: each one gets its source's figures so far and is recorded on
@@ -444,6 +450,7 @@ impl Recorder {
     pub fn end_mirrors(&mut self) {
         self.copy_mirrors(true);
         for mirror in std::mem::take(&mut self.mirrors) {
+            self.level_sources[mirror.copy] = mirror.copy;
             if !mirror.level_only {
                 self.latency_sources[mirror.copy] = mirror.copy;
                 // From now on the mirror adds to its own window histogram, which starts
@@ -477,12 +484,7 @@ impl Recorder {
     /// requests in flight, or messages queued.
     #[must_use]
     pub fn in_flight_of(&self, entity: usize) -> &Gauge {
-        let source = self
-            .mirrors
-            .iter()
-            .find_map(|m| (m.copy == entity).then_some(m.source))
-            .unwrap_or(entity);
-        &self.stats[source].in_flight
+        &self.stats[self.level_sources[entity]].in_flight
     }
 
     /// Makes `aggregate` the sum of the entities in `members`: its counters, latency
