@@ -4,7 +4,8 @@
 use crate::engine::model::{Target, WorkloadModel};
 use crate::engine::random;
 
-use super::{Caller, Event, Simulation};
+use super::protections::Permit;
+use super::{Call, Caller, Event, Simulation, encode_target};
 
 impl Simulation {
     pub(super) fn schedule_arrival(&mut self, client: u32) {
@@ -86,6 +87,10 @@ impl Simulation {
             (model.target, model.edge, model.policy, model.bulkhead);
         self.metrics
             .arrive(self.layout.clients + client, self.now_ns);
+        if self.clients[client as usize].edge_mirrored {
+            self.start_plain_call(client, target, edge, policy);
+            return;
+        }
         self.start_call(
             Caller::Client { client },
             Target::Operation(target),
@@ -94,6 +99,50 @@ impl Simulation {
             bulkhead,
             (u64::MAX, 0),
         );
+    }
+
+    /// Starts a call of a client whose edge mirrors it, see
+    /// [`Simulation::mirror_client_edges`]. Such a call has one attempt, no timer, no
+    /// deadline, no breaker, bulkhead or budget, so this does what
+    /// [`Simulation::start_call`] and [`Simulation::transmit_attempt`] do for it,
+    /// without their checks and without reading the call back.
+    #[inline(always)]
+    fn start_plain_call(&mut self, client: u32, operation: u32, edge: u32, policy: u32) {
+        let now = self.now_ns;
+        let handle = self.calls.insert_with(|slot| {
+            *slot = Call {
+                caller: Caller::Client { client },
+                target: Target::Operation(operation),
+                edge,
+                policy,
+                attempt: 1,
+                waiting: true,
+                started_ns: now,
+                attempt_started_ns: now,
+                message_id: 0,
+                bulkhead: None,
+                permit: Permit::None,
+                deadline_ns: u64::MAX,
+                caller_replica: 0,
+                budgeted: false,
+                retrying: false,
+            };
+        });
+        self.metrics
+            .attempt(self.layout.clients + client, now, false);
+        match self.transmit(edge) {
+            None => {}
+            Some(0) => self.service_arrive(handle, 1, operation, edge),
+            Some(delay) => self.events.push(
+                now + delay,
+                Event::RequestArrive {
+                    call: handle,
+                    attempt: 1,
+                    target: encode_target(Target::Operation(operation)),
+                    edge,
+                },
+            ),
+        }
     }
 
     /// Changes the rate of an open client to `factor` times its profile, from now on.
