@@ -114,10 +114,8 @@ impl Simulation {
             self.metrics
                 .attempt(self.layout.clients + client, started_ns, retry);
         }
-        if self.records_edge(caller) {
-            self.metrics
-                .attempt_arrival(self.layout.edges + edge, now, retry);
-        }
+        self.metrics
+            .attempt_arrival(self.layout.edges + edge, now, retry);
         // Each attempt's timer is its timeout, or less when the deadline comes first.
         let time_left = deadline_ns.saturating_sub(now);
         let timer = match self.model.policies[policy as usize].timeout_ns {
@@ -228,10 +226,16 @@ impl Simulation {
                 return;
             }
         };
-        if self.records_edge(caller) {
-            self.metrics
-                .finish(self.layout.edges + edge, now, attempt_started, outcome);
+        if let Caller::Client { client } = caller
+            && self.clients[client as usize].edge_mirrored
+        {
+            // A plain call, see `start_plain_call`: its only attempt ends the call.
+            self.calls.free(handle);
+            self.client_call_done(client, attempt_started, outcome);
+            return;
         }
+        self.metrics
+            .finish(self.layout.edges + edge, now, attempt_started, outcome);
         if permit == Permit::Held {
             self.release_permit(handle);
         }
@@ -345,19 +349,24 @@ impl Simulation {
         }
         self.calls.free(handle);
         match caller {
-            Caller::Client { client } => {
-                let now = self.now_ns;
-                self.metrics
-                    .finish(self.layout.clients + client, now, started_ns, outcome);
-                if let WorkloadModel::Closed { think_time, .. } =
-                    &self.model.clients[client as usize].workload
-                {
-                    let think = think_time.sample(&mut self.clients[client as usize].stream);
-                    self.events
-                        .push(now.saturating_add(think), Event::UserWake { client });
-                }
-            }
+            Caller::Client { client } => self.client_call_done(client, started_ns, outcome),
             Caller::Job { job } => self.job_call_done(job, outcome),
+        }
+    }
+
+    /// Records the end of a request of `client` started at `started_ns`, and lets a user
+    /// of a closed workload think before the next one.
+    #[inline(always)]
+    fn client_call_done(&mut self, client: u32, started_ns: u64, outcome: Result<(), ErrorKind>) {
+        let now = self.now_ns;
+        self.metrics
+            .finish(self.layout.clients + client, now, started_ns, outcome);
+        if let WorkloadModel::Closed { think_time, .. } =
+            &self.model.clients[client as usize].workload
+        {
+            let think = think_time.sample(&mut self.clients[client as usize].stream);
+            self.events
+                .push(now.saturating_add(think), Event::UserWake { client });
         }
     }
 }

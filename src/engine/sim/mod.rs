@@ -582,16 +582,6 @@ impl Simulation {
         }
     }
 
-    /// Whether the metrics of `edge`, called by `caller`, are recorded on the edge: all
-    /// but those of a mirrored client edge.
-    #[inline]
-    fn records_edge(&self, caller: Caller) -> bool {
-        match caller {
-            Caller::Client { client } => !self.clients[client as usize].edge_mirrored,
-            Caller::Job { .. } => true,
-        }
-    }
-
     fn schedule_start(&mut self) {
         self.schedule_faults();
         for client in 0..self.model.clients.len() as u32 {
