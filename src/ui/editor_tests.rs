@@ -14,7 +14,7 @@ use crate::scenario::{self, Scenario};
 /// Undo or redo steps a test presses at most before it gives up.
 const MAX_STEPS: usize = 100;
 
-fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
+pub(super) fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
     harness
         .state()
         .graph_node_rect(name)
@@ -22,7 +22,7 @@ fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
         .center()
 }
 
-fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
+pub(super) fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
     harness
         .state()
         .graph_node_rect(name)
@@ -30,17 +30,17 @@ fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
         .right_center()
 }
 
-fn new_document(harness: &mut Harness<'_, TopolabApp>) {
+pub(super) fn new_document(harness: &mut Harness<'_, TopolabApp>) {
     harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
     harness.run_steps(3);
 }
 
-fn add(harness: &mut Harness<'_, TopolabApp>, kind: &str) {
+pub(super) fn add(harness: &mut Harness<'_, TopolabApp>, kind: &str) {
     harness.get_by_label(&format!("+ {kind}")).click();
     harness.run_steps(3);
 }
 
-fn connect(harness: &mut Harness<'_, TopolabApp>, from: &str, to: &str) {
+pub(super) fn connect(harness: &mut Harness<'_, TopolabApp>, from: &str, to: &str) {
     let (start, end) = (port(harness, from), node_center(harness, to));
     drag(harness, start, end);
     harness.run_steps(2);

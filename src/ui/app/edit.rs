@@ -11,9 +11,10 @@ use crate::editor::recovery::discard;
 use crate::editor::{
     Command as Edit, Endpoint, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
 };
+use crate::scenario::diagnostic::counted;
 use crate::ui::actions::Action;
 use crate::ui::document::{Document, Source};
-use crate::ui::driver::Command;
+use crate::ui::driver::{Command, RunState};
 use crate::ui::editing::{Editing, RunEffect};
 use crate::ui::graph::{GraphEdit, NewNode};
 use crate::ui::inspector::{self, fields::Messages};
@@ -53,7 +54,7 @@ impl TopolabApp {
             Action::Copy => {
                 let ids = self.selected_ids();
                 match self.editing.copy(&ids) {
-                    Ok(count) => self.tell(format!("Copied {count} nodes")),
+                    Ok(count) => self.tell(format!("Copied {}", counted(count, "node", "nodes"))),
                     Err(error) => self.warn(error.to_string()),
                 }
             }
@@ -191,12 +192,32 @@ impl TopolabApp {
             }
             RunEffect::Reset => {
                 let had_run = self.history.info().is_some();
-                if self.editing.error_count() > 0 {
+                let playing = self.history.state() == RunState::Playing;
+                let errors = self.editing.error_count();
+                if errors > 0 {
                     self.engine_stale = true;
+                    // A run goes on only while it runs the document as shown.
+                    if playing {
+                        self.driver.send(Command::Pause);
+                        self.warn(format!(
+                            "Paused: the scenario has {}; fix {} to run it again",
+                            counted(errors, "error", "errors"),
+                            if errors == 1 { "it" } else { "them" }
+                        ));
+                    }
                 } else {
                     self.reload_engine();
-                    if had_run {
-                        self.tell("The scenario changed, so the run started again".to_owned());
+                    if playing {
+                        self.driver.send(Command::Play);
+                        self.tell(
+                            "The scenario changed, so the run started again from 0 s".to_owned(),
+                        );
+                    } else if had_run {
+                        self.tell(
+                            "The scenario changed, so the run was reset to 0 s; press Play to \
+                             run it"
+                                .to_owned(),
+                        );
                     }
                 }
             }

@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::editor::{NodeId, RecoveryEntry, RecoveryStore, find_recovery};
+use crate::scenario::diagnostic::counted;
 use crate::scenario::{self, Diagnostic, Duration};
 
 use super::actions::Action;
@@ -156,6 +157,8 @@ pub struct TopolabApp {
     /// Whether the engine still runs an older document, because the current one has
     /// errors.
     engine_stale: bool,
+    /// Whether the run starts playing once the engine reports it, as `--play` requests.
+    play_on_load: bool,
     last_title: String,
     failure: Option<OpenFailure>,
     history: RunHistory,
@@ -231,6 +234,7 @@ impl TopolabApp {
             show_shortcuts: false,
             path_mode: PathMode::Open,
             engine_stale: false,
+            play_on_load: false,
             last_title: String::new(),
             document: Document {
                 source: Source::Bundled(bundled::DEFAULT.file.to_owned()),
@@ -268,8 +272,17 @@ impl TopolabApp {
         if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
             app.driver.send(Command::SetDuration(duration));
         }
-        if options.play && app.failure.is_none() {
-            app.driver.send(Command::Play);
+        if options.play {
+            match &app.failure {
+                Some(failure) => {
+                    let reason = format!(
+                        "Not playing: {} could not be opened",
+                        failure.source.display_name()
+                    );
+                    app.warn(reason);
+                }
+                None => app.play_on_load = true,
+            }
         }
         Ok(app)
     }
@@ -299,6 +312,12 @@ impl TopolabApp {
     #[must_use]
     pub fn window_title(&self) -> &str {
         &self.last_title
+    }
+
+    /// Returns the message shown in the status bar, if any.
+    #[must_use]
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_ref().map(|notice| notice.text.as_str())
     }
 
     /// Returns the recovery files of earlier sessions that the app offers.
@@ -441,9 +460,8 @@ impl TopolabApp {
             return;
         }
         match action {
-            Action::Play => self.driver.send(Command::Play),
+            Action::Play | Action::Step => self.start_run(action),
             Action::Pause => self.driver.send(Command::Pause),
-            Action::Step => self.driver.send(Command::Step),
             Action::Reset => self.driver.send(Command::Reset),
             Action::Open => self.open_dialog(),
             Action::OpenPath => self.show_path_field(),
@@ -457,6 +475,60 @@ impl TopolabApp {
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             _ => {}
         }
+    }
+
+    /// Returns why `action`, Play or Step, cannot start or advance the run now, or
+    /// `None` when it can. The toolbar, the Run menu, the keys and `--play` all follow
+    /// this rule.
+    fn run_refusal(&self, action: Action) -> Option<String> {
+        let errors = self.editing.error_count();
+        if errors > 0 {
+            let first = self
+                .editing
+                .diagnostics()
+                .iter()
+                .find(|d| d.is_error())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return Some(format!(
+                "The scenario has {}; fix {} to run it. {first}",
+                counted(errors, "error", "errors"),
+                if errors == 1 { "it" } else { "them" },
+            ));
+        }
+        if self.history.info().is_none() {
+            return Some("No scenario is loaded into the engine yet".to_owned());
+        }
+        match (action, self.history.state()) {
+            (_, RunState::Failed) => {
+                Some("The run stopped with an error; press Reset to start it again".to_owned())
+            }
+            (Action::Play, RunState::Playing) => Some("The run is already playing".to_owned()),
+            (Action::Step, RunState::Finished) => {
+                Some("The run has finished; press Play or Reset to run it again".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// Plays or steps the run, or shows why it cannot.
+    fn start_run(&mut self, action: Action) {
+        if let Some(reason) = self.run_refusal(action) {
+            let verb = if action == Action::Play {
+                "play"
+            } else {
+                "step"
+            };
+            tracing::info!(%reason, "run not started");
+            self.warn(format!("Cannot {verb}: {}", lowercase_first(&reason)));
+            return;
+        }
+        let command = if action == Action::Play {
+            Command::Play
+        } else {
+            Command::Step
+        };
+        self.driver.send(command);
     }
 
     fn show_path_field(&mut self) {
@@ -595,6 +667,7 @@ impl TopolabApp {
             let Some(report) = self.driver.try_recv() else {
                 break;
             };
+            let started = matches!(report, Report::Started(_));
             if let Report::Started(info) = &report {
                 self.controls.rate_factors.clone_from(&info.rate_factors);
                 self.controls.replicas.clone_from(&info.replicas);
@@ -605,6 +678,9 @@ impl TopolabApp {
                     text: message,
                     is_error: true,
                 });
+            }
+            if started && std::mem::take(&mut self.play_on_load) {
+                self.start_run(Action::Play);
             }
         }
         self.history.update_live();
@@ -743,13 +819,23 @@ impl TopolabApp {
     }
 
     fn menu_entry(&mut self, ui: &mut Ui, action: Action) {
+        self.menu_entry_enabled(ui, action, true);
+    }
+
+    fn menu_entry_enabled(&mut self, ui: &mut Ui, action: Action, enabled: bool) -> egui::Response {
         let mut button = egui::Button::new(action.label());
         if let Some(shortcut) = action.shortcut() {
             button = button.shortcut_text(ui.ctx().format_shortcut(&shortcut));
+        } else if matches!(action, Action::Play | Action::Pause) {
+            button = button.shortcut_text("Space");
         }
-        if ui.add(button).on_hover_text(action.tooltip()).clicked() {
+        let response = ui
+            .add_enabled(enabled, button)
+            .on_hover_text(action.tooltip());
+        if response.clicked() {
             self.perform(ui.ctx(), action);
         }
+        response
     }
 
     fn menu_bar_ui(&mut self, ui: &mut Ui) {
@@ -767,6 +853,7 @@ impl TopolabApp {
                 self.menu_entry(ui, Action::Quit);
             });
             ui.menu_button("Edit", |ui| self.edit_menu_ui(ui));
+            ui.menu_button("Run", |ui| self.run_menu_ui(ui));
             ui.menu_button("Scenarios", |ui| {
                 for (file, title) in self.bundled_titles.clone() {
                     let label = if title.is_empty() {
@@ -795,6 +882,25 @@ impl TopolabApp {
             });
             ui.menu_button("Help", |ui| self.menu_entry(ui, Action::Shortcuts));
         });
+    }
+
+    fn run_menu_ui(&mut self, ui: &mut Ui) {
+        let playing = self.history.state() == RunState::Playing;
+        for action in [Action::Play, Action::Pause, Action::Step, Action::Reset] {
+            let refusal = match action {
+                Action::Play | Action::Step => self.run_refusal(action),
+                Action::Pause => (!playing).then(|| "The run is not playing".to_owned()),
+                _ => self
+                    .history
+                    .info()
+                    .is_none()
+                    .then(|| "No scenario is loaded into the engine yet".to_owned()),
+            };
+            let response = self.menu_entry_enabled(ui, action, refusal.is_none());
+            if let Some(reason) = refusal {
+                response.on_disabled_hover_text(reason);
+            }
+        }
     }
 
     fn edit_menu_ui(&mut self, ui: &mut Ui) {
@@ -845,31 +951,17 @@ impl TopolabApp {
 
     fn toolbar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal_wrapped(|ui| {
-            let state = self.history.state();
-            let playing = state == RunState::Playing;
-            let errors = self.editing.error_count();
-            let runnable =
-                self.history.info().is_some() && state != RunState::Failed && errors == 0;
-            let blocked = (errors > 0).then(|| {
-                let first = self
-                    .editing
-                    .diagnostics()
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                format!(
-                    "The scenario has {errors} {}; fix {} to run it. {first}",
-                    if errors == 1 { "error" } else { "errors" },
-                    if errors == 1 { "it" } else { "them" },
-                )
-            });
-            let play = self.action_button(ui, Action::Play, runnable && !playing);
-            if let Some(reason) = &blocked {
-                play.on_disabled_hover_text(reason);
+            let playing = self.history.state() == RunState::Playing;
+            for action in [Action::Play, Action::Step] {
+                let refusal = self.run_refusal(action);
+                let button = self.action_button(ui, action, refusal.is_none());
+                if let Some(reason) = &refusal {
+                    button.on_disabled_hover_text(reason);
+                }
+                if action == Action::Play {
+                    self.action_button(ui, Action::Pause, playing);
+                }
             }
-            self.action_button(ui, Action::Pause, playing);
-            self.action_button(ui, Action::Step, runnable && state != RunState::Finished);
             self.action_button(ui, Action::Reset, self.history.info().is_some());
             ui.separator();
             self.speed_ui(ui);
@@ -1014,9 +1106,13 @@ impl TopolabApp {
             let errors = self.editing.error_count();
             let warnings = diagnostics.len() - errors;
             let title = match (errors, warnings) {
-                (0, w) => format!("{w} {}", if w == 1 { "warning" } else { "warnings" }),
-                (e, 0) => format!("{e} {}", if e == 1 { "error" } else { "errors" }),
-                (e, w) => format!("{e} errors, {w} warnings"),
+                (0, w) => counted(w, "warning", "warnings"),
+                (e, 0) => counted(e, "error", "errors"),
+                (e, w) => format!(
+                    "{}, {}",
+                    counted(e, "error", "errors"),
+                    counted(w, "warning", "warnings")
+                ),
             };
             let mut select = None;
             egui::CollapsingHeader::new(RichText::new(title).color(if errors > 0 {
@@ -1145,8 +1241,13 @@ impl TopolabApp {
                         ui.colored_label(
                             ui.visuals().warn_fg_color,
                             format!(
-                                "{} fault(s) started by hand; Reset clears them",
-                                status.manual_faults
+                                "{} started by hand; Reset clears {}",
+                                counted(status.manual_faults as usize, "fault", "faults"),
+                                if status.manual_faults == 1 {
+                                    "it"
+                                } else {
+                                    "them"
+                                }
                             ),
                         );
                     }
@@ -1160,12 +1261,15 @@ impl TopolabApp {
                 }
             }
             if let Some(notice) = &self.notice {
+                // The message gets the width that the run's figures leave, and a longer
+                // one is cut short, with the whole text on hover.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if notice.is_error {
-                        ui.colored_label(ui.visuals().error_fg_color, &notice.text);
+                    let text = if notice.is_error {
+                        RichText::new(&notice.text).color(ui.visuals().error_fg_color)
                     } else {
-                        ui.weak(&notice.text);
-                    }
+                        RichText::new(&notice.text).weak()
+                    };
+                    ui.add(egui::Label::new(text).truncate());
                 });
             }
         });
@@ -1286,6 +1390,14 @@ fn file_hover_overlay(ctx: &egui::Context) {
         egui::TextStyle::Heading.resolve(&ctx.global_style()),
         visuals.strong_text_color(),
     );
+}
+
+/// Returns `text` with its first letter in lower case, to continue a sentence with it.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }
 
 /// Formats a number with an SI suffix: 1234567 becomes "1.23 M".
