@@ -416,9 +416,7 @@ impl EditorDocument {
             }
             None => self.free_name(kind.word(), &BTreeSet::new()),
         };
-        if let Some(position) = position {
-            check_position(position)?;
-        }
+        let position = position.map(tidy_position).transpose()?;
         let id = self.allocate_id();
         created.push(id);
         let mut primitives = vec![Primitive::Insert {
@@ -574,8 +572,7 @@ impl EditorDocument {
         let mut layout = self.scenario().layout.clone();
         for &(id, position) in moves {
             let name = self.name(id).ok_or(EditError::UnknownNode(id))?;
-            check_position(position)?;
-            layout.insert(name.to_owned(), position);
+            layout.insert(name.to_owned(), tidy_position(position)?);
         }
         Ok(self.layout_primitive(layout).into_iter().collect())
     }
@@ -785,9 +782,7 @@ impl EditorDocument {
             });
             section_len[slot] += 1;
             if let Some([x, y]) = node.position {
-                let position = [x + offset[0], y + offset[1]];
-                check_position(position)?;
-                layout.insert(name, position);
+                layout.insert(name, tidy_position([x + offset[0], y + offset[1]])?);
             }
         }
         if !clipboard.links.is_empty() {
@@ -915,10 +910,24 @@ pub fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-fn check_position(position: [f64; 2]) -> Result<(), EditError> {
-    if position.iter().all(|c| c.is_finite()) {
-        Ok(())
-    } else {
-        Err(EditError::InvalidPosition(position))
+/// Returns `position` rounded to a tenth of a canvas unit, so that the file gets short
+/// numbers such as `106` or `80.5`, and not the float noise of a drag, such as
+/// `106.00003051757812`.
+///
+/// # Errors
+/// Fails if a coordinate is not a finite number.
+pub fn tidy_position(position: [f64; 2]) -> Result<[f64; 2], EditError> {
+    if !position.iter().all(|c| c.is_finite()) {
+        return Err(EditError::InvalidPosition(position));
     }
+    // From 4e15 on, neighbouring f64 values lie half a unit apart or more, so there is
+    // no tenth to round to.
+    let tidy = |c: f64| {
+        if c.abs() < 4.0e15 {
+            (c * 10.0).round() / 10.0
+        } else {
+            c
+        }
+    };
+    Ok(position.map(tidy))
 }

@@ -562,3 +562,51 @@ fn closing_with_unsaved_changes_asks_first() {
         .contains(&egui::ViewportCommand::Close);
     assert!(closing, "the window closes after the answer");
 }
+
+/// Saves the document through the path field, which replaces the file dialog in tests.
+pub(super) fn save_as(harness: &mut Harness<'_, TopolabApp>, path: &std::path::Path) {
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .set_path_text(&path.display().to_string());
+    harness.run_steps(1);
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+}
+
+#[test]
+fn dragged_positions_save_short() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("dragged.yaml");
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    // An odd distance, which the zoom of the fitted view turns into fractions of units.
+    let start = node_center(&harness, "orders");
+    drag(&mut harness, start, start + egui::vec2(13.7, 41.3));
+    harness.run_steps(2);
+    let [x, y] = harness.state().editing().scenario().layout["orders"];
+    assert_eq!(x.fract(), 0.0, "x = {x}");
+    assert_eq!(y.fract(), 0.0, "y = {y}");
+
+    save_as(&mut harness, &path);
+    assert!(!harness.state().editing().is_modified(), "saved");
+    let text = std::fs::read_to_string(&path).expect("the file is readable");
+    let layout = text
+        .split("\nlayout:\n")
+        .nth(1)
+        .expect("the file has a layout");
+    for line in layout.lines() {
+        let numbers = line
+            .split(['[', ']', ','])
+            .skip(1)
+            .map(str::trim)
+            .filter(|part| !part.is_empty());
+        for number in numbers {
+            let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
+            assert!(decimals <= 1, "{number} in {line:?}");
+        }
+    }
+    let saved = scenario::load_file(&path).expect("the saved file reads back");
+    assert_eq!(saved.scenario, *harness.state().editing().scenario());
+}

@@ -1535,3 +1535,33 @@ proptest! {
         run_sequence(&EditorDocument::new(Scenario::default()), &actions)?;
     }
 }
+
+#[test]
+fn positions_are_kept_to_a_tenth() {
+    let mut document = checkout();
+    let gateway = id(&document, "gateway");
+    document
+        .apply(&Command::MoveNodes(vec![(
+            gateway,
+            [106.000_030_517_578_12, -80.549_999],
+        )]))
+        .expect("the move applies");
+    assert_eq!(document.scenario().layout["gateway"], [106.0, -80.5]);
+    let text = to_yaml(document.scenario()).expect("the document writes");
+    assert!(text.contains("gateway: [106, -80.5]"), "{text}");
+
+    let created = document
+        .apply(&Command::AddNode {
+            kind: NodeKind::Queue,
+            name: Some("q".to_owned()),
+            position: Some([1.25, 2.0 / 3.0]),
+        })
+        .expect("the queue is added");
+    assert_eq!(created.created().len(), 1);
+    assert_eq!(document.scenario().layout["q"], [1.3, 0.7]);
+    let huge = 1.0e300;
+    document
+        .apply(&Command::MoveNodes(vec![(gateway, [huge, -huge])]))
+        .expect("a huge position applies");
+    assert_eq!(document.scenario().layout["gateway"], [huge, -huge]);
+}

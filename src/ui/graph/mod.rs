@@ -755,7 +755,8 @@ fn track_gesture(
                     .iter()
                     .filter_map(|name| view.topology.node(name))
                     .map(|node| {
-                        let center = node.position + offset;
+                        // Whole canvas units, which the file writes as short numbers.
+                        let center = (node.position + offset).round();
                         (
                             node.name.clone(),
                             [f64::from(center.x), f64::from(center.y)],
@@ -891,7 +892,7 @@ fn palette_ui(ui: &mut Ui, view: &mut GraphView, scenario: &Scenario, edits: &mu
                         .on_hover_text(format!("Add a {} in the middle of the view", kind.label()))
                         .clicked()
                     {
-                        let at = view.free_spot(view.view_center());
+                        let at = view.free_spot(view.view_center().round());
                         edits.push(GraphEdit::Add {
                             kind,
                             at: [f64::from(at.x), f64::from(at.y)],
