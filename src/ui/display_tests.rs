@@ -2,7 +2,7 @@
 //! the plots' time axes.
 
 use egui::{Key, vec2};
-use egui_kittest::kittest::{NodeT as _, Queryable};
+use egui_kittest::kittest::Queryable;
 
 use super::editor_tests::add;
 use super::tests::{click_at, harness, loaded, new_app, step_until};

@@ -184,27 +184,53 @@ impl Editing {
         self.history.mark_saved();
     }
 
-    /// Copies the nodes `ids` to the clipboard and returns how many were copied.
+    /// Copies the nodes `ids` to the clipboard and returns the copy. A node without a
+    /// layout entry gets the position `shown` returns for its name, the one the canvas
+    /// draws it at, so that its copies land next to it.
     ///
     /// # Errors
     /// Fails if an id is unknown.
-    pub fn copy(&mut self, ids: &[NodeId]) -> Result<usize, EditError> {
-        let clipboard = self.document.copy(ids)?;
-        let count = clipboard.nodes.len();
-        self.clipboard = Some(clipboard);
-        Ok(count)
+    pub fn copy(
+        &mut self,
+        ids: &[NodeId],
+        shown: impl Fn(&str) -> Option<[f64; 2]>,
+    ) -> Result<Clipboard, EditError> {
+        let clipboard = self.copy_shown(ids, shown)?;
+        self.clipboard = Some(clipboard.clone());
+        Ok(clipboard)
     }
 
-    /// Returns the command that pastes the clipboard, unless the clipboard is empty.
+    /// Copies the nodes `ids` as [`Editing::copy`] does, but leaves the clipboard alone,
+    /// as a duplicate does.
+    ///
+    /// # Errors
+    /// Fails if an id is unknown.
+    pub fn copy_shown(
+        &self,
+        ids: &[NodeId],
+        shown: impl Fn(&str) -> Option<[f64; 2]>,
+    ) -> Result<Clipboard, EditError> {
+        let mut clipboard = self.document.copy(ids)?;
+        for node in &mut clipboard.nodes {
+            if node.position.is_none() {
+                node.position = shown(&node.name);
+            }
+        }
+        Ok(clipboard)
+    }
+
+    /// Returns the nodes last copied or pasted from the system clipboard.
     #[must_use]
-    pub fn paste_command(&self) -> Option<Command> {
+    pub fn clipboard(&self) -> Option<&Clipboard> {
         self.clipboard
             .as_ref()
             .filter(|clipboard| !clipboard.is_empty())
-            .map(|clipboard| Command::Paste {
-                clipboard: clipboard.clone(),
-                offset: [40.0, 40.0],
-            })
+    }
+
+    /// Makes `clipboard` the nodes that Edit ▸ Paste adds, as after a paste from the
+    /// system clipboard.
+    pub fn set_clipboard(&mut self, clipboard: Clipboard) {
+        self.clipboard = Some(clipboard);
     }
 
     /// Returns the edges from the node `from` to the node `to` whose kind the canvas

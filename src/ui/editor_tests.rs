@@ -433,21 +433,6 @@ fn invalid_recovery_opens_with_errors() {
 }
 
 #[test]
-fn copy_and_paste_events_copy_nodes() {
-    let mut harness = harness(new_app(None));
-    step_until(&mut harness, "the engine has loaded", loaded);
-    let orders = node_center(&harness, "orders");
-    click_at(&mut harness, orders);
-    // A window system sends these events for Ctrl+C and Ctrl+V, not key presses.
-    harness.event(egui::Event::Copy);
-    harness.run_steps(2);
-    harness.event(egui::Event::Paste(String::new()));
-    harness.run_steps(2);
-    let services = &harness.state().editing().scenario().services;
-    assert!(services.contains_key("orders-2"), "{:?}", services.keys());
-}
-
-#[test]
 fn node_panel_keeps_node_in_place() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);

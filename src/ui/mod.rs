@@ -33,6 +33,8 @@ pub mod topology;
 #[cfg(test)]
 mod breaker_tests;
 #[cfg(test)]
+mod clipboard_tests;
+#[cfg(test)]
 mod display_tests;
 #[cfg(test)]
 mod editor_tests;

@@ -19,9 +19,6 @@ use crate::ui::editing::{Editing, RunEffect};
 use crate::ui::graph::{GraphEdit, NewNode};
 use crate::ui::inspector::{self, fields::Messages};
 
-/// Offset of pasted and duplicated nodes from the originals, in canvas units.
-const PASTE_OFFSET: [f64; 2] = [40.0, 40.0];
-
 impl TopolabApp {
     /// Carries out an editing action; returns `false` for an action that is not one.
     pub(super) fn perform_edit(&mut self, ctx: &egui::Context, action: Action) -> bool {
@@ -40,29 +37,11 @@ impl TopolabApp {
                 }
             }
             Action::Duplicate => {
-                let ids = self.selected_ids();
-                if !ids.is_empty() {
-                    self.apply(
-                        &Edit::Duplicate {
-                            ids,
-                            offset: PASTE_OFFSET,
-                        },
-                        None,
-                    );
-                }
+                let names = self.graph.selected_nodes().to_vec();
+                self.duplicate(&names);
             }
-            Action::Copy => {
-                let ids = self.selected_ids();
-                match self.editing.copy(&ids) {
-                    Ok(count) => self.tell(format!("Copied {}", counted(count, "node", "nodes"))),
-                    Err(error) => self.warn(error.to_string()),
-                }
-            }
-            Action::Paste => {
-                if let Some(command) = self.editing.paste_command() {
-                    self.apply(&command, None);
-                }
-            }
+            Action::Copy => self.copy_selection(ctx),
+            Action::Paste => self.request_paste(ctx, None),
             Action::SelectAll => {
                 let names = self.editing.scenario().clients.keys();
                 let names = names
@@ -93,7 +72,7 @@ impl TopolabApp {
     }
 
     /// Returns the ids of the selected nodes.
-    fn selected_ids(&self) -> Vec<NodeId> {
+    pub(super) fn selected_ids(&self) -> Vec<NodeId> {
         self.editing.ids_of(self.graph.selected_nodes())
     }
 
@@ -306,16 +285,7 @@ impl TopolabApp {
                     let ids = self.editing.ids_of(&names);
                     self.apply(&Edit::DeleteNodes(ids), None);
                 }
-                GraphEdit::Duplicate(names) => {
-                    let ids = self.editing.ids_of(&names);
-                    self.apply(
-                        &Edit::Duplicate {
-                            ids,
-                            offset: PASTE_OFFSET,
-                        },
-                        None,
-                    );
-                }
+                GraphEdit::Duplicate(names) => self.duplicate(&names),
             }
         }
     }

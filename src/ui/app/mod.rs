@@ -28,6 +28,7 @@ use super::panels::{self, DiagnosticsAction};
 use super::plots::{self, PlotsView};
 use super::settings::Settings;
 
+mod clipboard;
 mod edit;
 
 /// Wall time the UI spends per frame at most on draining engine reports.
@@ -159,6 +160,9 @@ pub struct TopolabApp {
     engine_stale: bool,
     /// Whether the run starts playing once the engine reports it, as `--play` requests.
     play_on_load: bool,
+    /// A paste waiting for the system clipboard's text, with the canvas point to paste
+    /// at, if any.
+    pending_paste: Option<Option<egui::Pos2>>,
     last_title: String,
     failure: Option<OpenFailure>,
     history: RunHistory,
@@ -235,6 +239,7 @@ impl TopolabApp {
             path_mode: PathMode::Open,
             engine_stale: false,
             play_on_load: false,
+            pending_paste: None,
             last_title: String::new(),
             document: Document {
                 source: Source::Bundled(bundled::DEFAULT.file.to_owned()),
@@ -734,6 +739,7 @@ impl TopolabApp {
             Action::Paste,
             Action::SelectAll,
         ];
+        self.handle_paste_events(ctx, typing);
         // Redo comes before undo, whose shortcut is redo's without shift.
         let actions = [
             Action::Step,
@@ -763,12 +769,19 @@ impl TopolabApp {
             if typing && (shortcut.modifiers.is_none() || text_editing.contains(&action)) {
                 continue;
             }
-            if ctx.input_mut(|input| input.consume_shortcut(&shortcut)) {
+            if !ctx.input_mut(|input| input.consume_shortcut(&shortcut)) {
+                continue;
+            }
+            if action == Action::Paste {
+                // A backend that sends the key itself, rather than a paste event.
+                let pointer = self.pointer_on_canvas(ctx);
+                self.request_paste(ctx, pointer);
+            } else {
                 self.perform(ctx, action);
             }
         }
-        // The windowing layer turns the copy and paste keys into events of their own,
-        // without a key event, so those are taken here.
+        // The windowing layer turns the copy key into an event of its own, without a
+        // key event, so that is taken here; paste events are taken above.
         if !typing {
             for (event, action) in [
                 (egui::Event::Copy, Action::Copy),
@@ -777,9 +790,6 @@ impl TopolabApp {
                 if take_event(ctx, |e| *e == event) {
                     self.perform(ctx, action);
                 }
-            }
-            if take_event(ctx, |e| matches!(e, egui::Event::Paste(_))) {
-                self.perform(ctx, Action::Paste);
             }
         }
         let redo_y = egui::KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
@@ -919,9 +929,10 @@ impl TopolabApp {
         }
         ui.separator();
         let selected = !self.graph.selected_nodes().is_empty();
+        // The system clipboard's text is read only on request, so Paste stays enabled.
         for (action, enabled) in [
             (Action::Copy, selected),
-            (Action::Paste, self.editing.paste_command().is_some()),
+            (Action::Paste, true),
             (Action::Duplicate, selected),
             (Action::Delete, selected),
             (Action::SelectAll, true),
