@@ -376,7 +376,7 @@ fn connecting_services_with_several_operations_asks_which() {
     let mut harness = harness(new_app(Some(path)));
     step_until(&mut harness, "the engine has loaded", loaded);
     connect(&mut harness, "api", "db");
-    harness.get_by_label("Choose the operations");
+    harness.get_by_label("Connect api to db");
     assert!(
         harness.state().editing().scenario().services["api"].operations["get"]
             .steps
@@ -384,7 +384,7 @@ fn connecting_services_with_several_operations_asks_which() {
         "nothing is connected before the choice"
     );
     // The first operation of each side is chosen until the user picks another.
-    harness.get_by_label("Connect").click();
+    harness.get_by_label("Synchronous call").click();
     harness.run_steps(2);
     let steps = &harness.state().editing().scenario().services["api"].operations["get"].steps;
     assert_eq!(
@@ -455,6 +455,7 @@ fn call_cycle_lists_its_arrows() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);
     connect(&mut harness, "payments", "orders");
+    harness.get_by_label("Synchronous call").click();
     harness.run_steps(3);
     let cycle = harness
         .state()
@@ -594,4 +595,102 @@ fn dragged_positions_save_short() {
     }
     let saved = scenario::load_file(&path).expect("the saved file reads back");
     assert_eq!(saved.scenario, *harness.state().editing().scenario());
+}
+
+#[test]
+fn connections_name_their_kind() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    new_document(&mut harness);
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    add(&mut harness, "queue");
+    add(&mut harness, "service");
+    for (from, to, message) in [
+        (
+            "client-1",
+            "service-1",
+            "client-1 now sends its requests to service-1.handle",
+        ),
+        (
+            "service-1",
+            "queue-1",
+            "service-1.handle now publishes to queue-1",
+        ),
+        (
+            "queue-1",
+            "service-2",
+            "service-2.handle now consumes the messages of queue-1",
+        ),
+    ] {
+        connect(&mut harness, from, to);
+        assert!(
+            harness.query_by_label_contains("Connect ").is_none(),
+            "only one kind of edge fits {from} to {to}, so nothing asks"
+        );
+        assert_eq!(harness.state().notice(), Some(message));
+    }
+}
+
+#[test]
+fn services_connect_by_call_or_queue() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    new_document(&mut harness);
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    add(&mut harness, "service");
+    connect(&mut harness, "client-1", "service-1");
+    let before = harness.state().editing().scenario().clone();
+
+    connect(&mut harness, "service-1", "service-2");
+    harness.get_by_label("Connect service-1 to service-2");
+    assert_eq!(
+        *harness.state().editing().scenario(),
+        before,
+        "nothing is connected before the choice"
+    );
+    harness.get_by_label("Publish through a new queue").click();
+    harness.run_steps(3);
+    let scenario = harness.state().editing().scenario().clone();
+    let queue = &scenario.queues["service-2-queue"];
+    let consumer = queue.consumer.as_ref().expect("the queue has a consumer");
+    assert_eq!(consumer.operation, "service-2.handle");
+    assert_eq!(
+        scenario.services["service-1"].operations["handle"].steps,
+        vec![scenario::Step::Publish(scenario::PublishStep {
+            publish: "service-2-queue".to_owned(),
+            timeout: None,
+            retry: None,
+        })]
+    );
+    let [a, b, q] = ["service-1", "service-2", "service-2-queue"].map(|n| scenario.layout[n]);
+    assert_eq!(q, [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0], "halfway");
+    assert_eq!(
+        harness.state().notice(),
+        Some(
+            "Added the queue service-2-queue: service-1.handle publishes to it and \
+             service-2.handle consumes it"
+        )
+    );
+    assert_eq!(harness.state().editing().error_count(), 0);
+
+    // One undo step removes the queue and both edges.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    connect(&mut harness, "service-1", "service-2");
+    harness.get_by_label("Synchronous call").click();
+    harness.run_steps(3);
+    let steps =
+        &harness.state().editing().scenario().services["service-1"].operations["handle"].steps;
+    assert!(
+        matches!(steps.as_slice(), [scenario::Step::Call(call)] if call.call == "service-2.handle"),
+        "{steps:?}"
+    );
+    assert_eq!(
+        harness.state().notice(),
+        Some("Added a synchronous call from service-1.handle to service-2.handle")
+    );
 }

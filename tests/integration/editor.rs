@@ -1565,3 +1565,98 @@ fn positions_are_kept_to_a_tenth() {
         .expect("a huge position applies");
     assert_eq!(document.scenario().layout["gateway"], [huge, -huge]);
 }
+
+#[test]
+fn publish_through_queue_adds_one_step() {
+    let mut document = checkout();
+    let original = document.clone();
+    let mut history = History::new(10);
+    let payments = id(&document, "payments");
+    let inventory = id(&document, "inventory");
+    let payments_operation = document
+        .service(payments)
+        .expect("a service")
+        .operations
+        .keys()
+        .next()
+        .cloned()
+        .expect("an operation");
+    let inventory_operation = document
+        .service(inventory)
+        .expect("a service")
+        .operations
+        .keys()
+        .next()
+        .cloned()
+        .expect("an operation");
+    let command = Command::PublishThroughQueue {
+        from: Endpoint::operation(payments, payments_operation.clone()),
+        to: Endpoint::operation(inventory, inventory_operation.clone()),
+        queue: None,
+        position: Some([10.04, 20.0]),
+    };
+    let outcome = history
+        .execute(&mut document, &command)
+        .expect("the queue is added");
+    assert_eq!(outcome.created.len(), 1);
+    let scenario = document.scenario();
+    let queue = &scenario.queues["inventory-queue"];
+    assert_eq!(
+        queue.consumer.as_ref().map(|c| c.operation.clone()),
+        Some(format!("inventory.{inventory_operation}"))
+    );
+    let steps = &scenario.services["payments"].operations[&payments_operation].steps;
+    assert!(
+        matches!(steps.last(), Some(Step::Publish(publish)) if publish.publish == "inventory-queue"),
+        "{steps:?}"
+    );
+    assert_eq!(scenario.layout["inventory-queue"], [10.0, 20.0]);
+    assert_eq!(history.undo_depth(), 1);
+
+    // A second one gets the next free name.
+    history
+        .execute(&mut document, &command)
+        .expect("another queue is added");
+    assert!(document.scenario().queues.contains_key("inventory-queue-2"));
+
+    while history.undo(&mut document).expect("undo applies").is_some() {}
+    assert_eq!(document, original);
+}
+
+#[test]
+fn publish_through_queue_checks_both_ends() {
+    let mut document = checkout();
+    let original = document.clone();
+    let payments = id(&document, "payments");
+    let orders_queue = id(&document, "inventory-events");
+    let shoppers = id(&document, "shoppers");
+    let cases = [
+        (
+            Endpoint::node(orders_queue),
+            Endpoint::operation(payments, "missing"),
+        ),
+        (
+            Endpoint::operation(payments, "missing"),
+            Endpoint::operation(payments, "missing"),
+        ),
+        (Endpoint::node(shoppers), Endpoint::node(orders_queue)),
+    ];
+    for (from, to) in cases {
+        let command = Command::PublishThroughQueue {
+            from,
+            to,
+            queue: None,
+            position: None,
+        };
+        assert!(document.apply(&command).is_err(), "{command:?}");
+        assert_eq!(document, original, "{command:?} changed the document");
+    }
+    let taken = Command::PublishThroughQueue {
+        from: Endpoint::operation(payments, "charge"),
+        to: Endpoint::operation(payments, "charge"),
+        queue: Some("orders".to_owned()),
+        position: None,
+    };
+    assert!(document.apply(&taken).is_err());
+    assert_eq!(document, original);
+}

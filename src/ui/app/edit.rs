@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use egui::Ui;
 
-use super::{ConnectChoice, Notice, PathMode, Pending, TopolabApp};
+use super::{Notice, PathMode, Pending, TopolabApp};
 use crate::editor::recovery::discard;
 use crate::editor::{
-    Command as Edit, Endpoint, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
+    Command as Edit, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
 };
 use crate::scenario::diagnostic::counted;
 use crate::ui::actions::Action;
@@ -287,100 +287,6 @@ impl TopolabApp {
                 }
                 GraphEdit::Duplicate(names) => self.duplicate(&names),
             }
-        }
-    }
-
-    /// Connects two nodes, asking for the operations when a service has several.
-    fn connect(&mut self, from: &str, to: &str) {
-        let (Some(from_id), Some(to_id)) = (self.editing.id_of(from), self.editing.id_of(to))
-        else {
-            return;
-        };
-        let operations = |id: NodeId| -> Vec<String> {
-            self.editing
-                .document()
-                .service(id)
-                .map(|service| service.operations.keys().cloned().collect())
-                .unwrap_or_default()
-        };
-        let from_operations = operations(from_id);
-        let to_operations = operations(to_id);
-        let is_service = |id: NodeId| self.editing.document().kind(id) == Some(EditKind::Service);
-        for (id, name, list) in [
-            (from_id, from, &from_operations),
-            (to_id, to, &to_operations),
-        ] {
-            if is_service(id) && list.is_empty() {
-                self.warn(format!(
-                    "Cannot connect: {name} has no operation; add one in its inspector"
-                ));
-                return;
-            }
-        }
-        let choice = ConnectChoice {
-            from: from_id,
-            to: to_id,
-            from_operations,
-            to_operations,
-            from_index: 0,
-            to_index: 0,
-        };
-        if choice.from_operations.len() > 1 || choice.to_operations.len() > 1 {
-            self.connect = Some(choice);
-        } else {
-            self.finish_connect(&choice);
-        }
-    }
-
-    fn finish_connect(&mut self, choice: &ConnectChoice) {
-        let end = |id: NodeId, operations: &[String], index: usize| match operations.get(index) {
-            Some(operation) => Endpoint::operation(id, operation.clone()),
-            None => Endpoint::node(id),
-        };
-        let command = Edit::Connect {
-            from: end(choice.from, &choice.from_operations, choice.from_index),
-            to: end(choice.to, &choice.to_operations, choice.to_index),
-        };
-        self.apply(&command, None);
-    }
-
-    /// Shows the choice of operations for a connection, while one is pending.
-    pub(super) fn connect_window_ui(&mut self, ctx: &egui::Context) {
-        let Some(mut choice) = self.connect.take() else {
-            return;
-        };
-        let names = self.editing.names_of(&[choice.from, choice.to]);
-        let [from, to] = [0, 1].map(|i| names.get(i).cloned().unwrap_or_default());
-        let mut open = true;
-        let mut decided = None;
-        egui::Window::new("Choose the operations")
-            .collapsible(false)
-            .resizable(false)
-            .open(&mut open)
-            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
-            .show(ctx, |ui| {
-                operation_choice_ui(
-                    ui,
-                    "from",
-                    &from,
-                    &choice.from_operations,
-                    &mut choice.from_index,
-                );
-                operation_choice_ui(ui, "to", &to, &choice.to_operations, &mut choice.to_index);
-                ui.horizontal(|ui| {
-                    if ui.button("Connect").clicked() {
-                        decided = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        decided = Some(false);
-                    }
-                });
-            });
-        match decided {
-            Some(true) => self.finish_connect(&choice),
-            None if open => self.connect = Some(choice),
-            // Cancelled, or the window was closed.
-            _ => {}
         }
     }
 
@@ -847,29 +753,6 @@ enum Answer {
     Save,
     Discard,
     Cancel,
-}
-
-fn operation_choice_ui(
-    ui: &mut Ui,
-    label: &str,
-    node: &str,
-    operations: &[String],
-    index: &mut usize,
-) {
-    if operations.is_empty() {
-        ui.label(format!("{label} {node}"));
-        return;
-    }
-    ui.horizontal(|ui| {
-        ui.label(format!("{label} {node}."));
-        egui::ComboBox::from_id_salt(("connect", label))
-            .selected_text(operations.get(*index).cloned().unwrap_or_default())
-            .show_ui(ui, |ui| {
-                for (i, operation) in operations.iter().enumerate() {
-                    ui.selectable_value(index, i, operation);
-                }
-            });
-    });
 }
 
 fn default_file_name(source: &Source) -> String {

@@ -13,7 +13,7 @@ use std::time::{Duration as WallDuration, Instant};
 use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::editor::{NodeId, RecoveryEntry, RecoveryStore, find_recovery};
+use crate::editor::{RecoveryEntry, RecoveryStore, find_recovery};
 use crate::scenario::diagnostic::counted;
 use crate::scenario::{self, Diagnostic, Duration};
 
@@ -29,6 +29,7 @@ use super::plots::{self, PlotsView};
 use super::settings::Settings;
 
 mod clipboard;
+mod connect;
 mod edit;
 
 /// Wall time the UI spends per frame at most on draining engine reports.
@@ -104,17 +105,6 @@ enum Pending {
     Close,
 }
 
-/// A connection between two nodes that needs the user to pick the operations.
-#[derive(Clone, Debug)]
-struct ConnectChoice {
-    from: NodeId,
-    to: NodeId,
-    from_operations: Vec<String>,
-    to_operations: Vec<String>,
-    from_index: usize,
-    to_index: usize,
-}
-
 /// The use of the path typed into the path field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum PathMode {
@@ -152,7 +142,7 @@ pub struct TopolabApp {
     confirm_overwrite: Option<PathBuf>,
     /// The request to carry out once a save, still waiting for its file, is done.
     after_save: Option<Pending>,
-    connect: Option<ConnectChoice>,
+    connect: Option<connect::ConnectChoice>,
     show_shortcuts: bool,
     path_mode: PathMode,
     /// Whether the engine still runs an older document, because the current one has
