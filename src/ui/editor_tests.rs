@@ -664,8 +664,17 @@ fn services_connect_by_call_or_queue() {
             retry: None,
         })]
     );
-    let [a, b, q] = ["service-1", "service-2", "service-2-queue"].map(|n| scenario.layout[n]);
-    assert_eq!(q, [(a[0] + b[0]) / 2.0, (a[1] + b[1]) / 2.0], "halfway");
+    let queue_rect = harness
+        .state()
+        .graph_node_rect("service-2-queue")
+        .expect("the queue is on the canvas");
+    for service in ["service-1", "service-2"] {
+        let rect = harness
+            .state()
+            .graph_node_rect(service)
+            .expect("the service is on the canvas");
+        assert!(!rect.intersects(queue_rect), "the queue covers {service}");
+    }
     assert_eq!(
         harness.state().notice(),
         Some(
@@ -693,4 +702,63 @@ fn services_connect_by_call_or_queue() {
         harness.state().notice(),
         Some("Added a synchronous call from service-1.handle to service-2.handle")
     );
+}
+
+#[test]
+fn several_selected_nodes_share_a_panel() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let names = vec!["orders".to_owned(), "payments".to_owned()];
+    harness.state_mut().select_nodes(names.clone());
+    harness.run_steps(3);
+    harness.get_by_label("2 nodes selected");
+    harness.get_by_label("orders (service)");
+    harness.get_by_label("payments (service)");
+    assert!(
+        harness.query_by_label("Workers per replica").is_none(),
+        "no one node's settings"
+    );
+
+    harness.get_by_label("orders (service)").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().selection(), Some("orders"));
+    assert_eq!(harness.state().notice(), None);
+    harness.get_by_label("Workers per replica");
+
+    // The actions apply to every selected node, each as one undo step.
+    let before = harness.state().editing().scenario().clone();
+    harness.state_mut().select_nodes(names.clone());
+    harness.run_steps(3);
+    harness.get_by_label("Duplicate").click();
+    harness.run_steps(3);
+    let services = &harness.state().editing().scenario().services;
+    assert!(services.contains_key("orders-2"), "{:?}", services.keys());
+    assert!(services.contains_key("payments-2"), "{:?}", services.keys());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    harness.state_mut().select_nodes(names.clone());
+    harness.run_steps(3);
+    harness.get_by_label("Arrange selected").click();
+    harness.run_steps(3);
+    let after = harness.state().editing().scenario().clone();
+    assert_eq!(after.services, before.services, "only the layout changes");
+    assert_ne!(after.layout, before.layout, "the selected nodes move");
+    for (name, position) in &after.layout {
+        if !names.contains(name) {
+            assert_eq!(Some(position), before.layout.get(name), "{name} stays");
+        }
+    }
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    harness.state_mut().select_nodes(names);
+    harness.run_steps(3);
+    harness.get_by_label("Delete").click();
+    harness.run_steps(3);
+    let services = &harness.state().editing().scenario().services;
+    assert!(!services.contains_key("orders"));
+    assert!(!services.contains_key("payments"));
 }

@@ -53,7 +53,9 @@ impl NodeKind {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// Returns the kind's name as the panels show it.
+    #[must_use]
+    pub fn label(self) -> &'static str {
         match self {
             NodeKind::Client => "client",
             NodeKind::Service => "service",

@@ -18,7 +18,8 @@ pub(super) struct ConnectChoice {
     to_index: usize,
     /// Whether both ends are services, which can also be connected through a new queue.
     between_services: bool,
-    /// The position of a new queue: halfway between the two nodes, in canvas units.
+    /// The position of a new queue: the free place nearest to halfway between the two
+    /// nodes, in canvas units.
     midpoint: Option<[f64; 2]>,
 }
 
@@ -63,9 +64,12 @@ impl TopolabApp {
                 return;
             }
         }
+        // The free place nearest to the middle, as the two nodes may stand side by side.
         let midpoint = match (self.graph.node_position(from), self.graph.node_position(to)) {
             (Some(a), Some(b)) => {
-                Some([((a[0] + b[0]) / 2.0).round(), ((a[1] + b[1]) / 2.0).round()])
+                let middle = egui::pos2(((a[0] + b[0]) / 2.0) as f32, ((a[1] + b[1]) / 2.0) as f32);
+                let spot = self.graph.free_spot(middle).round();
+                Some([f64::from(spot.x), f64::from(spot.y)])
             }
             _ => None,
         };

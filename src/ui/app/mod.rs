@@ -31,6 +31,7 @@ use super::settings::Settings;
 mod clipboard;
 mod connect;
 mod edit;
+mod selection;
 
 /// Wall time the UI spends per frame at most on draining engine reports.
 const DRAIN_BUDGET: WallDuration = WallDuration::from_millis(4);
@@ -350,6 +351,11 @@ impl TopolabApp {
         self.graph.select(name);
     }
 
+    /// Selects the nodes called `names`, the last one as the primary selection.
+    pub fn select_nodes(&mut self, names: Vec<String>) {
+        self.graph.select_all_of(names);
+    }
+
     /// Returns the rectangle in which the canvas drew the node called `name` in the last
     /// frame, in screen points.
     #[must_use]
@@ -613,7 +619,12 @@ impl TopolabApp {
                 .default_size(300.0)
                 .show(ui, |ui| self.scenario_panel_ui(ui));
         }
-        if self.settings.panels.node
+        if self.settings.panels.node && self.graph.selected_nodes().len() > 1 {
+            egui::Panel::right("node-panel")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| self.selection_panel_ui(ui));
+        } else if self.settings.panels.node
             && let Some(name) = self.graph.selection().map(str::to_owned)
         {
             egui::Panel::right("node-panel")
