@@ -157,3 +157,79 @@ fn play_option_names_a_file_that_failed() {
     let message = notice(&harness);
     assert_eq!(message, "Not playing: broken.yaml could not be opened");
 }
+
+/// Sets the text field that shows `current` to `text`, as a screen reader does.
+fn set_field(harness: &mut Harness<'_, TopolabApp>, current: &str, text: &str) {
+    harness
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|node| node.value().as_deref() == Some(current))
+        .unwrap_or_else(|| panic!("a text field showing {current}"))
+        .set_text_value_accesskit(text);
+    harness.run_steps(3);
+}
+
+/// Steps the run by one window and waits until it has passed.
+fn step_once(harness: &mut Harness<'_, TopolabApp>) -> u64 {
+    harness.get_by_label("Step").click();
+    step_until(harness, "one window has passed", |app| {
+        app.history().now_ns() > 0 && app.history().state() == RunState::Paused
+    });
+    harness.state().history().now_ns()
+}
+
+#[test]
+fn client_rate_edit_applies_live() {
+    let mm1 = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mm1.yaml");
+    let mut harness = harness(new_app(Some(mm1)));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let now = step_once(&mut harness);
+    let run = harness.state().history().status().map(|status| status.run);
+    harness.state_mut().select(Some("arrivals".to_owned()));
+    harness.run_steps(3);
+
+    set_field(&mut harness, "800/s", "300/s");
+    settle(&mut harness);
+    let client = &harness.state().editing().scenario().clients["arrivals"];
+    assert!(
+        matches!(&client.workload, crate::scenario::Workload::Open { arrivals, .. }
+            if arrivals.rate().as_per_sec() == 300.0),
+        "{client:?}"
+    );
+    let status = harness.state().history().status().expect("a run");
+    assert_eq!(Some(status.run), run, "no new run");
+    assert_eq!(status.now_ns, now, "the run stays where it was");
+    assert_eq!(
+        notice(&harness),
+        "The new rate of arrivals applies to the run from now on, without a reset"
+    );
+    // The Scenario panel's slider multiplies the new rate.
+    harness.get_by_label("base rate 300/s, now 300/s");
+
+    // Undo applies live as well.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, Key::Z);
+    settle(&mut harness);
+    let status = harness.state().history().status().expect("a run");
+    assert_eq!(Some(status.run), run, "no new run after the undo");
+    harness.get_by_label("base rate 800/s, now 800/s");
+}
+
+#[test]
+fn other_client_edit_resets_and_says_so() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    step_once(&mut harness);
+    let run = harness.state().history().status().map(|status| status.run);
+    harness.state_mut().select(Some("shoppers".to_owned()));
+    harness.run_steps(3);
+    // shoppers has a rate profile, so even its rate needs a reset.
+    set_field(&mut harness, "150/s", "200/s");
+    step_until(&mut harness, "a new run has started", |app| {
+        app.history().status().map(|status| status.run) != run
+    });
+    assert_eq!(harness.state().history().now_ns(), 0);
+    assert_eq!(harness.state().history().state(), RunState::Ready);
+    assert_eq!(
+        notice(&harness),
+        "The scenario changed, so the run was reset to 0 s; press Play to run it"
+    );
+}

@@ -15,7 +15,7 @@ use crate::scenario::diagnostic::counted;
 use crate::ui::actions::Action;
 use crate::ui::document::{Document, Source};
 use crate::ui::driver::{Command, RunState};
-use crate::ui::editing::{Editing, RunEffect};
+use crate::ui::editing::{Editing, LiveChange, RunEffect};
 use crate::ui::graph::{GraphEdit, NewNode};
 use crate::ui::inspector::{self, fields::Messages};
 
@@ -153,25 +153,20 @@ impl TopolabApp {
     /// Copies the edited scenario into the document and sends the engine what changed.
     fn after_change(&mut self, effect: RunEffect) {
         self.sync_document();
-        // The engine still runs an older document if the last one had errors.
-        let effect = if self.engine_stale && effect != RunEffect::None {
+        // The engine still runs an older document if the last one had errors, and a
+        // document with errors never reaches it.
+        let invalid = self.engine_stale || self.editing.error_count() > 0;
+        let effect = if invalid && effect != RunEffect::None {
             RunEffect::Reset
         } else {
             effect
         };
         match effect {
             RunEffect::None => {}
-            RunEffect::Replicas(changes) => {
-                for (service, replicas) in changes {
-                    if let Some(control) = self.controls.replicas.get_mut(service) {
-                        *control = replicas;
-                    }
-                    self.driver.send(Command::SetReplicas { service, replicas });
-                }
-            }
+            RunEffect::Live(changes) => self.apply_live(changes),
             RunEffect::Reset => {
-                let had_run = self.history.info().is_some();
-                let playing = self.history.state() == RunState::Playing;
+                let had_run = self.run_phase.is_some();
+                let playing = self.run_phase == Some(RunState::Playing);
                 let errors = self.editing.error_count();
                 if errors > 0 {
                     self.engine_stale = true;
@@ -200,6 +195,34 @@ impl TopolabApp {
                     }
                 }
             }
+        }
+    }
+
+    /// Sends the engine the changes that it applies to the running run.
+    fn apply_live(&mut self, changes: Vec<LiveChange>) {
+        let mut rates = Vec::new();
+        for change in changes {
+            match change {
+                LiveChange::Replicas { service, replicas } => {
+                    if let Some(control) = self.controls.replicas.get_mut(service) {
+                        *control = replicas;
+                    }
+                    self.driver.send(Command::SetReplicas { service, replicas });
+                }
+                LiveChange::ClientRate { client, per_sec } => {
+                    self.driver
+                        .send(Command::SetClientBaseRate { client, per_sec });
+                    if let Some(name) = self.editing.scenario().clients.get_index(client) {
+                        rates.push(name.0.clone());
+                    }
+                }
+            }
+        }
+        if !rates.is_empty() && self.run_phase.is_some() {
+            self.tell(format!(
+                "The new rate of {} applies to the run from now on, without a reset",
+                rates.join(", ")
+            ));
         }
     }
 

@@ -151,6 +151,10 @@ pub struct TopolabApp {
     engine_stale: bool,
     /// Whether the run starts playing once the engine reports it, as `--play` requests.
     play_on_load: bool,
+    /// The phase of the run as of the reports drained this frame, or `None` before a
+    /// run exists. Edits read it here, because the node panel borrows the history while
+    /// it draws the inspector.
+    run_phase: Option<RunState>,
     /// A paste waiting for the system clipboard's text, with the canvas point to paste
     /// at, if any.
     pending_paste: Option<Option<egui::Pos2>>,
@@ -230,6 +234,7 @@ impl TopolabApp {
             path_mode: PathMode::Open,
             engine_stale: false,
             play_on_load: false,
+            run_phase: None,
             pending_paste: None,
             last_title: String::new(),
             document: Document {
@@ -690,6 +695,7 @@ impl TopolabApp {
             }
         }
         self.history.update_live();
+        self.run_phase = self.history.info().map(|_| self.history.state());
         if let Some(status) = self.history.status()
             && status.duration_ns != self.controls.known_duration_ns
         {
