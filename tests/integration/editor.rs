@@ -1649,7 +1649,8 @@ fn run_sequence(start: &EditorDocument, actions: &[Action]) -> Result<(), TestCa
 }
 
 /// Returns the name of the command's kind. The match has no wildcard, so that a new
-/// kind of command fails to compile here until the random sequences generate it.
+/// kind of command does not compile until it is named here, and the test below then
+/// fails until the random actions make it.
 fn command_kind(command: &Command) -> &'static str {
     match command {
         Command::AddNode { .. } => "AddNode",
