@@ -357,19 +357,18 @@ impl EditorDocument {
         self.check_operation(from)?;
         self.expect_service(to.node)?;
         self.check_operation(to)?;
-        let name = match queue {
-            Some(name) => name.to_owned(),
-            None => {
-                let service = self.name(to.node).unwrap_or_default();
-                self.free_copy_name(&format!("{service}-queue"), &BTreeSet::new())
-            }
+        let name = if let Some(name) = queue {
+            name.to_owned()
+        } else {
+            let service = self.name(to.node).unwrap_or_default();
+            self.free_copy_name(&format!("{service}-queue"), &BTreeSet::new())
         };
         let mut total = self.apply(&Command::AddNode {
             kind: NodeKind::Queue,
             name: Some(name),
             position,
         })?;
-        total.label = "Publish through a new queue".to_owned();
+        "Publish through a new queue".clone_into(&mut total.label);
         let Some(&queue) = total.created.first() else {
             return Err(EditError::HistoryMismatch);
         };

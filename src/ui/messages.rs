@@ -107,8 +107,8 @@ impl Command {
             (
                 Command::SetClientRate { client, .. },
                 Command::SetClientRate { client: other, .. },
-            ) => client == other,
-            (
+            )
+            | (
                 Command::SetClientBaseRate { client, .. },
                 Command::SetClientBaseRate { client: other, .. },
             ) => client == other,

@@ -17,6 +17,13 @@ use crate::ui::topology::ROW_SPACING;
 /// units.
 pub(super) const PASTE_OFFSET: [f64; 2] = [40.0, 40.0];
 
+/// A paste waiting for the system clipboard's text.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PendingPaste {
+    /// The canvas point to paste at, if any.
+    pointer: Option<Pos2>,
+}
+
 /// Steps of [`PASTE_OFFSET`] that a paste tries at most to find a free place. A paste
 /// that finds none lands on the last place tried.
 const MAX_CASCADE_STEPS: usize = 100;
@@ -123,8 +130,8 @@ impl TopolabApp {
 
         let mut offset = match (pointer, bounds(&positions)) {
             (Some(at), Some((min, max))) => [
-                f64::from(at.x) - (min[0] + max[0]) / 2.0,
-                f64::from(at.y) - (min[1] + max[1]) / 2.0,
+                f64::from(at.x) - f64::midpoint(min[0], max[0]),
+                f64::from(at.y) - f64::midpoint(min[1], max[1]),
             ],
             (None, _) if placed.is_empty() => [0.0, 0.0],
             _ => PASTE_OFFSET,
@@ -163,7 +170,7 @@ impl TopolabApp {
     pub(super) fn request_paste(&mut self, ctx: &egui::Context, pointer: Option<Pos2>) {
         ctx.send_viewport_cmd(egui::ViewportCommand::RequestPaste);
         ctx.request_repaint();
-        self.pending_paste = Some(pointer);
+        self.pending_paste = Some(PendingPaste { pointer });
     }
 
     /// Pastes what arrived for Ctrl+V or a paste requested in the last frame, unless a
@@ -186,12 +193,12 @@ impl TopolabApp {
         });
         let requested = self.pending_paste.take();
         if texts.is_empty() {
-            if let Some(pointer) = requested {
-                self.paste_copied(pointer);
+            if let Some(request) = requested {
+                self.paste_copied(request.pointer);
             }
             return;
         }
-        let pointer = requested.unwrap_or_else(|| self.pointer_on_canvas(ctx));
+        let pointer = requested.map_or_else(|| self.pointer_on_canvas(ctx), |r| r.pointer);
         for text in texts {
             self.paste_text(&text, pointer);
         }

@@ -67,7 +67,10 @@ impl TopolabApp {
         // The free place nearest to the middle, as the two nodes may stand side by side.
         let midpoint = match (self.graph.node_position(from), self.graph.node_position(to)) {
             (Some(a), Some(b)) => {
-                let middle = egui::pos2(((a[0] + b[0]) / 2.0) as f32, ((a[1] + b[1]) / 2.0) as f32);
+                let middle = egui::pos2(
+                    f64::midpoint(a[0], b[0]) as f32,
+                    f64::midpoint(a[1], b[1]) as f32,
+                );
                 let spot = self.graph.free_spot(middle).round();
                 Some([f64::from(spot.x), f64::from(spot.y)])
             }

@@ -155,9 +155,8 @@ pub struct TopolabApp {
     /// run exists. Edits read it here, because the node panel borrows the history while
     /// it draws the inspector.
     run_phase: Option<RunState>,
-    /// A paste waiting for the system clipboard's text, with the canvas point to paste
-    /// at, if any.
-    pending_paste: Option<Option<egui::Pos2>>,
+    /// A paste waiting for the system clipboard's text.
+    pending_paste: Option<clipboard::PendingPaste>,
     last_title: String,
     failure: Option<OpenFailure>,
     history: RunHistory,
