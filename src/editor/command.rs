@@ -92,6 +92,19 @@ pub enum Command {
         /// The end of the edge.
         to: Endpoint,
     },
+    /// Connects two service operations asynchronously: adds a queue, appends a step
+    /// that publishes to it to `from`, and makes `to` its consumer.
+    PublishThroughQueue {
+        /// The publishing operation.
+        from: Endpoint,
+        /// The consuming operation.
+        to: Endpoint,
+        /// The queue's name; `None` picks a free one from the consumer's service name,
+        /// such as `inventory-queue`.
+        queue: Option<String>,
+        /// The queue's position on the canvas; `None` leaves it out of the layout.
+        position: Option<[f64; 2]>,
+    },
     /// Removes one edge; a client whose target is removed keeps an empty target.
     Disconnect(EdgeId),
     /// Replaces a client's contents, as an inspector edit does.
@@ -168,6 +181,7 @@ impl Command {
             Command::MoveNodes(moves) if moves.len() == 1 => "Move node".to_owned(),
             Command::MoveNodes(moves) => format!("Move {} nodes", moves.len()),
             Command::Connect { .. } => "Connect".to_owned(),
+            Command::PublishThroughQueue { .. } => "Publish through a new queue".to_owned(),
             Command::Disconnect(_) => "Disconnect".to_owned(),
             Command::SetClient { .. } => "Edit client".to_owned(),
             Command::SetService { .. } => "Edit service".to_owned(),
@@ -301,6 +315,15 @@ impl EditorDocument {
         if let Command::Batch { label, commands } = command {
             return self.apply_batch(label, commands);
         }
+        if let Command::PublishThroughQueue {
+            from,
+            to,
+            queue,
+            position,
+        } = command
+        {
+            return self.apply_publish_through_queue(from, to, queue.as_deref(), *position);
+        }
         let mut created = Vec::new();
         let forward = self.compile(command, &mut created)?;
         let inverse = self.apply_all(&forward)?;
@@ -320,6 +343,55 @@ impl EditorDocument {
     /// Applies `change` again after [`EditorDocument::undo`].
     pub fn redo(&mut self, change: &Change) -> Result<(), EditError> {
         self.apply_all(&change.forward).map(drop)
+    }
+
+    fn apply_publish_through_queue(
+        &mut self,
+        from: &Endpoint,
+        to: &Endpoint,
+        queue: Option<&str>,
+        position: Option<[f64; 2]>,
+    ) -> Result<Change, EditError> {
+        // Both ends are checked first, so that a failure adds no queue.
+        self.expect_service(from.node)?;
+        self.check_operation(from)?;
+        self.expect_service(to.node)?;
+        self.check_operation(to)?;
+        let name = if let Some(name) = queue {
+            name.to_owned()
+        } else {
+            let service = self.name(to.node).unwrap_or_default();
+            self.free_copy_name(&format!("{service}-queue"), &BTreeSet::new())
+        };
+        let mut total = self.apply(&Command::AddNode {
+            kind: NodeKind::Queue,
+            name: Some(name),
+            position,
+        })?;
+        "Publish through a new queue".clone_into(&mut total.label);
+        let Some(&queue) = total.created.first() else {
+            return Err(EditError::HistoryMismatch);
+        };
+        let connections = [
+            Command::Connect {
+                from: from.clone(),
+                to: Endpoint::node(queue),
+            },
+            Command::Connect {
+                from: Endpoint::node(queue),
+                to: to.clone(),
+            },
+        ];
+        for command in &connections {
+            match self.apply(command) {
+                Ok(change) => total.absorb(change),
+                Err(error) => {
+                    self.undo(&total)?;
+                    return Err(error);
+                }
+            }
+        }
+        Ok(total)
     }
 
     fn apply_batch(&mut self, label: &str, commands: &[Command]) -> Result<Change, EditError> {
@@ -397,8 +469,10 @@ impl EditorDocument {
                 self.compile_paste(&clipboard, *offset, created)
             }
             Command::AutoLayout => self.compile_move(&super::layout::auto_layout(self)),
-            // `apply` handles batches before compiling.
-            Command::Batch { .. } => Err(EditError::HistoryMismatch),
+            // `apply` handles these before compiling.
+            Command::Batch { .. } | Command::PublishThroughQueue { .. } => {
+                Err(EditError::HistoryMismatch)
+            }
         }
     }
 
@@ -416,9 +490,7 @@ impl EditorDocument {
             }
             None => self.free_name(kind.word(), &BTreeSet::new()),
         };
-        if let Some(position) = position {
-            check_position(position)?;
-        }
+        let position = position.map(tidy_position).transpose()?;
         let id = self.allocate_id();
         created.push(id);
         let mut primitives = vec![Primitive::Insert {
@@ -574,8 +646,7 @@ impl EditorDocument {
         let mut layout = self.scenario().layout.clone();
         for &(id, position) in moves {
             let name = self.name(id).ok_or(EditError::UnknownNode(id))?;
-            check_position(position)?;
-            layout.insert(name.to_owned(), position);
+            layout.insert(name.to_owned(), tidy_position(position)?);
         }
         Ok(self.layout_primitive(layout).into_iter().collect())
     }
@@ -785,9 +856,7 @@ impl EditorDocument {
             });
             section_len[slot] += 1;
             if let Some([x, y]) = node.position {
-                let position = [x + offset[0], y + offset[1]];
-                check_position(position)?;
-                layout.insert(name, position);
+                layout.insert(name, tidy_position([x + offset[0], y + offset[1]])?);
             }
         }
         if !clipboard.links.is_empty() {
@@ -915,10 +984,24 @@ pub fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
-fn check_position(position: [f64; 2]) -> Result<(), EditError> {
-    if position.iter().all(|c| c.is_finite()) {
-        Ok(())
-    } else {
-        Err(EditError::InvalidPosition(position))
+/// Returns `position` rounded to a tenth of a canvas unit, so that the file gets short
+/// numbers such as `106` or `80.5`, and not the float noise of a drag, such as
+/// `106.00003051757812`.
+///
+/// # Errors
+/// Fails if a coordinate is not a finite number.
+pub fn tidy_position(position: [f64; 2]) -> Result<[f64; 2], EditError> {
+    if !position.iter().all(|c| c.is_finite()) {
+        return Err(EditError::InvalidPosition(position));
     }
+    // From 4e15 on, neighbouring f64 values lie half a unit apart or more, so there is
+    // no tenth to round to.
+    let tidy = |c: f64| {
+        if c.abs() < 4.0e15 {
+            (c * 10.0).round() / 10.0
+        } else {
+            c
+        }
+    };
+    Ok(position.map(tidy))
 }

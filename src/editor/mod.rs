@@ -35,7 +35,7 @@ pub mod recovery;
 pub mod save;
 
 pub use clipboard::{Clipboard, CopiedNode};
-pub use command::{Change, Command, EditError, Endpoint, is_valid_name};
+pub use command::{Change, Command, EditError, Endpoint, is_valid_name, tidy_position};
 pub use document::{EditorDocument, NodeId, NodeKind, NodeValue, Settings};
 pub use graph::{Edge, EdgeId, EdgeKind, edges};
 pub use history::{DEFAULT_MAX_DEPTH, History, MergeKey, Outcome};

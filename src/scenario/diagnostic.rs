@@ -302,6 +302,12 @@ pub fn quoted_names<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
     )
 }
 
+/// Formats a count with the noun that agrees with it: `1 error`, `2 errors`, `0 errors`.
+#[must_use]
+pub fn counted(count: usize, singular: &str, plural: &str) -> String {
+    format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
 /// Formats a list of names as `a, b or c`, each quoted.
 #[must_use]
 pub fn quoted_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
@@ -330,6 +336,13 @@ fn quoted_list_joined<'a>(names: impl IntoIterator<Item = &'a str>, conjunction:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_agrees_with_the_count() {
+        assert_eq!(counted(0, "error", "errors"), "0 errors");
+        assert_eq!(counted(1, "error", "errors"), "1 error");
+        assert_eq!(counted(2, "replica", "replicas"), "2 replicas");
+    }
 
     #[test]
     fn edit_distance_counts_edits() {

@@ -72,7 +72,8 @@ pub fn breakers_panel_ui(ui: &mut Ui, name: &str, history: &RunHistory) {
                 }
             }
             legend_ui(ui, &edges);
-            plot_ui(ui, name, &edges, history.rows());
+            let window_s = super::plots::first_window_s(history);
+            plot_ui(ui, name, &edges, history.rows(), window_s);
         });
 }
 
@@ -111,11 +112,13 @@ fn legend_ui(ui: &mut Ui, edges: &[CalledEdge<'_>]) {
     ui.add(egui::Label::new(job).wrap());
 }
 
-fn plot_ui(ui: &mut Ui, name: &str, edges: &[CalledEdge<'_>], rows: &[Row]) {
+fn plot_ui(ui: &mut Ui, name: &str, edges: &[CalledEdge<'_>], rows: &[Row], window_s: f64) {
     Plot::new(("breakers", name))
         .height(PLOT_HEIGHT)
         .width(ui.available_width())
         .include_x(0.0)
+        .include_x(window_s)
+        .set_margin_fraction(egui::vec2(0.0, 0.05))
         .include_y(0.0)
         .include_y(edges.iter().map(|e| e.now.breakers).max().unwrap_or(1))
         .y_axis_min_width(24.0)

@@ -324,6 +324,31 @@ impl Engine {
                 loaded.simulation.set_client_rate_factor(client, factor);
                 self.send_progress(false)
             }
+            Command::SetClientBaseRate { client, per_sec } => {
+                let Some(loaded) = &mut self.loaded else {
+                    return Ok(());
+                };
+                let open = matches!(
+                    loaded.model.clients.get(client).map(|c| &c.workload),
+                    Some(WorkloadModel::Open { .. })
+                );
+                if !open || !per_sec.is_finite() || per_sec < 0.0 {
+                    return self.reject(format!(
+                        "cannot set the base rate of client {client} to {per_sec}/s: it \
+                         needs an open client and a rate of at least 0"
+                    ));
+                }
+                if let Some(WorkloadModel::Open { profile, .. }) = loaded
+                    .model
+                    .clients
+                    .get_mut(client)
+                    .map(|c| &mut c.workload)
+                {
+                    profile.base_per_sec = per_sec;
+                }
+                loaded.simulation.set_client_base_rate(client, per_sec);
+                self.send_progress(false)
+            }
             Command::SetReplicas { service, replicas } => {
                 let Some(loaded) = &mut self.loaded else {
                     return Ok(());
@@ -993,6 +1018,41 @@ mod tests {
         // The file's 150/s gives about 1350 requests in 9 s; tripled, about 4050.
         assert!((1100..1600).contains(&before), "before: {before}");
         assert!((3600..4500).contains(&after), "after: {after}");
+    }
+
+    #[test]
+    fn base_rate_change_applies_and_stays() {
+        let mut mm1 = crate::scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
+            .expect("the bundled scenario is valid")
+            .scenario;
+        mm1.run.warmup = None;
+        let mut driver = Driver::spawn(None).expect("the engine thread starts");
+        driver.send(Command::Load(Box::new(mm1)));
+        driver.send(Command::SetDuration(Duration::from_secs(20)));
+        for _ in 0..10 {
+            driver.send(Command::Step);
+        }
+        driver.send(Command::SetClientBaseRate {
+            client: 0,
+            per_sec: 400.0,
+        });
+        driver.send(Command::SetSpeed(Pacing::AsFastAsPossible));
+        driver.send(Command::Play);
+        let recorded = record(&mut driver, false);
+        assert_eq!(recorded.runs, vec![1], "no new run started");
+        let offered = |row: &WindowRow| row.windows[0].counts.offered;
+        let before: u64 = recorded.rows[1..10].iter().map(offered).sum();
+        let after: u64 = recorded.rows[11..20].iter().map(offered).sum();
+        // 800/s gives about 7200 requests in 9 s; at 400/s, about 3600.
+        assert!((6700..7700).contains(&before), "before: {before}");
+        assert!((3200..4000).contains(&after), "after: {after}");
+
+        // A reset keeps the new rate.
+        driver.send(Command::Reset);
+        driver.send(Command::Play);
+        let again = record(&mut driver, false);
+        let first: u64 = again.rows[1..10].iter().map(offered).sum();
+        assert!((3200..4000).contains(&first), "after the reset: {first}");
     }
 
     #[test]

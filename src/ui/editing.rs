@@ -3,8 +3,8 @@
 //!
 //! Every change goes through [`Editing::execute`], [`Editing::undo`] or
 //! [`Editing::redo`]. Each of them validates the new document and returns the
-//! change's effect on the run: none for a move, a live change for replicas, and a
-//! reset for anything else.
+//! change's effect on the run: none for a move, a live change for replicas and plain
+//! client rates, and a reset for anything else.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,15 +21,34 @@ use crate::scenario::{Diagnostic, Scenario, load_str};
 pub const AUTOSAVE_INTERVAL: WallDuration = WallDuration::from_secs(5);
 
 /// The effect of a change of the document on the run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum RunEffect {
     /// Only node positions changed; the run goes on.
     None,
-    /// Only replica counts changed, which the engine applies live: (service index,
-    /// replicas) for each changed service.
-    Replicas(Vec<(usize, u32)>),
+    /// Only changes that the engine applies to the running run changed.
+    Live(Vec<LiveChange>),
     /// Anything else: the run starts again on the new document.
     Reset,
+}
+
+/// A change of the document that the engine applies at the current simulated time,
+/// without a reset.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LiveChange {
+    /// The replicas of the service at this index, in file order.
+    Replicas {
+        /// The service's index.
+        service: usize,
+        /// Its new replicas.
+        replicas: u32,
+    },
+    /// The rate of an open client with a constant rate, Poisson or evenly spaced.
+    ClientRate {
+        /// The client's index, in file order.
+        client: usize,
+        /// Its new rate, per second.
+        per_sec: f64,
+    },
 }
 
 /// The edited document, its history and what depends on it.
@@ -184,27 +203,53 @@ impl Editing {
         self.history.mark_saved();
     }
 
-    /// Copies the nodes `ids` to the clipboard and returns how many were copied.
+    /// Copies the nodes `ids` to the clipboard and returns the copy. A node without a
+    /// layout entry gets the position `shown` returns for its name, the one the canvas
+    /// draws it at, so that its copies land next to it.
     ///
     /// # Errors
     /// Fails if an id is unknown.
-    pub fn copy(&mut self, ids: &[NodeId]) -> Result<usize, EditError> {
-        let clipboard = self.document.copy(ids)?;
-        let count = clipboard.nodes.len();
-        self.clipboard = Some(clipboard);
-        Ok(count)
+    pub fn copy(
+        &mut self,
+        ids: &[NodeId],
+        shown: impl Fn(&str) -> Option<[f64; 2]>,
+    ) -> Result<Clipboard, EditError> {
+        let clipboard = self.copy_shown(ids, shown)?;
+        self.clipboard = Some(clipboard.clone());
+        Ok(clipboard)
     }
 
-    /// Returns the command that pastes the clipboard, unless the clipboard is empty.
+    /// Copies the nodes `ids` as [`Editing::copy`] does, but leaves the clipboard alone,
+    /// as a duplicate does.
+    ///
+    /// # Errors
+    /// Fails if an id is unknown.
+    pub fn copy_shown(
+        &self,
+        ids: &[NodeId],
+        shown: impl Fn(&str) -> Option<[f64; 2]>,
+    ) -> Result<Clipboard, EditError> {
+        let mut clipboard = self.document.copy(ids)?;
+        for node in &mut clipboard.nodes {
+            if node.position.is_none() {
+                node.position = shown(&node.name);
+            }
+        }
+        Ok(clipboard)
+    }
+
+    /// Returns the nodes last copied or pasted from the system clipboard.
     #[must_use]
-    pub fn paste_command(&self) -> Option<Command> {
+    pub fn clipboard(&self) -> Option<&Clipboard> {
         self.clipboard
             .as_ref()
             .filter(|clipboard| !clipboard.is_empty())
-            .map(|clipboard| Command::Paste {
-                clipboard: clipboard.clone(),
-                offset: [40.0, 40.0],
-            })
+    }
+
+    /// Makes `clipboard` the nodes that Edit ▸ Paste adds, as after a paste from the
+    /// system clipboard.
+    pub fn set_clipboard(&mut self, clipboard: Clipboard) {
+        self.clipboard = Some(clipboard);
     }
 
     /// Returns the edges from the node `from` to the node `to` whose kind the canvas
@@ -288,8 +333,8 @@ pub fn run_effect(before: &Scenario, after: &Scenario) -> RunEffect {
     if without_layout == *after {
         return RunEffect::None;
     }
-    // Replicas apply live only when they are all that changed.
-    let mut replicas = Vec::new();
+    // Replicas and rates apply live only when they are all that changed.
+    let mut changes = Vec::new();
     for (index, ((name, old), (new_name, new))) in without_layout
         .services
         .iter_mut()
@@ -297,15 +342,62 @@ pub fn run_effect(before: &Scenario, after: &Scenario) -> RunEffect {
         .enumerate()
     {
         if name == new_name && old.replicas != new.replicas {
-            replicas.push((index, new.replicas));
+            changes.push(LiveChange::Replicas {
+                service: index,
+                replicas: new.replicas,
+            });
             old.replicas = new.replicas;
         }
     }
-    if !replicas.is_empty() && without_layout == *after {
-        RunEffect::Replicas(replicas)
+    for (index, ((name, old), (new_name, new))) in without_layout
+        .clients
+        .iter_mut()
+        .zip(&after.clients)
+        .enumerate()
+    {
+        if name != new_name {
+            continue;
+        }
+        if let Some(per_sec) = live_rate(old, new) {
+            changes.push(LiveChange::ClientRate {
+                client: index,
+                per_sec,
+            });
+            old.workload = new.workload.clone();
+        }
+    }
+    if !changes.is_empty() && without_layout == *after {
+        RunEffect::Live(changes)
     } else {
         RunEffect::Reset
     }
+}
+
+/// Returns the new rate of a client whose rate the engine can change while running: an
+/// open client without a rate profile whose arrivals keep their kind, Poisson or evenly
+/// spaced, and change only their rate.
+fn live_rate(before: &crate::scenario::Client, after: &crate::scenario::Client) -> Option<f64> {
+    use crate::scenario::{Arrivals, Workload};
+    let (
+        Workload::Open {
+            arrivals: old,
+            profile: old_profile,
+        },
+        Workload::Open {
+            arrivals: new,
+            profile: new_profile,
+        },
+    ) = (&before.workload, &after.workload)
+    else {
+        return None;
+    };
+    let same_kind = matches!(
+        (old, new),
+        (Arrivals::Poisson(_), Arrivals::Poisson(_))
+            | (Arrivals::Constant(_), Arrivals::Constant(_))
+    );
+    let plain = old_profile.is_empty() && new_profile.is_empty();
+    (same_kind && plain && old != new).then(|| new.rate().as_per_sec())
 }
 
 /// Checks `scenario` by writing it and reading it back, so that it gets exactly the
@@ -400,10 +492,69 @@ mod tests {
         after.services[payments].replicas = 7;
         assert_eq!(
             run_effect(&before, &after),
-            RunEffect::Replicas(vec![(payments, 7)])
+            RunEffect::Live(vec![LiveChange::Replicas {
+                service: payments,
+                replicas: 7
+            }])
         );
         after.services[payments].workers += 1;
         assert_eq!(run_effect(&before, &after), RunEffect::Reset);
+    }
+
+    fn mm1() -> Scenario {
+        load_str(include_str!("../../scenarios/mm1.yaml"), None)
+            .expect("the bundled scenario is valid")
+            .scenario
+    }
+
+    fn with_arrivals(scenario: &Scenario, arrivals: crate::scenario::Arrivals) -> Scenario {
+        let mut changed = scenario.clone();
+        if let crate::scenario::Workload::Open { arrivals: a, .. } =
+            &mut changed.clients[0].workload
+        {
+            *a = arrivals;
+        }
+        changed
+    }
+
+    #[test]
+    fn plain_rates_apply_live() {
+        use crate::scenario::{Arrivals, Rate};
+        let before = mm1();
+        let after = with_arrivals(&before, Arrivals::Poisson(Rate::per_sec(300.0)));
+        assert_eq!(
+            run_effect(&before, &after),
+            RunEffect::Live(vec![LiveChange::ClientRate {
+                client: 0,
+                per_sec: 300.0
+            }])
+        );
+        let constant = with_arrivals(&before, Arrivals::Constant(Rate::per_sec(800.0)));
+        let faster = with_arrivals(&before, Arrivals::Constant(Rate::per_sec(900.0)));
+        assert_eq!(
+            run_effect(&constant, &faster),
+            RunEffect::Live(vec![LiveChange::ClientRate {
+                client: 0,
+                per_sec: 900.0
+            }])
+        );
+    }
+
+    #[test]
+    fn other_client_edits_reset() {
+        use crate::scenario::{Arrivals, Rate};
+        let before = mm1();
+        let kind = with_arrivals(&before, Arrivals::Constant(Rate::per_sec(800.0)));
+        assert_eq!(run_effect(&before, &kind), RunEffect::Reset, "kind changed");
+
+        let mut both = with_arrivals(&before, Arrivals::Poisson(Rate::per_sec(300.0)));
+        both.clients[0].timeout = Some(crate::scenario::Duration::from_secs(1));
+        assert_eq!(run_effect(&before, &both), RunEffect::Reset, "timeout too");
+
+        // checkout-async's shoppers have a rate profile.
+        let profiled = checkout();
+        let faster = with_arrivals(&profiled, Arrivals::Poisson(Rate::per_sec(300.0)));
+        assert_eq!(run_effect(&profiled, &faster), RunEffect::Reset, "profile");
     }
 
     #[test]

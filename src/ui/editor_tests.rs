@@ -14,7 +14,7 @@ use crate::scenario::{self, Scenario};
 /// Undo or redo steps a test presses at most before it gives up.
 const MAX_STEPS: usize = 100;
 
-fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
+pub(super) fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
     harness
         .state()
         .graph_node_rect(name)
@@ -22,7 +22,7 @@ fn node_center(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
         .center()
 }
 
-fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
+pub(super) fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
     harness
         .state()
         .graph_node_rect(name)
@@ -30,17 +30,17 @@ fn port(harness: &Harness<'_, TopolabApp>, name: &str) -> Pos2 {
         .right_center()
 }
 
-fn new_document(harness: &mut Harness<'_, TopolabApp>) {
+pub(super) fn new_document(harness: &mut Harness<'_, TopolabApp>) {
     harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
     harness.run_steps(3);
 }
 
-fn add(harness: &mut Harness<'_, TopolabApp>, kind: &str) {
+pub(super) fn add(harness: &mut Harness<'_, TopolabApp>, kind: &str) {
     harness.get_by_label(&format!("+ {kind}")).click();
     harness.run_steps(3);
 }
 
-fn connect(harness: &mut Harness<'_, TopolabApp>, from: &str, to: &str) {
+pub(super) fn connect(harness: &mut Harness<'_, TopolabApp>, from: &str, to: &str) {
     let (start, end) = (port(harness, from), node_center(harness, to));
     drag(harness, start, end);
     harness.run_steps(2);
@@ -376,7 +376,7 @@ fn connecting_services_with_several_operations_asks_which() {
     let mut harness = harness(new_app(Some(path)));
     step_until(&mut harness, "the engine has loaded", loaded);
     connect(&mut harness, "api", "db");
-    harness.get_by_label("Choose the operations");
+    harness.get_by_label("Connect api to db");
     assert!(
         harness.state().editing().scenario().services["api"].operations["get"]
             .steps
@@ -384,7 +384,7 @@ fn connecting_services_with_several_operations_asks_which() {
         "nothing is connected before the choice"
     );
     // The first operation of each side is chosen until the user picks another.
-    harness.get_by_label("Connect").click();
+    harness.get_by_label("Synchronous call").click();
     harness.run_steps(2);
     let steps = &harness.state().editing().scenario().services["api"].operations["get"].steps;
     assert_eq!(
@@ -433,21 +433,6 @@ fn invalid_recovery_opens_with_errors() {
 }
 
 #[test]
-fn copy_and_paste_events_copy_nodes() {
-    let mut harness = harness(new_app(None));
-    step_until(&mut harness, "the engine has loaded", loaded);
-    let orders = node_center(&harness, "orders");
-    click_at(&mut harness, orders);
-    // A window system sends these events for Ctrl+C and Ctrl+V, not key presses.
-    harness.event(egui::Event::Copy);
-    harness.run_steps(2);
-    harness.event(egui::Event::Paste(String::new()));
-    harness.run_steps(2);
-    let services = &harness.state().editing().scenario().services;
-    assert!(services.contains_key("orders-2"), "{:?}", services.keys());
-}
-
-#[test]
 fn node_panel_keeps_node_in_place() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);
@@ -470,6 +455,7 @@ fn call_cycle_lists_its_arrows() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);
     connect(&mut harness, "payments", "orders");
+    harness.get_by_label("Synchronous call").click();
     harness.run_steps(3);
     let cycle = harness
         .state()
@@ -561,4 +547,218 @@ fn closing_with_unsaved_changes_asks_first() {
         .commands
         .contains(&egui::ViewportCommand::Close);
     assert!(closing, "the window closes after the answer");
+}
+
+/// Saves the document through the path field, which replaces the file dialog in tests.
+pub(super) fn save_as(harness: &mut Harness<'_, TopolabApp>, path: &std::path::Path) {
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .set_path_text(&path.display().to_string());
+    harness.run_steps(1);
+    harness.get_by_label("Save").click();
+    harness.run_steps(2);
+}
+
+#[test]
+fn dragged_positions_save_short() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("dragged.yaml");
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    // An odd distance, which the zoom of the fitted view turns into fractions of units.
+    let start = node_center(&harness, "orders");
+    drag(&mut harness, start, start + egui::vec2(13.7, 41.3));
+    harness.run_steps(2);
+    let [x, y] = harness.state().editing().scenario().layout["orders"];
+    assert_eq!(x.fract(), 0.0, "x = {x}");
+    assert_eq!(y.fract(), 0.0, "y = {y}");
+
+    save_as(&mut harness, &path);
+    assert!(!harness.state().editing().is_modified(), "saved");
+    let text = std::fs::read_to_string(&path).expect("the file is readable");
+    let layout = text
+        .split("\nlayout:\n")
+        .nth(1)
+        .expect("the file has a layout");
+    for line in layout.lines() {
+        let numbers = line
+            .split(['[', ']', ','])
+            .skip(1)
+            .map(str::trim)
+            .filter(|part| !part.is_empty());
+        for number in numbers {
+            let decimals = number.split_once('.').map_or(0, |(_, d)| d.len());
+            assert!(decimals <= 1, "{number} in {line:?}");
+        }
+    }
+    let saved = scenario::load_file(&path).expect("the saved file reads back");
+    assert_eq!(saved.scenario, *harness.state().editing().scenario());
+}
+
+#[test]
+fn connections_name_their_kind() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    new_document(&mut harness);
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    add(&mut harness, "queue");
+    add(&mut harness, "service");
+    for (from, to, message) in [
+        (
+            "client-1",
+            "service-1",
+            "client-1 now sends its requests to service-1.handle",
+        ),
+        (
+            "service-1",
+            "queue-1",
+            "service-1.handle now publishes to queue-1",
+        ),
+        (
+            "queue-1",
+            "service-2",
+            "service-2.handle now consumes the messages of queue-1",
+        ),
+    ] {
+        connect(&mut harness, from, to);
+        assert!(
+            harness.query_by_label_contains("Connect ").is_none(),
+            "only one kind of edge fits {from} to {to}, so nothing asks"
+        );
+        assert_eq!(harness.state().notice(), Some(message));
+    }
+}
+
+#[test]
+fn services_connect_by_call_or_queue() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    new_document(&mut harness);
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    add(&mut harness, "service");
+    connect(&mut harness, "client-1", "service-1");
+    let before = harness.state().editing().scenario().clone();
+
+    connect(&mut harness, "service-1", "service-2");
+    harness.get_by_label("Connect service-1 to service-2");
+    assert_eq!(
+        *harness.state().editing().scenario(),
+        before,
+        "nothing is connected before the choice"
+    );
+    harness.get_by_label("Publish through a new queue").click();
+    harness.run_steps(3);
+    let scenario = harness.state().editing().scenario().clone();
+    let queue = &scenario.queues["service-2-queue"];
+    let consumer = queue.consumer.as_ref().expect("the queue has a consumer");
+    assert_eq!(consumer.operation, "service-2.handle");
+    assert_eq!(
+        scenario.services["service-1"].operations["handle"].steps,
+        vec![scenario::Step::Publish(scenario::PublishStep {
+            publish: "service-2-queue".to_owned(),
+            timeout: None,
+            retry: None,
+        })]
+    );
+    let queue_rect = harness
+        .state()
+        .graph_node_rect("service-2-queue")
+        .expect("the queue is on the canvas");
+    for service in ["service-1", "service-2"] {
+        let rect = harness
+            .state()
+            .graph_node_rect(service)
+            .expect("the service is on the canvas");
+        assert!(!rect.intersects(queue_rect), "the queue covers {service}");
+    }
+    assert_eq!(
+        harness.state().notice(),
+        Some(
+            "Added the queue service-2-queue: service-1.handle publishes to it and \
+             service-2.handle consumes it"
+        )
+    );
+    assert_eq!(harness.state().editing().error_count(), 0);
+
+    // One undo step removes the queue and both edges.
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    connect(&mut harness, "service-1", "service-2");
+    harness.get_by_label("Synchronous call").click();
+    harness.run_steps(3);
+    let steps =
+        &harness.state().editing().scenario().services["service-1"].operations["handle"].steps;
+    assert!(
+        matches!(steps.as_slice(), [scenario::Step::Call(call)] if call.call == "service-2.handle"),
+        "{steps:?}"
+    );
+    assert_eq!(
+        harness.state().notice(),
+        Some("Added a synchronous call from service-1.handle to service-2.handle")
+    );
+}
+
+#[test]
+fn several_selected_nodes_share_a_panel() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let names = vec!["orders".to_owned(), "payments".to_owned()];
+    harness.state_mut().select_nodes(names.clone());
+    harness.run_steps(3);
+    harness.get_by_label("2 nodes selected");
+    harness.get_by_label("orders (service)");
+    harness.get_by_label("payments (service)");
+    assert!(
+        harness.query_by_label("Workers per replica").is_none(),
+        "no one node's settings"
+    );
+
+    harness.get_by_label("orders (service)").click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().selection(), Some("orders"));
+    assert_eq!(harness.state().notice(), None);
+    harness.get_by_label("Workers per replica");
+
+    // The actions apply to every selected node, each as one undo step.
+    let before = harness.state().editing().scenario().clone();
+    harness.state_mut().select_nodes(names.clone());
+    harness.run_steps(3);
+    harness.get_by_label("Duplicate").click();
+    harness.run_steps(3);
+    let services = &harness.state().editing().scenario().services;
+    assert!(services.contains_key("orders-2"), "{:?}", services.keys());
+    assert!(services.contains_key("payments-2"), "{:?}", services.keys());
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    harness.state_mut().select_nodes(names.clone());
+    harness.run_steps(3);
+    harness.get_by_label("Arrange selected").click();
+    harness.run_steps(3);
+    let after = harness.state().editing().scenario().clone();
+    assert_eq!(after.services, before.services, "only the layout changes");
+    assert_ne!(after.layout, before.layout, "the selected nodes move");
+    for (name, position) in &after.layout {
+        if !names.contains(name) {
+            assert_eq!(Some(position), before.layout.get(name), "{name} stays");
+        }
+    }
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    harness.state_mut().select_nodes(names);
+    harness.run_steps(3);
+    harness.get_by_label("Delete").click();
+    harness.run_steps(3);
+    let services = &harness.state().editing().scenario().services;
+    assert!(!services.contains_key("orders"));
+    assert!(!services.contains_key("payments"));
 }

@@ -72,6 +72,14 @@ pub enum Command {
         /// Factor on the file's rates; 1 is the file's rates.
         factor: f64,
     },
+    /// Changes an open client's base rate from the current simulated time on, without a
+    /// reset, keeping its rate factor. Later runs of the loaded scenario use it too.
+    SetClientBaseRate {
+        /// Index of the client in the model, which is file order.
+        client: usize,
+        /// The new base rate, per second.
+        per_sec: f64,
+    },
     /// Changes a service's replicas from the current simulated time on, without a reset.
     /// Replicas removed finish the work they already hold.
     SetReplicas {
@@ -99,6 +107,10 @@ impl Command {
             (
                 Command::SetClientRate { client, .. },
                 Command::SetClientRate { client: other, .. },
+            )
+            | (
+                Command::SetClientBaseRate { client, .. },
+                Command::SetClientBaseRate { client: other, .. },
             ) => client == other,
             (Command::SetReplicas { service, .. }, Command::SetReplicas { service: other, .. }) => {
                 service == other

@@ -24,6 +24,7 @@ pub mod inspector;
 pub mod live;
 pub mod markdown;
 pub mod messages;
+pub mod names;
 pub mod panels;
 pub mod plots;
 pub mod settings;
@@ -32,11 +33,17 @@ pub mod topology;
 #[cfg(test)]
 mod breaker_tests;
 #[cfg(test)]
+mod clipboard_tests;
+#[cfg(test)]
+mod display_tests;
+#[cfg(test)]
 mod editor_tests;
 #[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
 mod inspector_tests;
+#[cfg(test)]
+mod run_control_tests;
 #[cfg(test)]
 mod tests;
 

@@ -8,6 +8,7 @@ use egui::{Grid, RichText, Ui};
 
 use crate::metrics::recorder::ErrorKind;
 use crate::metrics::summary::{ErrorCounts, Latency, PartitionSummary, Summary};
+use crate::scenario::diagnostic::counted;
 use crate::scenario::{Diagnostic, Scenario, Workload};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
@@ -52,7 +53,9 @@ impl NodeKind {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// Returns the kind's name as the panels show it.
+    #[must_use]
+    pub fn label(self) -> &'static str {
         match self {
             NodeKind::Client => "client",
             NodeKind::Service => "service",
@@ -145,7 +148,7 @@ fn load_ui(
                 .on_disabled_hover_text(
                     "A closed client's load is its number of users, which cannot change during a run",
                 );
-                ui.weak(format!("{users} users"));
+                ui.weak(counted(*users as usize, "user", "users"));
             }
         }
         ui.add_space(4.0);
@@ -224,7 +227,11 @@ pub fn node_panel_ui(
         ui.weak(format!("{name} is not in this scenario."));
         return;
     };
-    ui.heading(name);
+    let heading = ui
+        .add(egui::Label::new(RichText::new(super::names::shown_name(name)).heading()).truncate());
+    if super::names::shown_name(name) != name {
+        heading.on_hover_text(name);
+    }
     ui.weak(kind.label());
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
@@ -286,8 +293,9 @@ fn live_replicas_note_ui(ui: &mut Ui, name: &str, scenario: &Scenario, history: 
         ui.colored_label(
             ui.visuals().warn_fg_color,
             format!(
-                "Now {now} replicas, changed live from the file's {file}; utilization counts \
-                 each replica for the time it was there."
+                "Now {}, changed live from the file's {file}; utilization counts each \
+                 replica for the time it was there.",
+                counted(now as usize, "replica", "replicas")
             ),
         );
     }

@@ -51,6 +51,8 @@ pub struct PlotsView {
     follow_requested: bool,
     /// Points drawn per plot title in the last frame.
     drawn_points: BTreeMap<&'static str, usize>,
+    /// Time shown per plot title in the last frame, from and to, in seconds.
+    time_ranges: BTreeMap<&'static str, (f64, f64)>,
     /// Height of the tallest title and legend in the last frame, in points; every plot's
     /// header takes it, so that the plots line up.
     header_height: f32,
@@ -64,6 +66,13 @@ impl PlotsView {
     #[must_use]
     pub fn drawn_points(&self, title: &str) -> usize {
         self.drawn_points.get(title).copied().unwrap_or(0)
+    }
+
+    /// Returns the simulated time that the plot titled `title` showed in the last frame,
+    /// from and to, in seconds.
+    #[must_use]
+    pub fn time_range(&self, title: &str) -> Option<(f64, f64)> {
+        self.time_ranges.get(title).copied()
     }
 
     /// Returns the number of bars the fault timeline drew in the last frame.
@@ -128,6 +137,7 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
     let warmup_s = history
         .info()
         .map_or(0.0, |info| info.config.warmup.as_secs_f64());
+    let window_s = first_window_s(history);
 
     let timeline = history
         .status()
@@ -165,10 +175,11 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
                         history.rows(),
                         link,
                         follow,
-                        (warmup_s, timeline, now_s),
+                        (warmup_s, window_s, timeline, now_s),
                         view.header_height,
                     );
                     view.drawn_points.insert(spec.title, drawn.points);
+                    view.time_ranges.insert(spec.title, drawn.time_range);
                     following &= drawn.following;
                     header_height = header_height.max(drawn.header_height);
                 });
@@ -190,12 +201,16 @@ fn header_ui(ui: &mut Ui, view: &mut PlotsView, selected: Option<&str>, showing_
         ui.strong("Plots");
         ui.radio_value(&mut view.scope, PlotScope::System, "System");
         let node_label = match selected {
-            Some(name) => format!("Selected node: {name}"),
+            Some(name) => format!("Selected node: {}", super::names::shown_name(name)),
             None => "Selected node".to_owned(),
         };
         ui.add_enabled_ui(selected.is_some(), |ui| {
-            ui.radio_value(&mut view.scope, PlotScope::SelectedNode, node_label)
+            let radio = ui
+                .radio_value(&mut view.scope, PlotScope::SelectedNode, node_label)
                 .on_disabled_hover_text("Select a node on the graph first");
+            if let Some(name) = selected.filter(|name| super::names::shown_name(name) != *name) {
+                radio.on_hover_text(name);
+            }
         });
         if view.scope == PlotScope::SelectedNode && selected.is_some() && !showing_node {
             ui.weak("(no figures for this node yet)");
@@ -217,23 +232,35 @@ fn header_ui(ui: &mut Ui, view: &mut PlotsView, selected: Option<&str>, showing_
 /// What one plot drew in a frame.
 struct Drawn {
     points: usize,
+    /// The time it showed, from and to, in seconds.
+    time_range: (f64, f64),
     /// Whether its time axis follows the data.
     following: bool,
     /// Height that its title and legend needed, in points.
     header_height: f32,
 }
 
+/// Returns the end of the run's first time-series window, in seconds, or 1 s before a
+/// run exists. Time axes span at least this much, so that an empty run's axes start at
+/// 0 s rather than around it.
+#[must_use]
+pub fn first_window_s(history: &RunHistory) -> f64 {
+    history
+        .info()
+        .map_or(1.0, |info| info.config.window.as_secs_f64())
+}
+
 /// Draws one plot filling `ui`, below a header at least `header_height` points high.
-/// `marks` contains the end of the warm-up, the fault timeline, whose intervals are shaded
-/// in the colour of their kind, and the current simulated time, at which an interval
-/// still active ends.
+/// `marks` contains the end of the warm-up, the end of the first window, the fault
+/// timeline, whose intervals are shaded in the colour of their kind, and the current
+/// simulated time, at which an interval still active ends.
 fn plot_ui(
     ui: &mut Ui,
     spec: &PlotSpec<'_>,
     rows: &[Row],
     link: Id,
     follow: bool,
-    (warmup_s, timeline, now_s): (f64, &[FaultInterval], f64),
+    (warmup_s, window_s, timeline, now_s): (f64, f64, &[FaultInterval], f64),
     header_height: f32,
 ) -> Drawn {
     ui.vertical(|ui| {
@@ -248,6 +275,9 @@ fn plot_ui(
             .link_axis(link, [true, false])
             .link_cursor(link, [true, false])
             .include_x(0.0)
+            .include_x(window_s)
+            // No margin left and right of the time, so that the axis starts at 0 s.
+            .set_margin_fraction(vec2(0.0, 0.05))
             .include_y(0.0)
             .include_y(1.0)
             .y_axis_min_width(36.0)
@@ -315,8 +345,10 @@ fn plot_ui(
                 (drawn, auto)
             });
         let (points, following) = response.inner;
+        let bounds = response.transform.bounds();
         Drawn {
             points,
+            time_range: (bounds.min()[0], bounds.max()[0]),
             following,
             header_height: header,
         }

@@ -7,13 +7,13 @@ use std::path::Path;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use topolab::editor::{
-    Command, Edge, EdgeId, EdgeKind, EditError, EditorDocument, Endpoint, History, MergeKey,
-    NodeId, NodeKind, NodeValue, auto_layout, edges,
+    Clipboard, Command, Edge, EdgeId, EdgeKind, EditError, EditorDocument, Endpoint, History,
+    MergeKey, NodeId, NodeKind, NodeValue, auto_layout, edges,
 };
 use topolab::scenario::write::to_yaml;
 use topolab::scenario::{
-    Duration, Fault, FaultKind, Link, LinkRef, OutageFault, OutageMode, RunSettings, Scenario,
-    SlowFault, Step, load_file,
+    Arrivals, Duration, Fault, FaultKind, Link, LinkRef, OutageFault, OutageMode, Rate,
+    RunSettings, Scenario, SlowFault, Step, Workload, load_file,
 };
 
 fn bundled(name: &str) -> EditorDocument {
@@ -1336,6 +1336,18 @@ enum Action {
     Duplicate(Vec<usize>),
     AutoLayout,
     SetName(usize),
+    RenameOperation(usize, usize, usize),
+    SetRate(usize, u16),
+    SetCapacity(usize, Option<u64>),
+    SetDescription(Option<usize>),
+    SetLoss(u8),
+    SetSeed(Option<u64>),
+    SetLinks(Vec<(usize, usize)>),
+    SetFaults(Vec<usize>),
+    /// Copies the nodes, then pastes them from the text form, as from another window
+    /// when the flag is set.
+    Paste(Vec<usize>, bool),
+    PublishThroughQueue(usize, usize, usize, usize, Option<usize>, bool),
     Batch(Vec<Action>),
     Undo,
     Redo,
@@ -1362,6 +1374,29 @@ fn single_action() -> impl Strategy<Value = Action> {
         1 => prop::collection::vec(NODE_RANGE, 1..3).prop_map(Action::Duplicate),
         1 => Just(Action::AutoLayout),
         1 => (0..NAMES.len()).prop_map(Action::SetName),
+        1 => (NODE_RANGE, 0usize..3, 0..NAMES.len())
+            .prop_map(|(node, operation, name)| Action::RenameOperation(node, operation, name)),
+        1 => (NODE_RANGE, any::<u16>()).prop_map(|(node, rate)| Action::SetRate(node, rate)),
+        1 => (NODE_RANGE, prop::option::of(0u64..50))
+            .prop_map(|(node, capacity)| Action::SetCapacity(node, capacity)),
+        1 => prop::option::of(0..NAMES.len()).prop_map(Action::SetDescription),
+        1 => any::<u8>().prop_map(Action::SetLoss),
+        1 => prop::option::of(any::<u64>()).prop_map(Action::SetSeed),
+        1 => prop::collection::vec((NODE_RANGE, NODE_RANGE), 0..3).prop_map(Action::SetLinks),
+        1 => prop::collection::vec(NODE_RANGE, 0..3).prop_map(Action::SetFaults),
+        1 => (prop::collection::vec(NODE_RANGE, 1..3), any::<bool>())
+            .prop_map(|(nodes, as_text)| Action::Paste(nodes, as_text)),
+        2 => (
+            NODE_RANGE,
+            0usize..3,
+            NODE_RANGE,
+            0usize..3,
+            prop::option::of(0..NAMES.len()),
+            any::<bool>(),
+        )
+            .prop_map(|(a, b, c, d, name, placed)| {
+                Action::PublishThroughQueue(a, b, c, d, name, placed)
+            }),
         1 => Just(Action::Undo),
         1 => Just(Action::Redo),
     ]
@@ -1435,6 +1470,103 @@ fn resolve(document: &EditorDocument, action: &Action) -> Option<Command> {
         },
         Action::AutoLayout => Command::AutoLayout,
         Action::SetName(name) => Command::SetName(Some(NAMES[*name].to_owned())),
+        Action::RenameOperation(node, operation, name) => {
+            let endpoint = endpoint(document, *node, *operation);
+            Command::RenameOperation {
+                service: endpoint.node,
+                from: endpoint.operation.unwrap_or_default(),
+                to: NAMES[*name].to_owned(),
+            }
+        }
+        Action::SetRate(node, rate) => {
+            let id = node_at(document, *node);
+            let mut client = match document.client(id).cloned() {
+                Some(client) => client,
+                None => match NodeValue::new_default(NodeKind::Client) {
+                    NodeValue::Client(client) => client,
+                    other => panic!("a new client is a client: {other:?}"),
+                },
+            };
+            if let Workload::Open { arrivals, .. } = &mut client.workload {
+                *arrivals = Arrivals::Poisson(Rate::per_sec(f64::from(*rate) + 0.5));
+            }
+            Command::SetClient { id, value: client }
+        }
+        Action::SetCapacity(node, capacity) => {
+            let id = node_at(document, *node);
+            let mut queue = document.queue(id).cloned().unwrap_or_default();
+            queue.capacity = *capacity;
+            Command::SetQueue { id, value: queue }
+        }
+        Action::SetDescription(text) => {
+            Command::SetDescription(text.map(|n| format!("About {}\n\nMore.", NAMES[n])))
+        }
+        Action::SetLoss(loss) => {
+            let mut defaults = document.scenario().defaults.clone();
+            defaults.loss = f64::from(*loss) / 512.0;
+            Command::SetDefaults(defaults)
+        }
+        Action::SetSeed(seed) => {
+            let mut run = document.scenario().run.clone();
+            run.seed = *seed;
+            Command::SetRun(run)
+        }
+        Action::SetLinks(pairs) => {
+            let name = |n: usize| {
+                let id = node_at(document, n);
+                document.name(id).unwrap_or("nowhere").to_owned()
+            };
+            Command::SetLinks(
+                pairs
+                    .iter()
+                    .map(|&(a, b)| Link {
+                        from: name(a),
+                        to: name(b),
+                        latency: None,
+                        loss: Some(0.25),
+                    })
+                    .collect(),
+            )
+        }
+        Action::SetFaults(nodes) => Command::SetFaults(
+            nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| Fault {
+                    at: Duration::from_secs(i as u64),
+                    duration: Some(Duration::from_secs(1)),
+                    mtbf: None,
+                    mttr: None,
+                    kind: FaultKind::Outage(OutageFault {
+                        service: document
+                            .name(node_at(document, n))
+                            .unwrap_or("nowhere")
+                            .to_owned(),
+                        mode: OutageMode::Timeout,
+                    }),
+                })
+                .collect(),
+        ),
+        Action::Paste(nodes, as_text) => {
+            let ids: Vec<NodeId> = nodes.iter().map(|&n| node_at(document, n)).collect();
+            let copied = document.copy(&ids).unwrap_or_default();
+            let clipboard = if *as_text {
+                let text = copied.to_text().expect("copied nodes write as text");
+                Clipboard::from_text(&text).unwrap_or_default()
+            } else {
+                copied
+            };
+            Command::Paste {
+                clipboard,
+                offset: [40.0, 40.0],
+            }
+        }
+        Action::PublishThroughQueue(a, b, c, d, name, placed) => Command::PublishThroughQueue {
+            from: endpoint(document, *a, *b),
+            to: endpoint(document, *c, *d),
+            queue: name.map(|n| NAMES[n].to_owned()),
+            position: placed.then_some([10.0, 20.25]),
+        },
         Action::Batch(actions) => Command::Batch {
             label: "Batch".to_owned(),
             commands: actions
@@ -1516,6 +1648,89 @@ fn run_sequence(start: &EditorDocument, actions: &[Action]) -> Result<(), TestCa
     Ok(())
 }
 
+/// Returns the name of the command's kind. The match has no wildcard, so that a new
+/// kind of command does not compile until it is named here, and the test below then
+/// fails until the random actions make it.
+fn command_kind(command: &Command) -> &'static str {
+    match command {
+        Command::AddNode { .. } => "AddNode",
+        Command::DeleteNodes(_) => "DeleteNodes",
+        Command::RenameNode { .. } => "RenameNode",
+        Command::RenameOperation { .. } => "RenameOperation",
+        Command::MoveNodes(_) => "MoveNodes",
+        Command::Connect { .. } => "Connect",
+        Command::PublishThroughQueue { .. } => "PublishThroughQueue",
+        Command::Disconnect(_) => "Disconnect",
+        Command::SetClient { .. } => "SetClient",
+        Command::SetService { .. } => "SetService",
+        Command::SetQueue { .. } => "SetQueue",
+        Command::SetName(_) => "SetName",
+        Command::SetDescription(_) => "SetDescription",
+        Command::SetDefaults(_) => "SetDefaults",
+        Command::SetRun(_) => "SetRun",
+        Command::SetLinks(_) => "SetLinks",
+        Command::SetFaults(_) => "SetFaults",
+        Command::Paste { .. } => "Paste",
+        Command::Duplicate { .. } => "Duplicate",
+        Command::AutoLayout => "AutoLayout",
+        Command::Batch { .. } => "Batch",
+    }
+}
+
+/// Every kind that [`command_kind`] names.
+const COMMAND_KINDS: [&str; 21] = [
+    "AddNode",
+    "DeleteNodes",
+    "RenameNode",
+    "RenameOperation",
+    "MoveNodes",
+    "Connect",
+    "PublishThroughQueue",
+    "Disconnect",
+    "SetClient",
+    "SetService",
+    "SetQueue",
+    "SetName",
+    "SetDescription",
+    "SetDefaults",
+    "SetRun",
+    "SetLinks",
+    "SetFaults",
+    "Paste",
+    "Duplicate",
+    "AutoLayout",
+    "Batch",
+];
+
+#[test]
+fn random_actions_cover_every_command_kind() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new_with_rng(
+        Config::default(),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let document = checkout();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..2000 {
+        let action = action()
+            .new_tree(&mut runner)
+            .expect("the strategy draws an action")
+            .current();
+        if let Some(command) = resolve(&document, &action) {
+            seen.insert(command_kind(&command));
+        }
+    }
+    for kind in COMMAND_KINDS {
+        assert!(
+            seen.contains(kind),
+            "no random action makes a {kind} command"
+        );
+    }
+}
+
 proptest! {
     // A fixed seed keeps the test deterministic, and no failure file is written.
     #![proptest_config(ProptestConfig {
@@ -1534,4 +1749,129 @@ proptest! {
     fn random_edits_undo_on_empty(actions in prop::collection::vec(action(), 1..25)) {
         run_sequence(&EditorDocument::new(Scenario::default()), &actions)?;
     }
+}
+
+#[test]
+fn positions_are_kept_to_a_tenth() {
+    let mut document = checkout();
+    let gateway = id(&document, "gateway");
+    document
+        .apply(&Command::MoveNodes(vec![(
+            gateway,
+            [106.000_030_517_578_12, -80.549_999],
+        )]))
+        .expect("the move applies");
+    assert_eq!(document.scenario().layout["gateway"], [106.0, -80.5]);
+    let text = to_yaml(document.scenario()).expect("the document writes");
+    assert!(text.contains("gateway: [106, -80.5]"), "{text}");
+
+    let created = document
+        .apply(&Command::AddNode {
+            kind: NodeKind::Queue,
+            name: Some("q".to_owned()),
+            position: Some([1.25, 2.0 / 3.0]),
+        })
+        .expect("the queue is added");
+    assert_eq!(created.created().len(), 1);
+    assert_eq!(document.scenario().layout["q"], [1.3, 0.7]);
+    let huge = 1.0e300;
+    document
+        .apply(&Command::MoveNodes(vec![(gateway, [huge, -huge])]))
+        .expect("a huge position applies");
+    assert_eq!(document.scenario().layout["gateway"], [huge, -huge]);
+}
+
+#[test]
+fn publish_through_queue_adds_one_step() {
+    let mut document = checkout();
+    let original = document.clone();
+    let mut history = History::new(10);
+    let payments = id(&document, "payments");
+    let inventory = id(&document, "inventory");
+    let payments_operation = document
+        .service(payments)
+        .expect("a service")
+        .operations
+        .keys()
+        .next()
+        .cloned()
+        .expect("an operation");
+    let inventory_operation = document
+        .service(inventory)
+        .expect("a service")
+        .operations
+        .keys()
+        .next()
+        .cloned()
+        .expect("an operation");
+    let command = Command::PublishThroughQueue {
+        from: Endpoint::operation(payments, payments_operation.clone()),
+        to: Endpoint::operation(inventory, inventory_operation.clone()),
+        queue: None,
+        position: Some([10.04, 20.0]),
+    };
+    let outcome = history
+        .execute(&mut document, &command)
+        .expect("the queue is added");
+    assert_eq!(outcome.created.len(), 1);
+    let scenario = document.scenario();
+    let queue = &scenario.queues["inventory-queue"];
+    assert_eq!(
+        queue.consumer.as_ref().map(|c| c.operation.clone()),
+        Some(format!("inventory.{inventory_operation}"))
+    );
+    let steps = &scenario.services["payments"].operations[&payments_operation].steps;
+    assert!(
+        matches!(steps.last(), Some(Step::Publish(publish)) if publish.publish == "inventory-queue"),
+        "{steps:?}"
+    );
+    assert_eq!(scenario.layout["inventory-queue"], [10.0, 20.0]);
+    assert_eq!(history.undo_depth(), 1);
+
+    // A second one gets the next free name.
+    history
+        .execute(&mut document, &command)
+        .expect("another queue is added");
+    assert!(document.scenario().queues.contains_key("inventory-queue-2"));
+
+    while history.undo(&mut document).expect("undo applies").is_some() {}
+    assert_eq!(document, original);
+}
+
+#[test]
+fn publish_through_queue_checks_both_ends() {
+    let mut document = checkout();
+    let original = document.clone();
+    let payments = id(&document, "payments");
+    let orders_queue = id(&document, "inventory-events");
+    let shoppers = id(&document, "shoppers");
+    let cases = [
+        (
+            Endpoint::node(orders_queue),
+            Endpoint::operation(payments, "missing"),
+        ),
+        (
+            Endpoint::operation(payments, "missing"),
+            Endpoint::operation(payments, "missing"),
+        ),
+        (Endpoint::node(shoppers), Endpoint::node(orders_queue)),
+    ];
+    for (from, to) in cases {
+        let command = Command::PublishThroughQueue {
+            from,
+            to,
+            queue: None,
+            position: None,
+        };
+        assert!(document.apply(&command).is_err(), "{command:?}");
+        assert_eq!(document, original, "{command:?} changed the document");
+    }
+    let taken = Command::PublishThroughQueue {
+        from: Endpoint::operation(payments, "charge"),
+        to: Endpoint::operation(payments, "charge"),
+        queue: Some("orders".to_owned()),
+        position: None,
+    };
+    assert!(document.apply(&taken).is_err());
+    assert_eq!(document, original);
 }

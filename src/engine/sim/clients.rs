@@ -151,6 +151,26 @@ impl Simulation {
             return;
         };
         state.rate_factor = factor.max(0.0);
+        self.redraw_arrival(client);
+    }
+
+    /// Changes the base rate of an open client's profile to `per_sec`, from now on,
+    /// keeping its rate factor. A closed client is left as it is.
+    pub fn set_client_base_rate(&mut self, client: usize, per_sec: f64) {
+        let Some(model) = self.model.clients.get_mut(client) else {
+            return;
+        };
+        if let WorkloadModel::Open { profile, .. } = &mut model.workload {
+            profile.base_per_sec = per_sec.max(0.0);
+            self.redraw_arrival(client);
+        }
+    }
+
+    /// Draws the pending arrival of `client` again from now, after a rate change.
+    fn redraw_arrival(&mut self, client: usize) {
+        let Some(state) = self.clients.get_mut(client) else {
+            return;
+        };
         if let WorkloadModel::Open { profile, .. } = &self.model.clients[client].workload {
             state.max_rate = profile.max_rate() * state.rate_factor;
             state.ns_per_draw = 1e9 / state.max_rate;

@@ -43,9 +43,13 @@ impl Checker<'_> {
                         self.error(
                             &format!("{path}.crash.replica"),
                             format!(
-                                "replica {replica} not found: \"{}\" has {} replicas, numbered from 0 to {}",
+                                "replica {replica} not found: \"{}\" has {}, numbered from 0 to {}",
                                 crash.service,
-                                service.replicas,
+                                crate::scenario::diagnostic::counted(
+                                    service.replicas as usize,
+                                    "replica",
+                                    "replicas"
+                                ),
                                 service.replicas.saturating_sub(1)
                             ),
                         );

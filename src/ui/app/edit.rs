@@ -6,20 +6,18 @@ use std::time::Instant;
 
 use egui::Ui;
 
-use super::{ConnectChoice, Notice, PathMode, Pending, TopolabApp};
+use super::{Notice, PathMode, Pending, TopolabApp};
 use crate::editor::recovery::discard;
 use crate::editor::{
-    Command as Edit, Endpoint, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
+    Command as Edit, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
 };
+use crate::scenario::diagnostic::counted;
 use crate::ui::actions::Action;
 use crate::ui::document::{Document, Source};
-use crate::ui::driver::Command;
-use crate::ui::editing::{Editing, RunEffect};
+use crate::ui::driver::{Command, RunState};
+use crate::ui::editing::{Editing, LiveChange, RunEffect};
 use crate::ui::graph::{GraphEdit, NewNode};
 use crate::ui::inspector::{self, fields::Messages};
-
-/// Offset of pasted and duplicated nodes from the originals, in canvas units.
-const PASTE_OFFSET: [f64; 2] = [40.0, 40.0];
 
 impl TopolabApp {
     /// Carries out an editing action; returns `false` for an action that is not one.
@@ -39,29 +37,11 @@ impl TopolabApp {
                 }
             }
             Action::Duplicate => {
-                let ids = self.selected_ids();
-                if !ids.is_empty() {
-                    self.apply(
-                        &Edit::Duplicate {
-                            ids,
-                            offset: PASTE_OFFSET,
-                        },
-                        None,
-                    );
-                }
+                let names = self.graph.selected_nodes().to_vec();
+                self.duplicate(&names);
             }
-            Action::Copy => {
-                let ids = self.selected_ids();
-                match self.editing.copy(&ids) {
-                    Ok(count) => self.tell(format!("Copied {count} nodes")),
-                    Err(error) => self.warn(error.to_string()),
-                }
-            }
-            Action::Paste => {
-                if let Some(command) = self.editing.paste_command() {
-                    self.apply(&command, None);
-                }
-            }
+            Action::Copy => self.copy_selection(ctx),
+            Action::Paste => self.request_paste(ctx, None),
             Action::SelectAll => {
                 let names = self.editing.scenario().clients.keys();
                 let names = names
@@ -92,7 +72,7 @@ impl TopolabApp {
     }
 
     /// Returns the ids of the selected nodes.
-    fn selected_ids(&self) -> Vec<NodeId> {
+    pub(super) fn selected_ids(&self) -> Vec<NodeId> {
         self.editing.ids_of(self.graph.selected_nodes())
     }
 
@@ -173,33 +153,76 @@ impl TopolabApp {
     /// Copies the edited scenario into the document and sends the engine what changed.
     fn after_change(&mut self, effect: RunEffect) {
         self.sync_document();
-        // The engine still runs an older document if the last one had errors.
-        let effect = if self.engine_stale && effect != RunEffect::None {
+        // The engine still runs an older document if the last one had errors, and a
+        // document with errors never reaches it.
+        let invalid = self.engine_stale || self.editing.error_count() > 0;
+        let effect = if invalid && effect != RunEffect::None {
             RunEffect::Reset
         } else {
             effect
         };
         match effect {
             RunEffect::None => {}
-            RunEffect::Replicas(changes) => {
-                for (service, replicas) in changes {
+            RunEffect::Live(changes) => self.apply_live(changes),
+            RunEffect::Reset => {
+                let had_run = self.run_phase.is_some();
+                let playing = self.run_phase == Some(RunState::Playing);
+                let errors = self.editing.error_count();
+                if errors > 0 {
+                    self.engine_stale = true;
+                    // A run goes on only while it runs the document as shown.
+                    if playing {
+                        self.driver.send(Command::Pause);
+                        self.warn(format!(
+                            "Paused: the scenario has {}; fix {} to run it again",
+                            counted(errors, "error", "errors"),
+                            if errors == 1 { "it" } else { "them" }
+                        ));
+                    }
+                } else {
+                    self.reload_engine();
+                    if playing {
+                        self.driver.send(Command::Play);
+                        self.tell(
+                            "The scenario changed, so the run started again from 0 s".to_owned(),
+                        );
+                    } else if had_run {
+                        self.tell(
+                            "The scenario changed, so the run was reset to 0 s; press Play to \
+                             run it"
+                                .to_owned(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends the engine the changes that it applies to the running run.
+    fn apply_live(&mut self, changes: Vec<LiveChange>) {
+        let mut rates = Vec::new();
+        for change in changes {
+            match change {
+                LiveChange::Replicas { service, replicas } => {
                     if let Some(control) = self.controls.replicas.get_mut(service) {
                         *control = replicas;
                     }
                     self.driver.send(Command::SetReplicas { service, replicas });
                 }
-            }
-            RunEffect::Reset => {
-                let had_run = self.history.info().is_some();
-                if self.editing.error_count() > 0 {
-                    self.engine_stale = true;
-                } else {
-                    self.reload_engine();
-                    if had_run {
-                        self.tell("The scenario changed, so the run started again".to_owned());
+                LiveChange::ClientRate { client, per_sec } => {
+                    self.driver
+                        .send(Command::SetClientBaseRate { client, per_sec });
+                    if let Some(name) = self.editing.scenario().clients.get_index(client) {
+                        rates.push(name.0.clone());
                     }
                 }
             }
+        }
+        if !rates.is_empty() && self.run_phase.is_some() {
+            self.tell(format!(
+                "The new rate of {} applies to the run from now on, without a reset",
+                rates.join(", ")
+            ));
         }
     }
 
@@ -285,111 +308,8 @@ impl TopolabApp {
                     let ids = self.editing.ids_of(&names);
                     self.apply(&Edit::DeleteNodes(ids), None);
                 }
-                GraphEdit::Duplicate(names) => {
-                    let ids = self.editing.ids_of(&names);
-                    self.apply(
-                        &Edit::Duplicate {
-                            ids,
-                            offset: PASTE_OFFSET,
-                        },
-                        None,
-                    );
-                }
+                GraphEdit::Duplicate(names) => self.duplicate(&names),
             }
-        }
-    }
-
-    /// Connects two nodes, asking for the operations when a service has several.
-    fn connect(&mut self, from: &str, to: &str) {
-        let (Some(from_id), Some(to_id)) = (self.editing.id_of(from), self.editing.id_of(to))
-        else {
-            return;
-        };
-        let operations = |id: NodeId| -> Vec<String> {
-            self.editing
-                .document()
-                .service(id)
-                .map(|service| service.operations.keys().cloned().collect())
-                .unwrap_or_default()
-        };
-        let from_operations = operations(from_id);
-        let to_operations = operations(to_id);
-        let is_service = |id: NodeId| self.editing.document().kind(id) == Some(EditKind::Service);
-        for (id, name, list) in [
-            (from_id, from, &from_operations),
-            (to_id, to, &to_operations),
-        ] {
-            if is_service(id) && list.is_empty() {
-                self.warn(format!(
-                    "Cannot connect: {name} has no operation; add one in its inspector"
-                ));
-                return;
-            }
-        }
-        let choice = ConnectChoice {
-            from: from_id,
-            to: to_id,
-            from_operations,
-            to_operations,
-            from_index: 0,
-            to_index: 0,
-        };
-        if choice.from_operations.len() > 1 || choice.to_operations.len() > 1 {
-            self.connect = Some(choice);
-        } else {
-            self.finish_connect(&choice);
-        }
-    }
-
-    fn finish_connect(&mut self, choice: &ConnectChoice) {
-        let end = |id: NodeId, operations: &[String], index: usize| match operations.get(index) {
-            Some(operation) => Endpoint::operation(id, operation.clone()),
-            None => Endpoint::node(id),
-        };
-        let command = Edit::Connect {
-            from: end(choice.from, &choice.from_operations, choice.from_index),
-            to: end(choice.to, &choice.to_operations, choice.to_index),
-        };
-        self.apply(&command, None);
-    }
-
-    /// Shows the choice of operations for a connection, while one is pending.
-    pub(super) fn connect_window_ui(&mut self, ctx: &egui::Context) {
-        let Some(mut choice) = self.connect.take() else {
-            return;
-        };
-        let names = self.editing.names_of(&[choice.from, choice.to]);
-        let [from, to] = [0, 1].map(|i| names.get(i).cloned().unwrap_or_default());
-        let mut open = true;
-        let mut decided = None;
-        egui::Window::new("Choose the operations")
-            .collapsible(false)
-            .resizable(false)
-            .open(&mut open)
-            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
-            .show(ctx, |ui| {
-                operation_choice_ui(
-                    ui,
-                    "from",
-                    &from,
-                    &choice.from_operations,
-                    &mut choice.from_index,
-                );
-                operation_choice_ui(ui, "to", &to, &choice.to_operations, &mut choice.to_index);
-                ui.horizontal(|ui| {
-                    if ui.button("Connect").clicked() {
-                        decided = Some(true);
-                    }
-                    if ui.button("Cancel").clicked() {
-                        decided = Some(false);
-                    }
-                });
-            });
-        match decided {
-            Some(true) => self.finish_connect(&choice),
-            None if open => self.connect = Some(choice),
-            // Cancelled, or the window was closed.
-            _ => {}
         }
     }
 
@@ -856,29 +776,6 @@ enum Answer {
     Save,
     Discard,
     Cancel,
-}
-
-fn operation_choice_ui(
-    ui: &mut Ui,
-    label: &str,
-    node: &str,
-    operations: &[String],
-    index: &mut usize,
-) {
-    if operations.is_empty() {
-        ui.label(format!("{label} {node}"));
-        return;
-    }
-    ui.horizontal(|ui| {
-        ui.label(format!("{label} {node}."));
-        egui::ComboBox::from_id_salt(("connect", label))
-            .selected_text(operations.get(*index).cloned().unwrap_or_default())
-            .show_ui(ui, |ui| {
-                for (i, operation) in operations.iter().enumerate() {
-                    ui.selectable_value(index, i, operation);
-                }
-            });
-    });
 }
 
 fn default_file_name(source: &Source) -> String {

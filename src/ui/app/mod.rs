@@ -13,7 +13,8 @@ use std::time::{Duration as WallDuration, Instant};
 use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::editor::{NodeId, RecoveryEntry, RecoveryStore, find_recovery};
+use crate::editor::{RecoveryEntry, RecoveryStore, find_recovery};
+use crate::scenario::diagnostic::counted;
 use crate::scenario::{self, Diagnostic, Duration};
 
 use super::actions::Action;
@@ -27,7 +28,10 @@ use super::panels::{self, DiagnosticsAction};
 use super::plots::{self, PlotsView};
 use super::settings::Settings;
 
+mod clipboard;
+mod connect;
 mod edit;
+mod selection;
 
 /// Wall time the UI spends per frame at most on draining engine reports.
 const DRAIN_BUDGET: WallDuration = WallDuration::from_millis(4);
@@ -102,17 +106,6 @@ enum Pending {
     Close,
 }
 
-/// A connection between two nodes that needs the user to pick the operations.
-#[derive(Clone, Debug)]
-struct ConnectChoice {
-    from: NodeId,
-    to: NodeId,
-    from_operations: Vec<String>,
-    to_operations: Vec<String>,
-    from_index: usize,
-    to_index: usize,
-}
-
 /// The use of the path typed into the path field.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum PathMode {
@@ -150,12 +143,20 @@ pub struct TopolabApp {
     confirm_overwrite: Option<PathBuf>,
     /// The request to carry out once a save, still waiting for its file, is done.
     after_save: Option<Pending>,
-    connect: Option<ConnectChoice>,
+    connect: Option<connect::ConnectChoice>,
     show_shortcuts: bool,
     path_mode: PathMode,
     /// Whether the engine still runs an older document, because the current one has
     /// errors.
     engine_stale: bool,
+    /// Whether the run starts playing once the engine reports it, as `--play` requests.
+    play_on_load: bool,
+    /// The phase of the run as of the reports drained this frame, or `None` before a
+    /// run exists. Edits read it here, because the node panel borrows the history while
+    /// it draws the inspector.
+    run_phase: Option<RunState>,
+    /// A paste waiting for the system clipboard's text.
+    pending_paste: Option<clipboard::PendingPaste>,
     last_title: String,
     failure: Option<OpenFailure>,
     history: RunHistory,
@@ -231,6 +232,9 @@ impl TopolabApp {
             show_shortcuts: false,
             path_mode: PathMode::Open,
             engine_stale: false,
+            play_on_load: false,
+            run_phase: None,
+            pending_paste: None,
             last_title: String::new(),
             document: Document {
                 source: Source::Bundled(bundled::DEFAULT.file.to_owned()),
@@ -268,8 +272,17 @@ impl TopolabApp {
         if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
             app.driver.send(Command::SetDuration(duration));
         }
-        if options.play && app.failure.is_none() {
-            app.driver.send(Command::Play);
+        if options.play {
+            match &app.failure {
+                Some(failure) => {
+                    let reason = format!(
+                        "Not playing: {} could not be opened",
+                        failure.source.display_name()
+                    );
+                    app.warn(reason);
+                }
+                None => app.play_on_load = true,
+            }
         }
         Ok(app)
     }
@@ -299,6 +312,12 @@ impl TopolabApp {
     #[must_use]
     pub fn window_title(&self) -> &str {
         &self.last_title
+    }
+
+    /// Returns the message shown in the status bar, if any.
+    #[must_use]
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_ref().map(|notice| notice.text.as_str())
     }
 
     /// Returns the recovery files of earlier sessions that the app offers.
@@ -334,6 +353,11 @@ impl TopolabApp {
     /// Selects the node called `name`, or clears the selection.
     pub fn select(&mut self, name: Option<String>) {
         self.graph.select(name);
+    }
+
+    /// Selects the nodes called `names`, the last one as the primary selection.
+    pub fn select_nodes(&mut self, names: Vec<String>) {
+        self.graph.select_all_of(names);
     }
 
     /// Returns the rectangle in which the canvas drew the node called `name` in the last
@@ -441,9 +465,8 @@ impl TopolabApp {
             return;
         }
         match action {
-            Action::Play => self.driver.send(Command::Play),
+            Action::Play | Action::Step => self.start_run(action),
             Action::Pause => self.driver.send(Command::Pause),
-            Action::Step => self.driver.send(Command::Step),
             Action::Reset => self.driver.send(Command::Reset),
             Action::Open => self.open_dialog(),
             Action::OpenPath => self.show_path_field(),
@@ -457,6 +480,60 @@ impl TopolabApp {
             Action::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             _ => {}
         }
+    }
+
+    /// Returns why `action`, Play or Step, cannot start or advance the run now, or
+    /// `None` when it can. The toolbar, the Run menu, the keys and `--play` all follow
+    /// this rule.
+    fn run_refusal(&self, action: Action) -> Option<String> {
+        let errors = self.editing.error_count();
+        if errors > 0 {
+            let first = self
+                .editing
+                .diagnostics()
+                .iter()
+                .find(|d| d.is_error())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return Some(format!(
+                "The scenario has {}; fix {} to run it. {first}",
+                counted(errors, "error", "errors"),
+                if errors == 1 { "it" } else { "them" },
+            ));
+        }
+        if self.history.info().is_none() {
+            return Some("No scenario is loaded into the engine yet".to_owned());
+        }
+        match (action, self.history.state()) {
+            (_, RunState::Failed) => {
+                Some("The run stopped with an error; press Reset to start it again".to_owned())
+            }
+            (Action::Play, RunState::Playing) => Some("The run is already playing".to_owned()),
+            (Action::Step, RunState::Finished) => {
+                Some("The run has finished; press Play or Reset to run it again".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    /// Plays or steps the run, or shows why it cannot.
+    fn start_run(&mut self, action: Action) {
+        if let Some(reason) = self.run_refusal(action) {
+            let verb = if action == Action::Play {
+                "play"
+            } else {
+                "step"
+            };
+            tracing::info!(%reason, "run not started");
+            self.warn(format!("Cannot {verb}: {}", lowercase_first(&reason)));
+            return;
+        }
+        let command = if action == Action::Play {
+            Command::Play
+        } else {
+            Command::Step
+        };
+        self.driver.send(command);
     }
 
     fn show_path_field(&mut self) {
@@ -546,7 +623,12 @@ impl TopolabApp {
                 .default_size(300.0)
                 .show(ui, |ui| self.scenario_panel_ui(ui));
         }
-        if self.settings.panels.node
+        if self.settings.panels.node && self.graph.selected_nodes().len() > 1 {
+            egui::Panel::right("node-panel")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| self.selection_panel_ui(ui));
+        } else if self.settings.panels.node
             && let Some(name) = self.graph.selection().map(str::to_owned)
         {
             egui::Panel::right("node-panel")
@@ -595,6 +677,7 @@ impl TopolabApp {
             let Some(report) = self.driver.try_recv() else {
                 break;
             };
+            let started = matches!(report, Report::Started(_));
             if let Report::Started(info) = &report {
                 self.controls.rate_factors.clone_from(&info.rate_factors);
                 self.controls.replicas.clone_from(&info.replicas);
@@ -606,8 +689,12 @@ impl TopolabApp {
                     is_error: true,
                 });
             }
+            if started && std::mem::take(&mut self.play_on_load) {
+                self.start_run(Action::Play);
+            }
         }
         self.history.update_live();
+        self.run_phase = self.history.info().map(|_| self.history.state());
         if let Some(status) = self.history.status()
             && status.duration_ns != self.controls.known_duration_ns
         {
@@ -658,6 +745,7 @@ impl TopolabApp {
             Action::Paste,
             Action::SelectAll,
         ];
+        self.handle_paste_events(ctx, typing);
         // Redo comes before undo, whose shortcut is redo's without shift.
         let actions = [
             Action::Step,
@@ -687,12 +775,19 @@ impl TopolabApp {
             if typing && (shortcut.modifiers.is_none() || text_editing.contains(&action)) {
                 continue;
             }
-            if ctx.input_mut(|input| input.consume_shortcut(&shortcut)) {
+            if !ctx.input_mut(|input| input.consume_shortcut(&shortcut)) {
+                continue;
+            }
+            if action == Action::Paste {
+                // A backend that sends the key itself, rather than a paste event.
+                let pointer = self.pointer_on_canvas(ctx);
+                self.request_paste(ctx, pointer);
+            } else {
                 self.perform(ctx, action);
             }
         }
-        // The windowing layer turns the copy and paste keys into events of their own,
-        // without a key event, so those are taken here.
+        // The windowing layer turns the copy key into an event of its own, without a
+        // key event, so that is taken here; paste events are taken above.
         if !typing {
             for (event, action) in [
                 (egui::Event::Copy, Action::Copy),
@@ -701,9 +796,6 @@ impl TopolabApp {
                 if take_event(ctx, |e| *e == event) {
                     self.perform(ctx, action);
                 }
-            }
-            if take_event(ctx, |e| matches!(e, egui::Event::Paste(_))) {
-                self.perform(ctx, Action::Paste);
             }
         }
         let redo_y = egui::KeyboardShortcut::new(Modifiers::COMMAND, Key::Y);
@@ -743,13 +835,23 @@ impl TopolabApp {
     }
 
     fn menu_entry(&mut self, ui: &mut Ui, action: Action) {
+        self.menu_entry_enabled(ui, action, true);
+    }
+
+    fn menu_entry_enabled(&mut self, ui: &mut Ui, action: Action, enabled: bool) -> egui::Response {
         let mut button = egui::Button::new(action.label());
         if let Some(shortcut) = action.shortcut() {
             button = button.shortcut_text(ui.ctx().format_shortcut(&shortcut));
+        } else if matches!(action, Action::Play | Action::Pause) {
+            button = button.shortcut_text("Space");
         }
-        if ui.add(button).on_hover_text(action.tooltip()).clicked() {
+        let response = ui
+            .add_enabled(enabled, button)
+            .on_hover_text(action.tooltip());
+        if response.clicked() {
             self.perform(ui.ctx(), action);
         }
+        response
     }
 
     fn menu_bar_ui(&mut self, ui: &mut Ui) {
@@ -767,6 +869,7 @@ impl TopolabApp {
                 self.menu_entry(ui, Action::Quit);
             });
             ui.menu_button("Edit", |ui| self.edit_menu_ui(ui));
+            ui.menu_button("Run", |ui| self.run_menu_ui(ui));
             ui.menu_button("Scenarios", |ui| {
                 for (file, title) in self.bundled_titles.clone() {
                     let label = if title.is_empty() {
@@ -797,6 +900,25 @@ impl TopolabApp {
         });
     }
 
+    fn run_menu_ui(&mut self, ui: &mut Ui) {
+        let playing = self.history.state() == RunState::Playing;
+        for action in [Action::Play, Action::Pause, Action::Step, Action::Reset] {
+            let refusal = match action {
+                Action::Play | Action::Step => self.run_refusal(action),
+                Action::Pause => (!playing).then(|| "The run is not playing".to_owned()),
+                _ => self
+                    .history
+                    .info()
+                    .is_none()
+                    .then(|| "No scenario is loaded into the engine yet".to_owned()),
+            };
+            let response = self.menu_entry_enabled(ui, action, refusal.is_none());
+            if let Some(reason) = refusal {
+                response.on_disabled_hover_text(reason);
+            }
+        }
+    }
+
     fn edit_menu_ui(&mut self, ui: &mut Ui) {
         let history = self.editing.history();
         let undo = history.undo_label().map(|label| format!("Undo {label}"));
@@ -813,9 +935,10 @@ impl TopolabApp {
         }
         ui.separator();
         let selected = !self.graph.selected_nodes().is_empty();
+        // The system clipboard's text is read only on request, so Paste stays enabled.
         for (action, enabled) in [
             (Action::Copy, selected),
-            (Action::Paste, self.editing.paste_command().is_some()),
+            (Action::Paste, true),
             (Action::Duplicate, selected),
             (Action::Delete, selected),
             (Action::SelectAll, true),
@@ -845,31 +968,17 @@ impl TopolabApp {
 
     fn toolbar_ui(&mut self, ui: &mut Ui) {
         ui.horizontal_wrapped(|ui| {
-            let state = self.history.state();
-            let playing = state == RunState::Playing;
-            let errors = self.editing.error_count();
-            let runnable =
-                self.history.info().is_some() && state != RunState::Failed && errors == 0;
-            let blocked = (errors > 0).then(|| {
-                let first = self
-                    .editing
-                    .diagnostics()
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                format!(
-                    "The scenario has {errors} {}; fix {} to run it. {first}",
-                    if errors == 1 { "error" } else { "errors" },
-                    if errors == 1 { "it" } else { "them" },
-                )
-            });
-            let play = self.action_button(ui, Action::Play, runnable && !playing);
-            if let Some(reason) = &blocked {
-                play.on_disabled_hover_text(reason);
+            let playing = self.history.state() == RunState::Playing;
+            for action in [Action::Play, Action::Step] {
+                let refusal = self.run_refusal(action);
+                let button = self.action_button(ui, action, refusal.is_none());
+                if let Some(reason) = &refusal {
+                    button.on_disabled_hover_text(reason);
+                }
+                if action == Action::Play {
+                    self.action_button(ui, Action::Pause, playing);
+                }
             }
-            self.action_button(ui, Action::Pause, playing);
-            self.action_button(ui, Action::Step, runnable && state != RunState::Finished);
             self.action_button(ui, Action::Reset, self.history.info().is_some());
             ui.separator();
             self.speed_ui(ui);
@@ -1014,9 +1123,13 @@ impl TopolabApp {
             let errors = self.editing.error_count();
             let warnings = diagnostics.len() - errors;
             let title = match (errors, warnings) {
-                (0, w) => format!("{w} {}", if w == 1 { "warning" } else { "warnings" }),
-                (e, 0) => format!("{e} {}", if e == 1 { "error" } else { "errors" }),
-                (e, w) => format!("{e} errors, {w} warnings"),
+                (0, w) => counted(w, "warning", "warnings"),
+                (e, 0) => counted(e, "error", "errors"),
+                (e, w) => format!(
+                    "{}, {}",
+                    counted(e, "error", "errors"),
+                    counted(w, "warning", "warnings")
+                ),
             };
             let mut select = None;
             egui::CollapsingHeader::new(RichText::new(title).color(if errors > 0 {
@@ -1145,8 +1258,13 @@ impl TopolabApp {
                         ui.colored_label(
                             ui.visuals().warn_fg_color,
                             format!(
-                                "{} fault(s) started by hand; Reset clears them",
-                                status.manual_faults
+                                "{} started by hand; Reset clears {}",
+                                counted(status.manual_faults as usize, "fault", "faults"),
+                                if status.manual_faults == 1 {
+                                    "it"
+                                } else {
+                                    "them"
+                                }
                             ),
                         );
                     }
@@ -1160,12 +1278,15 @@ impl TopolabApp {
                 }
             }
             if let Some(notice) = &self.notice {
+                // The message gets the width that the run's figures leave, and a longer
+                // one is cut short, with the whole text on hover.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if notice.is_error {
-                        ui.colored_label(ui.visuals().error_fg_color, &notice.text);
+                    let text = if notice.is_error {
+                        RichText::new(&notice.text).color(ui.visuals().error_fg_color)
                     } else {
-                        ui.weak(&notice.text);
-                    }
+                        RichText::new(&notice.text).weak()
+                    };
+                    ui.add(egui::Label::new(text).truncate());
                 });
             }
         });
@@ -1286,6 +1407,14 @@ fn file_hover_overlay(ctx: &egui::Context) {
         egui::TextStyle::Heading.resolve(&ctx.global_style()),
         visuals.strong_text_color(),
     );
+}
+
+/// Returns `text` with its first letter in lower case, to continue a sentence with it.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }
 
 /// Formats a number with an SI suffix: 1234567 becomes "1.23 M".

@@ -95,6 +95,8 @@ pub struct GraphView {
     canvas_to_screen: Option<TSTransform>,
     /// Size of the canvas on screen in the last frame, in screen points.
     last_canvas: Option<Vec2>,
+    /// The canvas's area on screen in the last frame, in screen points.
+    canvas_screen_rect: Option<Rect>,
     /// Whether a run exists, so that node menus offer faults.
     pub run_exists: bool,
     /// Whether the run is playing. Dots move only then, so that a paused or finished
@@ -122,6 +124,7 @@ impl Default for GraphView {
             topology_source: None,
             canvas_to_screen: None,
             last_canvas: None,
+            canvas_screen_rect: None,
             run_exists: false,
             playing: false,
             fault_seconds: fault_menu::DEFAULT_FAULT_SECONDS,
@@ -182,6 +185,33 @@ impl GraphView {
         let transform = self.canvas_to_screen?;
         let node = self.topology.node(name)?;
         Some(transform * node.rect())
+    }
+
+    /// Returns the center of the node called `name` as drawn in the last frame, in
+    /// canvas units.
+    #[must_use]
+    pub fn node_position(&self, name: &str) -> Option<[f64; 2]> {
+        let node = self.topology.node(name)?;
+        Some([f64::from(node.position.x), f64::from(node.position.y)])
+    }
+
+    /// Returns the canvas point under the screen point `screen`, in canvas units, if
+    /// the canvas covered that point in the last frame.
+    #[must_use]
+    pub fn canvas_point(&self, screen: Pos2) -> Option<Pos2> {
+        let rect = self.canvas_screen_rect?;
+        let transform = self.canvas_to_screen?;
+        rect.contains(screen).then(|| transform.inverse() * screen)
+    }
+
+    /// Returns whether a node drawn in the last frame has its center within `distance`
+    /// canvas units of `point` along both axes.
+    #[must_use]
+    pub fn is_occupied(&self, point: Pos2, distance: f32) -> bool {
+        self.topology.nodes().any(|node| {
+            (node.position.x - point.x).abs() < distance
+                && (node.position.y - point.y).abs() < distance
+        })
     }
 
     /// Returns the canvas point at the center of the area shown, in canvas units.
@@ -361,6 +391,7 @@ pub fn graph_ui(
     }
     legend_ui(ui, view, live.is_some());
     let canvas = ui.available_rect_before_wrap();
+    view.canvas_screen_rect = Some(canvas);
     let palette = Palette::new(ui.visuals());
     ui.painter()
         .rect_filled(canvas, CornerRadius::ZERO, palette.canvas);
@@ -755,7 +786,8 @@ fn track_gesture(
                     .iter()
                     .filter_map(|name| view.topology.node(name))
                     .map(|node| {
-                        let center = node.position + offset;
+                        // Whole canvas units, which the file writes as short numbers.
+                        let center = (node.position + offset).round();
                         (
                             node.name.clone(),
                             [f64::from(center.x), f64::from(center.y)],
@@ -891,7 +923,7 @@ fn palette_ui(ui: &mut Ui, view: &mut GraphView, scenario: &Scenario, edits: &mu
                         .on_hover_text(format!("Add a {} in the middle of the view", kind.label()))
                         .clicked()
                     {
-                        let at = view.free_spot(view.view_center());
+                        let at = view.free_spot(view.view_center().round());
                         edits.push(GraphEdit::Add {
                             kind,
                             at: [f64::from(at.x), f64::from(at.y)],

@@ -204,43 +204,49 @@ fn profile_ui(
 ) -> bool {
     let mut changed = false;
     let mut remove = None;
-    ui.collapsing(format!("Rate profile ({} changes)", profile.len()), |ui| {
-        for (index, change) in profile.iter_mut().enumerate() {
-            let id = id.with(index);
-            ui.horizontal_wrapped(|ui| {
-                ui.label("At");
-                changed |= duration_ui(ui, id.with("at"), &mut change.at);
-                ui.label("Rate");
-                changed |= rate_ui(ui, id.with("rate"), &mut change.rate);
-                changed |= optional_ui(
-                    ui,
-                    "Ramp",
-                    &mut change.ramp,
-                    || Duration::from_secs(10),
-                    |ui, ramp| duration_ui(ui, id.with("ramp"), ramp),
-                );
-                if ui
-                    .small_button("Remove")
-                    .on_hover_text("Remove this change")
-                    .clicked()
-                {
-                    remove = Some(index);
-                }
-            });
-            messages_ui(ui, messages, &format!("{path}[{index}]"));
-        }
-        if ui.button("Add a change").clicked() {
-            let at = profile.last().map_or(Duration::from_secs(30), |last| {
-                Duration::from_nanos(last.at.as_nanos() + 30_000_000_000)
-            });
-            profile.push(RateChange {
-                at,
-                rate: base.scaled(2.0),
-                ramp: None,
-            });
-            changed = true;
-        }
-    });
+    ui.collapsing(
+        format!(
+            "Rate profile ({})",
+            crate::scenario::diagnostic::counted(profile.len(), "change", "changes")
+        ),
+        |ui| {
+            for (index, change) in profile.iter_mut().enumerate() {
+                let id = id.with(index);
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("At");
+                    changed |= duration_ui(ui, id.with("at"), &mut change.at);
+                    ui.label("Rate");
+                    changed |= rate_ui(ui, id.with("rate"), &mut change.rate);
+                    changed |= optional_ui(
+                        ui,
+                        "Ramp",
+                        &mut change.ramp,
+                        || Duration::from_secs(10),
+                        |ui, ramp| duration_ui(ui, id.with("ramp"), ramp),
+                    );
+                    if ui
+                        .small_button("Remove")
+                        .on_hover_text("Remove this change")
+                        .clicked()
+                    {
+                        remove = Some(index);
+                    }
+                });
+                messages_ui(ui, messages, &format!("{path}[{index}]"));
+            }
+            if ui.button("Add a change").clicked() {
+                let at = profile.last().map_or(Duration::from_secs(30), |last| {
+                    Duration::from_nanos(last.at.as_nanos() + 30_000_000_000)
+                });
+                profile.push(RateChange {
+                    at,
+                    rate: base.scaled(2.0),
+                    ramp: None,
+                });
+                changed = true;
+            }
+        },
+    );
     if let Some(index) = remove {
         profile.remove(index);
         changed = true;
