@@ -32,6 +32,7 @@ pub mod graph;
 pub mod history;
 pub mod layout;
 pub mod recovery;
+pub mod round_trip;
 pub mod save;
 
 pub use clipboard::{Clipboard, CopiedNode};
