@@ -200,20 +200,21 @@ impl TopolabApp {
                 (b.file, title)
             })
             .collect();
-        let recovery = options.recovery_dir.clone().map(RecoveryStore::new);
-        let offered = match (&options.recovery_dir, &recovery) {
-            (Some(folder), Some(store)) => match find_recovery(folder) {
-                Ok(entries) => entries
-                    .into_iter()
-                    .filter(|entry| entry.path != store.path())
-                    .collect(),
-                Err(error) => {
-                    tracing::warn!(%error, "cannot list the recovery files");
-                    Vec::new()
-                }
-            },
-            _ => Vec::new(),
+        let mut recovery_error = None;
+        let recovery = match options.recovery_dir.clone().map(RecoveryStore::open) {
+            Some(Ok(store)) => Some(store),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "cannot open the recovery file");
+                recovery_error = Some(error);
+                None
+            }
+            None => None,
         };
+        let offered = options
+            .recovery_dir
+            .as_deref()
+            .map(offered_recoveries)
+            .unwrap_or_default();
         let mut app = Self {
             editing: Editing::new(default.scenario.clone()),
             recovery,
@@ -264,6 +265,9 @@ impl TopolabApp {
         let opened = first != app.document.source && app.open(first);
         if !opened {
             app.load_document();
+        }
+        if let Some(error) = recovery_error {
+            app.warn(format!("Unsaved changes are not backed up: {error}"));
         }
         if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
             app.driver.send(Command::SetDuration(duration));
@@ -580,6 +584,10 @@ impl TopolabApp {
         }
         self.last_focus = focus;
         self.autosave();
+        if self.editing.is_modified() && self.recovery.is_some() {
+            // The recovery file is written on a frame, so one comes while changes wait.
+            ctx.request_repaint_after(super::editing::AUTOSAVE_INTERVAL);
+        }
 
         if self.history.state() == RunState::Playing {
             ctx.request_repaint_after(PLAYING_REPAINT);
@@ -1228,6 +1236,18 @@ fn settings_section_ui(
         edits.push((Edit::SetFaults(faults), Some(MergeKey::new("faults"))));
     }
     edits
+}
+
+/// Lists the recovery files in `folder` that instances which have ended left behind; the
+/// files of running instances, this one's included, are not listed.
+fn offered_recoveries(folder: &Path) -> Vec<RecoveryEntry> {
+    match find_recovery(folder) {
+        Ok(entries) => entries,
+        Err(error) => {
+            tracing::warn!(%error, "cannot list the recovery files");
+            Vec::new()
+        }
+    }
 }
 
 /// Adds `DejaVu Sans`, the font of the charts, after egui's own fonts, for the arrows,
