@@ -237,6 +237,9 @@ impl RecoveryStore {
                     source,
                 })?;
             match file.try_lock() {
+                // A listing removed the lock file of an ended instance after it was
+                // opened here, so the lock is on a file that no other instance finds.
+                Ok(()) if fs::symlink_metadata(&path).is_err() => {}
                 Ok(()) => {
                     store.lock = Some(Arc::new(InstanceLock {
                         file,
@@ -373,7 +376,9 @@ fn lock_state(path: &Path) -> io::Result<LockState> {
 ///
 /// A file whose instance still runs, its own caller's included, is left out, because it
 /// contains that instance's current work. So is a file whose lock cannot be tried, with a
-/// warning in the log, because it may belong to a running instance.
+/// warning in the log, because it may belong to a running instance. The lock files of
+/// ended instances without a recovery file, as a killed instance with nothing unsaved
+/// leaves them, are removed.
 pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryError> {
     let entries = match fs::read_dir(directory) {
         Ok(entries) => entries,
@@ -395,6 +400,10 @@ pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryErr
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        if name.starts_with(FILE_PREFIX) && name.ends_with(&format!(".{LOCK_EXTENSION}")) {
+            remove_orphan_lock(&entry.path());
+            continue;
+        }
         if name.starts_with(FILE_PREFIX) && name.ends_with(FILE_SUFFIX) {
             let path = entry.path();
             match lock_state(&path) {
@@ -420,6 +429,24 @@ pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryErr
         time(b).cmp(&time(a)).then_with(|| a.path.cmp(&b.path))
     });
     Ok(found)
+}
+
+/// Removes the lock file at `path` if it has no recovery file and nobody holds the lock.
+fn remove_orphan_lock(path: &Path) {
+    let recovery_path = path.with_extension(&FILE_SUFFIX[1..]);
+    if fs::symlink_metadata(&recovery_path).is_ok() {
+        return;
+    }
+    let Ok(file) = File::open(path) else {
+        return;
+    };
+    // The lock is held while the file is removed, so that an instance starting under
+    // this name either fails to take it or finds the file gone and creates it anew.
+    if file.try_lock().is_ok()
+        && let Err(error) = fs::remove_file(path)
+    {
+        tracing::debug!(path = %path.display(), %error, "cannot remove the lock file of an ended instance");
+    }
 }
 
 /// Reads one recovery file.

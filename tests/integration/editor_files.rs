@@ -467,3 +467,33 @@ fn recovery_with_unknown_key_is_incomplete() {
         other => panic!("expected a lost value, got {other:?}"),
     }
 }
+
+#[test]
+fn listing_removes_orphan_locks() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    // A killed instance with nothing unsaved leaves only its lock file.
+    drop(RecoveryStore::open_as(directory.path(), 600).expect("the store opens"));
+    let killed = directory.path().join("topolab-recovery-601.lock");
+    fs::write(&killed, "").expect("the lock file is written");
+    let running = RecoveryStore::open_as(directory.path(), 602).expect("the store opens");
+
+    assert!(
+        find_recovery(directory.path())
+            .expect("the directory lists")
+            .is_empty()
+    );
+    assert_eq!(
+        file_names(directory.path()),
+        ["topolab-recovery-602.lock"],
+        "only the lock of the running instance stays"
+    );
+    // The running instance can still write and keep its file.
+    running
+        .write(&checkout(), None)
+        .expect("the recovery file is written");
+    assert!(
+        find_recovery(directory.path())
+            .expect("the directory lists")
+            .is_empty()
+    );
+}
