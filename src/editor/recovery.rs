@@ -174,8 +174,9 @@ struct InstanceLock {
 }
 
 impl Drop for InstanceLock {
-    /// Removes the lock file unless the recovery file is left for the next start, whose
-    /// listing needs the lock file no more than a missing one.
+    /// Removes the lock file when there is no recovery file. A recovery file left for
+    /// the next start keeps its lock file, as after a crash, and [`discard`] removes
+    /// both once the document is recovered or declined.
     fn drop(&mut self) {
         if !self.recovery_path.exists()
             && let Err(error) = fs::remove_file(&self.path)
@@ -431,7 +432,8 @@ pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryErr
     Ok(found)
 }
 
-/// Removes the lock file at `path` if it has no recovery file and nobody holds the lock.
+/// Removes the lock file at `path` if it has no recovery file and no process holds the
+/// lock.
 fn remove_orphan_lock(path: &Path) {
     let recovery_path = path.with_extension(&FILE_SUFFIX[1..]);
     if fs::symlink_metadata(&recovery_path).is_ok() {
