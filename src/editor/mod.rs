@@ -41,5 +41,7 @@ pub use document::{EditorDocument, NodeId, NodeKind, NodeValue, Settings};
 pub use graph::{Edge, EdgeId, EdgeKind, edges};
 pub use history::{DEFAULT_MAX_DEPTH, History, MergeKey, Outcome};
 pub use layout::auto_layout;
-pub use recovery::{Recovery, RecoveryEntry, RecoveryError, RecoveryStore, find_recovery};
+pub use recovery::{
+    Recovery, RecoveryEntry, RecoveryError, RecoveryStore, Restored, find_recovery,
+};
 pub use save::{SaveError, save_scenario, write_atomic};

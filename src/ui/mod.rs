@@ -38,6 +38,8 @@ mod fault_tests;
 #[cfg(test)]
 mod inspector_tests;
 #[cfg(test)]
+mod open_tests;
+#[cfg(test)]
 mod tests;
 
 /// The start options of the desktop application, from the command line.

@@ -9,51 +9,7 @@ use crate::editor::round_trip::check_round_trip;
 use crate::metrics::recorder::ErrorKind;
 
 /// One invalid value of each kind that the reader range-checks.
-const OUT_OF_RANGE: &str = r"version: 1
-run: { duration: 0s, window: 0s }
-clients:
-  shoppers:
-    target: api.get
-    arrivals: { poisson: 0/s }
-    timeout: 0s
-    retry:
-      attempts: 0
-      backoff: { exponential: { base: 10ms, cap: 5ms, multiplier: 0.5 } }
-      retry_on: [timeout, timeout]
-    retry_budget: { budget_percent: 150 }
-  closed: { target: api.get, users: 0, think_time: { erlang: { k: 0, mean: 1ms } } }
-services:
-  api:
-    replicas: 0
-    workers: 200000
-    rate_limit: { max_tokens: 0, fill_interval: 0s }
-    load_shedding: { max_queue_time: 0s }
-    autoscaling: { min_replicas: 0, max_replicas: 20000, metric: utilization, target: 70%, evaluation_period: 100us }
-    operations:
-      get:
-        service_time: { lognormal: { mean: 8ms, p99: 5ms } }
-        error_probability: 1.5
-        steps:
-          - call: db.read
-            timeout: 0s
-            bulkhead: { max_concurrent_calls: 0 }
-            circuit_breaker: { sliding_window_type: time-based, sliding_window_size: 1500ms, failure_rate_threshold: 0 }
-          - publish: jobs
-          - work: { uniform: { min: 5ms, max: 1ms } }
-  db:
-    operations:
-      read: { service_time: 1ms }
-      handle: { service_time: 1ms }
-queues:
-  jobs: { capacity: 0, max_deliveries: 0, consumer: { operation: db.handle, concurrency: 0 }, preset: kafka, partitions: 0, poll_interval: 100us }
-links:
-  - { from: api, to: db, loss: 2 }
-faults:
-  - { at: 1s, for: 0s, slow: { service: db, latency_multiplier: 0 } }
-  - { mtbf: 100us, mttr: 10s, errors: { service: db, probability: 3 } }
-defaults: { loss: 1.1, network_latency: { pareto: { scale: 1ms, shape: 0 } } }
-";
-
+const OUT_OF_RANGE: &str = include_str!("../../../tests/editing/out-of-range.yaml");
 fn read_for_editing(text: &str) -> super::Scenario {
     load_str_for_editing(text, None)
         .expect("the text is a scenario")

@@ -13,7 +13,8 @@ use std::time::{Duration as WallDuration, Instant};
 use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::editor::{NodeId, RecoveryEntry, RecoveryStore, find_recovery};
+use crate::editor::round_trip::check_round_trip;
+use crate::editor::{NodeId, RecoveryEntry, RecoveryStore, Restored, find_recovery};
 use crate::scenario::{self, Diagnostic, Duration};
 
 use super::actions::Action;
@@ -40,6 +41,14 @@ const PLAYING_REPAINT: WallDuration = WallDuration::from_millis(33);
 struct OpenFailure {
     source: Source,
     diagnostics: Vec<Diagnostic>,
+}
+
+/// An offered recovery file and what it holds.
+struct RecoveryPreview {
+    /// The recovery file.
+    path: PathBuf,
+    /// The document read from it, or why its text is not a scenario.
+    restored: Result<Restored, String>,
 }
 
 /// The starting point of the app.
@@ -136,8 +145,8 @@ pub struct TopolabApp {
     recovery: Option<RecoveryStore>,
     /// Recovery files of earlier sessions, offered at start.
     offered: Vec<RecoveryEntry>,
-    /// The file of the recovery offered now and the title of its document.
-    recovery_title: Option<(PathBuf, Option<String>)>,
+    /// The recovery offered now, read once rather than on every frame.
+    recovery_preview: Option<RecoveryPreview>,
     pending: Option<Pending>,
     close_confirmed: bool,
     /// Whether the next frame closes the window, after the user confirmed it.
@@ -219,7 +228,7 @@ impl TopolabApp {
             editing: Editing::new(default.scenario.clone()),
             recovery,
             offered,
-            recovery_title: None,
+            recovery_preview: None,
             pending: None,
             close_confirmed: false,
             close_requested: false,
@@ -272,7 +281,7 @@ impl TopolabApp {
         if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
             app.driver.send(Command::SetDuration(duration));
         }
-        if options.play && app.failure.is_none() {
+        if options.play && app.failure.is_none() && app.editing.error_count() == 0 {
             app.driver.send(Command::Play);
         }
         Ok(app)
@@ -370,8 +379,9 @@ impl TopolabApp {
     }
 
     /// Opens `source` and returns whether it opened, dropping unsaved edits. On success
-    /// the engine loads it and a new run starts; otherwise the current document stays
-    /// and the errors are listed.
+    /// the engine loads it and a new run starts. A file whose errors the editor can hold,
+    /// such as one saved in the middle of an edit, opens with its errors listed and
+    /// without a run. Otherwise the current document stays and the errors are listed.
     pub fn open(&mut self, source: Source) -> bool {
         let result = match &source {
             Source::Untitled => Ok(scenario::Loaded {
@@ -410,6 +420,11 @@ impl TopolabApp {
                 true
             }
             Err(diagnostics) => {
+                if let Some((scenario, diagnostics)) = source.path().and_then(editable_with_errors)
+                {
+                    self.open_with_errors(source, scenario, diagnostics);
+                    return true;
+                }
                 tracing::info!(
                     source = %source.display_name(),
                     errors = diagnostics.len(),
@@ -428,7 +443,40 @@ impl TopolabApp {
         }
     }
 
-    /// Sends the document to the engine and resets what depends on the old one.
+    /// Opens a file whose `diagnostics` include errors that the document holds, as a
+    /// document that the user edited into that state.
+    fn open_with_errors(
+        &mut self,
+        source: Source,
+        scenario: scenario::Scenario,
+        diagnostics: Vec<Diagnostic>,
+    ) {
+        let warnings = diagnostics
+            .iter()
+            .filter(|d| !d.is_error())
+            .cloned()
+            .collect();
+        self.editing = Editing::opened(scenario.clone(), diagnostics);
+        self.discard_recovery();
+        self.document = Document {
+            source,
+            scenario,
+            warnings,
+        };
+        self.failure = None;
+        self.load_document();
+        let errors = self.editing.error_count();
+        tracing::info!(source = %self.document.source.display_name(), errors, "scenario opened with errors");
+        self.warn(format!(
+            "Opened {} with {errors} {}; fix {} to run it",
+            self.document.source.display_name(),
+            if errors == 1 { "error" } else { "errors" },
+            if errors == 1 { "it" } else { "them" },
+        ));
+    }
+
+    /// Sends the document to the engine, or drops the engine's run if the document has
+    /// errors, and resets what depends on the old document.
     fn load_document(&mut self) {
         if self.document.source != Source::Untitled {
             self.settings.last = Some(self.document.source.clone());
@@ -436,7 +484,11 @@ impl TopolabApp {
         self.graph.select(None);
         self.graph.zoom_to_fit();
         self.title_changed = true;
-        self.reload_engine();
+        if self.editing.error_count() == 0 {
+            self.reload_engine();
+        } else {
+            self.unload_engine();
+        }
     }
 
     /// Carries out `action`.
@@ -445,6 +497,10 @@ impl TopolabApp {
             return;
         }
         match action {
+            Action::Play | Action::Step if self.editing.error_count() > 0 => {
+                let reason = self.run_blocked_reason().unwrap_or_default();
+                self.warn(reason);
+            }
             Action::Play => self.driver.send(Command::Play),
             Action::Pause => self.driver.send(Command::Pause),
             Action::Step => self.driver.send(Command::Step),
@@ -607,6 +663,10 @@ impl TopolabApp {
                 self.controls.rate_factors.clone_from(&info.rate_factors);
                 self.controls.replicas.clone_from(&info.replicas);
                 self.controls.seed = info.config.seed;
+            }
+            if let Report::Unloaded = &report {
+                self.controls.rate_factors.clear();
+                self.controls.replicas.clear();
             }
             if let Some(message) = self.history.apply(report) {
                 self.notice = Some(Notice {
@@ -858,20 +918,7 @@ impl TopolabApp {
             let errors = self.editing.error_count();
             let runnable =
                 self.history.info().is_some() && state != RunState::Failed && errors == 0;
-            let blocked = (errors > 0).then(|| {
-                let first = self
-                    .editing
-                    .diagnostics()
-                    .iter()
-                    .find(|d| d.is_error())
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                format!(
-                    "The scenario has {errors} {}; fix {} to run it. {first}",
-                    if errors == 1 { "error" } else { "errors" },
-                    if errors == 1 { "it" } else { "them" },
-                )
-            });
+            let blocked = self.run_blocked_reason();
             let play = self.action_button(ui, Action::Play, runnable && !playing);
             if let Some(reason) = &blocked {
                 play.on_disabled_hover_text(reason);
@@ -886,6 +933,26 @@ impl TopolabApp {
             ui.separator();
             self.duration_ui(ui);
         });
+    }
+
+    /// Returns why the document cannot run, while it has errors.
+    fn run_blocked_reason(&self) -> Option<String> {
+        let errors = self.editing.error_count();
+        if errors == 0 {
+            return None;
+        }
+        let first = self
+            .editing
+            .diagnostics()
+            .iter()
+            .find(|d| d.is_error())
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        Some(format!(
+            "The scenario has {errors} {}; fix {} to run it. {first}",
+            if errors == 1 { "error" } else { "errors" },
+            if errors == 1 { "it" } else { "them" },
+        ))
     }
 
     fn speed_ui(&mut self, ui: &mut Ui) {
@@ -1236,6 +1303,21 @@ fn settings_section_ui(
         edits.push((Edit::SetFaults(faults), Some(MergeKey::new("faults"))));
     }
     edits
+}
+
+/// Reads the file at `path` for editing and returns its document and diagnostics if
+/// writing the document gives every error of the file again, which [`check_round_trip`]
+/// checks. A file with a value that the document cannot contain, such as an unknown
+/// key, returns `None`.
+fn editable_with_errors(path: &Path) -> Option<(scenario::Scenario, Vec<Diagnostic>)> {
+    let (scenario, diagnostics) = scenario::load_file_for_editing(path).ok()?;
+    match check_round_trip(&scenario, &diagnostics) {
+        Ok(()) => Some((scenario, diagnostics)),
+        Err(error) => {
+            tracing::info!(path = %path.display(), %error, "the file cannot be opened for editing");
+            None
+        }
+    }
 }
 
 /// Lists the recovery files in `folder` that instances which have ended left behind; the
