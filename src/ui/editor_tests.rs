@@ -593,7 +593,7 @@ fn running_instance_is_not_offered() {
         .iter()
         .map(|entry| entry.path.clone())
         .collect();
-    assert_eq!(offered, [ended_path.clone()]);
+    assert_eq!(offered, std::slice::from_ref(&ended_path));
     step_until(&mut harness, "the engine has loaded", loaded);
     harness.get_by_label("Discard").click();
     harness.run_steps(3);
