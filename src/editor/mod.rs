@@ -32,6 +32,7 @@ pub mod graph;
 pub mod history;
 pub mod layout;
 pub mod recovery;
+pub mod round_trip;
 pub mod save;
 
 pub use clipboard::{Clipboard, CopiedNode};
@@ -40,5 +41,7 @@ pub use document::{EditorDocument, NodeId, NodeKind, NodeValue, Settings};
 pub use graph::{Edge, EdgeId, EdgeKind, edges};
 pub use history::{DEFAULT_MAX_DEPTH, History, MergeKey, Outcome};
 pub use layout::auto_layout;
-pub use recovery::{Recovery, RecoveryEntry, RecoveryError, RecoveryStore, find_recovery};
+pub use recovery::{
+    Recovery, RecoveryEntry, RecoveryError, RecoveryStore, Restored, find_recovery,
+};
 pub use save::{SaveError, save_scenario, write_atomic};

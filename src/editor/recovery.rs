@@ -5,10 +5,17 @@
 //! directory the caller chooses, so that two instances never overwrite each other's
 //! document. A clean save or close discards the file; one left behind means that an
 //! instance stopped with unsaved changes.
+//!
+//! A running instance also holds an exclusive lock on a lock file of its own next to its
+//! recovery file, `topolab-recovery-1234.lock` next to `topolab-recovery-1234.json`.
+//! The operating system releases the lock when the process ends, even when it is
+//! killed, so [`find_recovery`] lists only the files whose lock it can take: those of
+//! instances that have ended.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::scenario::write::{WriteError, to_yaml};
 use crate::scenario::{Diagnostic, Loaded, Scenario, load_str, load_str_for_editing};
 
+use super::round_trip::{RoundTripError, check_round_trip};
 use super::save::{SaveError, write_atomic};
 
 /// The version of the recovery file's layout.
@@ -23,6 +31,11 @@ const RECOVERY_FORMAT: u32 = 1;
 
 const FILE_PREFIX: &str = "topolab-recovery-";
 const FILE_SUFFIX: &str = ".json";
+const LOCK_EXTENSION: &str = "lock";
+
+/// Names tried for the files of one instance before giving up: the process id, then the
+/// process id with a number, when an ended instance with the same id left its file.
+const MAX_NAME_ATTEMPTS: u32 = 100;
 
 /// The reason a recovery file could not be written, listed, read or removed.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +93,42 @@ impl Recovery {
     pub fn load_for_editing(&self) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
         load_str_for_editing(&self.yaml, None)
     }
+
+    /// Reads the recovered document to go on editing it, as
+    /// [`Recovery::load_for_editing`] does, and checks that it contains everything of
+    /// the file, its errors included. Only then may the file be discarded.
+    ///
+    /// # Errors
+    /// Fails with the diagnostics if the text is not a scenario at all.
+    pub fn restore(&self) -> Result<Restored, Vec<Diagnostic>> {
+        let (scenario, diagnostics) = self.load_for_editing()?;
+        let incomplete = check_round_trip(&scenario, &diagnostics).err();
+        Ok(Restored {
+            scenario,
+            diagnostics,
+            incomplete,
+        })
+    }
+}
+
+/// A recovered document read by [`Recovery::restore`].
+#[derive(Debug)]
+pub struct Restored {
+    /// The document, with the values of the file, invalid ones included.
+    pub scenario: Scenario,
+    /// Its errors and warnings, as `topolab validate` reports them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The reason the document does not contain everything of the file, which must
+    /// then be kept.
+    pub incomplete: Option<RoundTripError>,
+}
+
+impl Restored {
+    /// Returns the number of errors of the document.
+    #[must_use]
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
 }
 
 /// A recovery file found by [`find_recovery`].
@@ -102,26 +151,132 @@ struct StoredRecovery {
     scenario: String,
 }
 
-/// The recovery file of one running instance.
+/// The recovery file of one instance, with the lock that marks the instance as running
+/// for a store made by [`RecoveryStore::open`].
 #[derive(Clone, Debug)]
 pub struct RecoveryStore {
     directory: PathBuf,
     pid: u32,
+    /// The file name between [`FILE_PREFIX`] and the extension, such as `1234` or
+    /// `1234-1`.
+    name: String,
+    lock: Option<Arc<InstanceLock>>,
+}
+
+/// An exclusive lock on an instance's lock file, held until the last clone of its store
+/// is dropped or the process ends.
+#[derive(Debug)]
+struct InstanceLock {
+    /// The open lock file, which holds the lock.
+    file: File,
+    path: PathBuf,
+    recovery_path: PathBuf,
+}
+
+impl Drop for InstanceLock {
+    /// Removes the lock file when there is no recovery file. A recovery file left for
+    /// the next start keeps its lock file, as after a crash, and [`discard`] removes
+    /// both once the document is recovered or declined.
+    fn drop(&mut self) {
+        if !self.recovery_path.exists()
+            && let Err(error) = fs::remove_file(&self.path)
+        {
+            tracing::debug!(path = %self.path.display(), %error, "cannot remove the lock file");
+        }
+        if let Err(error) = self.file.unlock() {
+            tracing::debug!(path = %self.path.display(), %error, "cannot release the lock");
+        }
+    }
 }
 
 impl RecoveryStore {
-    /// Returns the recovery file of this process in `directory`.
-    #[must_use]
-    pub fn new(directory: impl Into<PathBuf>) -> Self {
-        Self::with_pid(directory, std::process::id())
+    /// Opens the recovery file of this process in `directory`, as
+    /// [`RecoveryStore::open_as`] does.
+    pub fn open(directory: impl Into<PathBuf>) -> Result<Self, RecoveryError> {
+        Self::open_as(directory, std::process::id())
     }
 
-    /// Returns the recovery file of the instance with process id `pid`, as if written by it.
+    /// Opens the recovery file of a running instance with process id `pid` and locks it
+    /// for the life of the store, creating the directory if needed. The file is named
+    /// after `pid` unless an ended instance with the same id left its recovery file, or
+    /// a running one holds the lock of that name, as an instance with the same id in
+    /// another process namespace does. The name then gets a number, as in `1234-1`, so
+    /// that the other file is neither overwritten nor discarded.
+    pub fn open_as(directory: impl Into<PathBuf>, pid: u32) -> Result<Self, RecoveryError> {
+        let directory = directory.into();
+        fs::create_dir_all(&directory).map_err(|source| RecoveryError::Io {
+            action: "creating the directory",
+            path: directory.clone(),
+            source,
+        })?;
+        for attempt in 0..MAX_NAME_ATTEMPTS {
+            let name = if attempt == 0 {
+                pid.to_string()
+            } else {
+                format!("{pid}-{attempt}")
+            };
+            let mut store = Self {
+                directory: directory.clone(),
+                pid,
+                name,
+                lock: None,
+            };
+            let recovery_path = store.path();
+            if fs::symlink_metadata(&recovery_path).is_ok() {
+                continue;
+            }
+            let path = lock_path(&recovery_path);
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|source| RecoveryError::Io {
+                    action: "opening the lock file",
+                    path: path.clone(),
+                    source,
+                })?;
+            match file.try_lock() {
+                // A listing removed the lock file of an ended instance after it was
+                // opened here, so the lock is on a file that no other instance finds.
+                Ok(()) if fs::symlink_metadata(&path).is_err() => {}
+                Ok(()) => {
+                    store.lock = Some(Arc::new(InstanceLock {
+                        file,
+                        path,
+                        recovery_path,
+                    }));
+                    return Ok(store);
+                }
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(source)) => {
+                    return Err(RecoveryError::Io {
+                        action: "locking",
+                        path,
+                        source,
+                    });
+                }
+            }
+        }
+        Err(RecoveryError::Io {
+            action: "finding an unused recovery file name",
+            path: directory,
+            source: io::Error::other(format!(
+                "the names for process {pid} and {MAX_NAME_ATTEMPTS} numbered ones are all taken"
+            )),
+        })
+    }
+
+    /// Returns the recovery file of the instance with process id `pid` without taking its
+    /// lock, as an instance that has ended left it.
     #[must_use]
     pub fn with_pid(directory: impl Into<PathBuf>, pid: u32) -> Self {
         Self {
             directory: directory.into(),
             pid,
+            name: pid.to_string(),
+            lock: None,
         }
     }
 
@@ -129,7 +284,13 @@ impl RecoveryStore {
     #[must_use]
     pub fn path(&self) -> PathBuf {
         self.directory
-            .join(format!("{FILE_PREFIX}{}{FILE_SUFFIX}", self.pid))
+            .join(format!("{FILE_PREFIX}{}{FILE_SUFFIX}", self.name))
+    }
+
+    /// Returns whether this store holds the lock of a running instance.
+    #[must_use]
+    pub fn is_locked(&self) -> bool {
+        self.lock.is_some()
     }
 
     /// Writes `scenario` and the file it came from to the recovery file atomically,
@@ -181,11 +342,44 @@ impl RecoveryStore {
     }
 }
 
-/// Lists the recovery files in `directory`, newest first, each with its content or the
-/// reason it cannot be read. A missing directory has none.
+/// Returns the lock file that belongs to the recovery file at `path`.
+fn lock_path(path: &Path) -> PathBuf {
+    path.with_extension(LOCK_EXTENSION)
+}
+
+/// The state of the lock of a recovery file's instance.
+enum LockState {
+    /// No process has the lock, or there is no lock file, so the instance has ended.
+    Free,
+    /// A running instance holds the lock.
+    Held,
+}
+
+/// Finds out whether the instance of the recovery file at `path` still runs by trying
+/// its lock, which is released at once.
+fn lock_state(path: &Path) -> io::Result<LockState> {
+    let file = match File::open(lock_path(path)) {
+        Ok(file) => file,
+        // Written by an instance that has ended and removed its lock file, or by a build
+        // without lock files.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(LockState::Free),
+        Err(error) => return Err(error),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(LockState::Free),
+        Err(fs::TryLockError::WouldBlock) => Ok(LockState::Held),
+        Err(fs::TryLockError::Error(error)) => Err(error),
+    }
+}
+
+/// Lists the recovery files in `directory` of instances that have ended, newest first,
+/// each with its content or the reason it cannot be read. A missing directory has none.
 ///
-/// NOTE: files of instances that are still running are listed too; the process id in
-/// [`Recovery::pid`] lets the caller skip its own.
+/// A file whose instance still runs, its own caller's included, is left out, because it
+/// contains that instance's current work. So is a file whose lock cannot be tried, with a
+/// warning in the log, because it may belong to a running instance. The lock files of
+/// ended instances without a recovery file, as a killed instance with nothing unsaved
+/// leaves them, are removed.
 pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryError> {
     let entries = match fs::read_dir(directory) {
         Ok(entries) => entries,
@@ -207,9 +401,26 @@ pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryErr
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
+        if name.starts_with(FILE_PREFIX) && name.ends_with(&format!(".{LOCK_EXTENSION}")) {
+            remove_orphan_lock(&entry.path());
+            continue;
+        }
         if name.starts_with(FILE_PREFIX) && name.ends_with(FILE_SUFFIX) {
             let path = entry.path();
+            match lock_state(&path) {
+                Ok(LockState::Free) => {}
+                Ok(LockState::Held) => continue,
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot try the lock of a recovery file, so it is not offered");
+                    continue;
+                }
+            }
             let content = read_recovery(&path);
+            // The instance removed its file after the lock was tried, as on a clean close.
+            if matches!(&content, Err(RecoveryError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound)
+            {
+                continue;
+            }
             found.push(RecoveryEntry { path, content });
         }
     }
@@ -219,6 +430,25 @@ pub fn find_recovery(directory: &Path) -> Result<Vec<RecoveryEntry>, RecoveryErr
         time(b).cmp(&time(a)).then_with(|| a.path.cmp(&b.path))
     });
     Ok(found)
+}
+
+/// Removes the lock file at `path` if it has no recovery file and no process holds the
+/// lock.
+fn remove_orphan_lock(path: &Path) {
+    let recovery_path = path.with_extension(&FILE_SUFFIX[1..]);
+    if fs::symlink_metadata(&recovery_path).is_ok() {
+        return;
+    }
+    let Ok(file) = File::open(path) else {
+        return;
+    };
+    // The lock is held while the file is removed, so that an instance starting under
+    // this name either fails to take it or finds the file gone and creates it anew.
+    if file.try_lock().is_ok()
+        && let Err(error) = fs::remove_file(path)
+    {
+        tracing::debug!(path = %path.display(), %error, "cannot remove the lock file of an ended instance");
+    }
 }
 
 /// Reads one recovery file.
@@ -248,16 +478,30 @@ pub fn read_recovery(path: &Path) -> Result<Recovery, RecoveryError> {
     })
 }
 
-/// Removes the recovery file at `path`, once its document was restored or declined. A
-/// file that does not exist is no error.
+/// Removes the recovery file at `path`, once its document was restored or declined,
+/// and its lock file unless a running instance holds the lock. A file that does not
+/// exist is no error.
 pub fn discard(path: &Path) -> Result<(), RecoveryError> {
     match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(RecoveryError::Io {
-            action: "removing",
-            path: path.to_path_buf(),
-            source,
-        }),
+        Ok(()) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(RecoveryError::Io {
+                action: "removing",
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     }
+    if let Ok(LockState::Free) = lock_state(path) {
+        let lock = lock_path(path);
+        match fs::remove_file(&lock) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::debug!(path = %lock.display(), %error, "cannot remove the lock file of an ended instance");
+            }
+        }
+    }
+    Ok(())
 }

@@ -21,5 +21,7 @@ pub use document::*;
 pub use protections::{
     Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, LoadShedding, RateLimit,
 };
-pub use read::{Loaded, load_bytes, load_file, load_str, load_str_for_editing};
+pub use read::{
+    Loaded, load_bytes, load_file, load_file_for_editing, load_str, load_str_for_editing,
+};
 pub use units::{Duration, Rate};

@@ -88,6 +88,13 @@ pub struct Loaded {
 ///
 /// On failure, returns every error and warning found, each naming the file.
 pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
+    let bytes = read_limited(path)?;
+    load_bytes(&bytes, Some(path.to_path_buf()))
+}
+
+/// Reads the bytes of the file at `path`, or fails with the diagnostic of a file that
+/// cannot be read or is larger than [`MAX_FILE_BYTES`].
+fn read_limited(path: &Path) -> Result<Vec<u8>, Vec<Diagnostic>> {
     let file = Some(path.to_path_buf());
     // Read at most one byte past the limit, so that a device such as /dev/zero or a
     // huge file is rejected without being read whole.
@@ -99,7 +106,7 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
         )?;
         Ok(bytes)
     });
-    let bytes = match read {
+    match read {
         Ok(bytes) if bytes.len() > MAX_FILE_BYTES => {
             let size = std::fs::metadata(path)
                 .ok()
@@ -117,9 +124,9 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
                     MAX_FILE_BYTES / (1024 * 1024)
                 ),
             );
-            return Err(diagnostics.into_sorted());
+            Err(diagnostics.into_sorted())
         }
-        Ok(bytes) => bytes,
+        Ok(bytes) => Ok(bytes),
         Err(error) => {
             let mut diagnostics = Diagnostics::new(file);
             diagnostics.error_at(
@@ -127,10 +134,9 @@ pub fn load_file(path: &Path) -> Result<Loaded, Vec<Diagnostic>> {
                 "",
                 format!("cannot read the file: {error}"),
             );
-            return Err(diagnostics.into_sorted());
+            Err(diagnostics.into_sorted())
         }
-    };
-    load_bytes(&bytes, file)
+    }
 }
 
 /// Reads and validates a scenario from bytes; `file` names it in diagnostics.
@@ -138,32 +144,8 @@ pub fn load_bytes(
     bytes: &[u8],
     file: Option<std::path::PathBuf>,
 ) -> Result<Loaded, Vec<Diagnostic>> {
+    let text = decode_utf8(bytes, file.clone())?;
     let mut diagnostics = Diagnostics::new(file);
-    if bytes.len() > MAX_FILE_BYTES {
-        diagnostics.error_at(
-            Position::default(),
-            "",
-            format!(
-                "the file is {} bytes, larger than the limit of {} bytes ({} MiB) for a scenario",
-                bytes.len(),
-                MAX_FILE_BYTES,
-                MAX_FILE_BYTES / (1024 * 1024)
-            ),
-        );
-        return Err(diagnostics.into_sorted());
-    }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let (position, byte) = utf8_error_position(bytes, error.valid_up_to());
-            diagnostics.error_at(
-                position,
-                "",
-                format!("invalid UTF-8: byte 0x{byte:02x} at offset {} is not part of a UTF-8 character; save the file as UTF-8", error.valid_up_to()),
-            );
-            return Err(diagnostics.into_sorted());
-        }
-    };
     let mut sources = SourceMap::default();
     let scenario = parse_text(text, &mut diagnostics, &mut sources);
     if let Some(scenario) = &scenario {
@@ -179,14 +161,50 @@ pub fn load_bytes(
     }
 }
 
+/// Returns `bytes` as text, or fails with the diagnostic of bytes larger than
+/// [`MAX_FILE_BYTES`] or not in UTF-8.
+fn decode_utf8(bytes: &[u8], file: Option<std::path::PathBuf>) -> Result<&str, Vec<Diagnostic>> {
+    let mut diagnostics = Diagnostics::new(file);
+    if bytes.len() > MAX_FILE_BYTES {
+        diagnostics.error_at(
+            Position::default(),
+            "",
+            format!(
+                "the file is {} bytes, larger than the limit of {} bytes ({} MiB) for a scenario",
+                bytes.len(),
+                MAX_FILE_BYTES,
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+        );
+        return Err(diagnostics.into_sorted());
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(error) => {
+            let (position, byte) = utf8_error_position(bytes, error.valid_up_to());
+            diagnostics.error_at(
+                position,
+                "",
+                format!("invalid UTF-8: byte 0x{byte:02x} at offset {} is not part of a UTF-8 character; save the file as UTF-8", error.valid_up_to()),
+            );
+            Err(diagnostics.into_sorted())
+        }
+    }
+}
+
 /// Reads a scenario to go on editing it, such as a recovered one: like [`load_str`], but
 /// a document that could be read is returned with its diagnostics even if it has
-/// errors, as a document being edited often has. A field that could not be read has
-/// its default then, and a diagnostic names it.
+/// errors, as a document being edited often has.
+///
+/// The diagnostics are exactly those of [`load_str`]. A value that is read but out of
+/// range, such as a lognormal whose p99 is below its mean or `replicas: 0`, stays in the
+/// document as written, so that writing the document gives the same error again. A
+/// field that cannot be read at all, such as an unknown key, a duration without a unit
+/// or a number too large for its type, has its default, and the diagnostic names it.
 ///
 /// # Errors
 /// Fails with the diagnostics when the text is not a scenario at all, such as invalid
-/// YAML.
+/// YAML or invalid UTF-8.
 pub fn load_str_for_editing(
     text: &str,
     file: Option<std::path::PathBuf>,
@@ -195,12 +213,34 @@ pub fn load_str_for_editing(
         return load_str(text, file).map(|loaded| (loaded.scenario, loaded.warnings));
     }
     let mut diagnostics = Diagnostics::new(file);
-    let mut sources = SourceMap::default();
-    let Some(scenario) = parse_text(text, &mut diagnostics, &mut sources) else {
+    let Some(root) = parse_tree(text, &mut diagnostics) else {
         return Err(diagnostics.into_sorted());
     };
-    super::validate::validate(&scenario, &sources, &mut diagnostics);
+    // The messages come from the reading that replaces invalid values by stand-ins, as
+    // `topolab validate` reads the file, and the document from the one that keeps them.
+    let mut sources = SourceMap::default();
+    let stand_in = read_tree(&root, text, &mut diagnostics, &mut sources, false);
+    super::validate::validate(&stand_in, &sources, &mut diagnostics);
+    let scenario = read_tree(
+        &root,
+        text,
+        &mut Diagnostics::new(None),
+        &mut SourceMap::default(),
+        true,
+    );
     Ok((scenario, diagnostics.into_sorted()))
+}
+
+/// Reads the scenario file at `path` to go on editing it, as [`load_str_for_editing`]
+/// does, with the checks of size and encoding of [`load_file`].
+///
+/// # Errors
+/// Fails with the diagnostics when the file cannot be read or is not a scenario at all.
+pub fn load_file_for_editing(path: &Path) -> Result<(Scenario, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let file = Some(path.to_path_buf());
+    let bytes = read_limited(path)?;
+    let text = decode_utf8(&bytes, file.clone())?;
+    load_str_for_editing(text, file)
 }
 
 /// Reads and validates a scenario from text, as [`load_bytes`] does.
@@ -244,6 +284,13 @@ fn parse_text(
     diagnostics: &mut Diagnostics,
     sources: &mut SourceMap,
 ) -> Option<Scenario> {
+    let root = parse_tree(text, diagnostics)?;
+    Some(read_tree(&root, text, diagnostics, sources, false))
+}
+
+/// Parses `text` into a tree without duplicate keys, reporting each duplicate, or
+/// reports why the text is not YAML.
+fn parse_tree(text: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
     let mut root: Node = match serde_saphyr::from_str_with_options(text, parser_options()) {
         Ok(root) => root,
         Err(error) => {
@@ -256,12 +303,24 @@ fn parse_text(
         }
     };
     remove_duplicate_keys(&mut root, "", diagnostics);
+    Some(root)
+}
+
+/// Reads the scenario of a parsed tree; `keep_invalid` is described at [`Reader`].
+fn read_tree(
+    root: &Node,
+    text: &str,
+    diagnostics: &mut Diagnostics,
+    sources: &mut SourceMap,
+    keep_invalid: bool,
+) -> Scenario {
     let mut reader = Reader {
         diagnostics,
         sources,
         text,
+        keep_invalid,
     };
-    Some(reader.scenario(&root))
+    reader.scenario(root)
 }
 
 /// Reports every key that appears twice in one mapping and removes the later entries,
@@ -415,6 +474,10 @@ struct Reader<'a> {
     sources: &'a mut SourceMap,
     /// The text being read, to quote numbers in messages as they are written.
     text: &'a str,
+    /// Whether a value that is read but out of range stays in the document, as the
+    /// editor needs it, rather than being replaced by its stand-in. The diagnostics of
+    /// such a reading are not used, because a kept value can lead to further messages.
+    keep_invalid: bool,
 }
 
 /// A mapping being read: the keys taken are remembered so that the rest can be
@@ -471,6 +534,12 @@ impl Reader<'_> {
 
     fn record(&mut self, node: &Node, path: &str) {
         self.sources.insert(path, node.position);
+    }
+
+    /// Returns a value that was read, unless it is invalid and this reading replaces
+    /// invalid values by stand-ins; the caller has reported why it is invalid.
+    fn kept<T>(&self, value: T, valid: bool) -> Option<T> {
+        (valid || self.keep_invalid).then_some(value)
     }
 
     /// Starts reading a mapping; `null` reads as an empty mapping.
@@ -670,20 +739,27 @@ impl Reader<'_> {
     }
 
     fn positive_duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
+        let (duration, valid) = self.checked_positive_duration(node, path)?;
+        self.kept(duration, valid)
+    }
+
+    /// Reads a duration and reports it if it is zero; returns it with whether it is
+    /// greater than zero.
+    fn checked_positive_duration(&mut self, node: &Node, path: &str) -> Option<(Duration, bool)> {
         let duration = self.duration(node, path)?;
         if duration == Duration::ZERO {
             self.error(node, path, "invalid duration 0: must be greater than zero");
-            return None;
+            return Some((duration, false));
         }
-        Some(duration)
+        Some((duration, true))
     }
 
     /// Reads the period of something that runs an event every period, such as an
     /// autoscaler's evaluation or a queue's poll, at least [`MIN_PERIOD`]: a shorter one
     /// makes the run's events, and so its time, grow without bound.
     fn period(&mut self, node: &Node, path: &str, key: &str) -> Option<Duration> {
-        let period = self.positive_duration(node, path)?;
-        if period < MIN_PERIOD {
+        let (period, valid) = self.checked_positive_duration(node, path)?;
+        if valid && period < MIN_PERIOD {
             self.error(
                 node,
                 path,
@@ -691,9 +767,9 @@ impl Reader<'_> {
                     "invalid {key} {period}: must be at least {MIN_PERIOD}, because an event runs every period"
                 ),
             );
-            return None;
+            return self.kept(period, false);
         }
-        Some(period)
+        self.kept(period, valid)
     }
 
     fn rate(&mut self, node: &Node, path: &str) -> Option<Rate> {
@@ -715,13 +791,13 @@ impl Reader<'_> {
         // `Rate::parse` checks the range of rates other than zero.
         match parsed {
             Ok(rate) if rate.as_per_sec() > 0.0 => Some(rate),
-            Ok(_) => {
+            Ok(rate) => {
                 self.error(
                     node,
                     path,
                     format!("invalid rate {shown}: must be greater than zero"),
                 );
-                None
+                self.kept(rate, false)
             }
             Err(message) => {
                 self.error(node, path, message);
@@ -733,6 +809,20 @@ impl Reader<'_> {
     /// Reads a whole number between `min` and `max`; `u64::MAX` as `max` means no limit
     /// other than the range of the type.
     fn count(&mut self, node: &Node, path: &str, min: u64, max: u64) -> Option<u64> {
+        self.count_of_type(node, path, min, max, u64::MAX)
+    }
+
+    /// Reads a whole number between `min` and `max` as [`Self::count`] does. A whole
+    /// number outside that range but from 0 to `type_max`, the largest value of the
+    /// field's type, is invalid but kept as [`Self::kept`] describes.
+    fn count_of_type(
+        &mut self,
+        node: &Node,
+        path: &str,
+        min: u64,
+        max: u64,
+        type_max: u64,
+    ) -> Option<u64> {
         self.record(node, path);
         let range = if max == u64::MAX && min > 0 {
             format!("a whole number of at least {min}")
@@ -764,7 +854,10 @@ impl Reader<'_> {
             _ => format!("invalid value {shown}: expected {range}"),
         };
         self.error(node, path, message);
-        None
+        match node.value {
+            Value::Int(i) if i >= 0 && i <= i128::from(type_max) => self.kept(i as u64, false),
+            _ => None,
+        }
     }
 
     fn count_u32(&mut self, node: &Node, path: &str, min: u32) -> Option<u32> {
@@ -772,8 +865,14 @@ impl Reader<'_> {
     }
 
     fn count_up_to(&mut self, node: &Node, path: &str, min: u32, max: u32) -> Option<u32> {
-        self.count(node, path, u64::from(min), u64::from(max))
-            .map(|v| v as u32)
+        self.count_of_type(
+            node,
+            path,
+            u64::from(min),
+            u64::from(max),
+            u64::from(u32::MAX),
+        )
+        .map(|v| v as u32)
     }
 
     fn number(&mut self, node: &Node, path: &str) -> Option<f64> {
@@ -815,7 +914,7 @@ impl Reader<'_> {
                 path,
                 format!("invalid probability {shown}: must be from 0 to 1"),
             );
-            None
+            self.kept(value, false)
         }
     }
 
@@ -1194,6 +1293,9 @@ impl Reader<'_> {
                         error_kind_name(kind)
                     ),
                 );
+                if self.keep_invalid {
+                    unique.push(kind);
+                }
             } else {
                 unique.push(kind);
             }
@@ -1209,14 +1311,19 @@ impl Reader<'_> {
                 Some(percent) if (0.0..=100.0).contains(&percent) => {
                     budget.budget_percent = percent;
                 }
-                Some(_) => self.error(
-                    n,
-                    &p,
-                    format!(
-                        "invalid budget_percent {}: must be from 0 to 100",
-                        self.shown(n)
-                    ),
-                ),
+                Some(percent) => {
+                    self.error(
+                        n,
+                        &p,
+                        format!(
+                            "invalid budget_percent {}: must be from 0 to 100",
+                            self.shown(n)
+                        ),
+                    );
+                    if let Some(percent) = self.kept(percent, false) {
+                        budget.budget_percent = percent;
+                    }
+                }
                 None => {}
             }
         }
@@ -1253,7 +1360,7 @@ impl Reader<'_> {
                         &p,
                         format!("invalid multiplier {shown}: must be at least 1"),
                     );
-                    None
+                    self.kept(m, false)
                 }
             }),
             None => Some(2.0),
@@ -1269,7 +1376,7 @@ impl Reader<'_> {
         }
         Some(Backoff::Exponential {
             base,
-            cap: cap.max(base),
+            cap: self.kept(cap, cap >= base).unwrap_or(base),
             multiplier: multiplier?,
         })
     }
@@ -1621,7 +1728,7 @@ impl Reader<'_> {
                 format!("invalid {kind} parameter {parameter}: {problem}"),
             );
         }
-        valid.then_some(distribution)
+        self.kept(distribution, valid)
     }
 
     /// Reads the parameters of a distribution of the given kind other than `constant`.
@@ -1736,3 +1843,6 @@ impl Reader<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod editing_tests;

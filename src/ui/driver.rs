@@ -362,6 +362,7 @@ impl Engine {
                 loaded.simulation.set_replicas(service, replicas);
                 self.send_progress(false)
             }
+            Command::Unload => self.unload(),
             Command::InjectFault { kind, duration } => {
                 let Some(loaded) = &mut self.loaded else {
                     return Ok(());
@@ -400,6 +401,16 @@ impl Engine {
             simulation,
         });
         self.restart()
+    }
+
+    fn unload(&mut self) -> Result<(), AppGone> {
+        if let Some(loaded) = self.loaded.take() {
+            tracing::info!(scenario = %loaded.name, "scenario unloaded from the engine");
+        }
+        self.stop_wall_clock();
+        self.state = RunState::Ready;
+        self.error = None;
+        self.send(Report::Unloaded)
     }
 
     fn reject(&mut self, message: String) -> Result<(), AppGone> {
@@ -927,6 +938,7 @@ mod tests {
                     }
                 }
                 Report::Rejected { message } => panic!("command rejected: {message}"),
+                Report::Unloaded => panic!("the scenario was unloaded"),
             }
         }
         panic!("the run did not finish within two minutes");

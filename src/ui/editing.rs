@@ -61,7 +61,10 @@ pub struct Editing {
     clipboard: Option<Clipboard>,
     /// Bumped on every change, so that the recovery file is written only when needed.
     revision: u64,
+    /// The revision last written to the recovery file, and when.
     autosaved: Option<(u64, Instant)>,
+    /// When the recovery file was last found in place, with no change to write.
+    autosave_checked: Option<Instant>,
 }
 
 impl Editing {
@@ -77,7 +80,20 @@ impl Editing {
             clipboard: None,
             revision: 0,
             autosaved: None,
+            autosave_checked: None,
         }
+    }
+
+    /// Starts editing `scenario` as read from a file that has `diagnostics`, unmodified.
+    /// The caller checks that the document gives the same messages when it is written,
+    /// with [`crate::editor::round_trip::check_round_trip`]. Until the first change, the
+    /// diagnostics keep the file and the positions they have there.
+    #[must_use]
+    pub fn opened(scenario: Scenario, diagnostics: Vec<Diagnostic>) -> Self {
+        let mut editing = Self::new(scenario);
+        editing.error_nodes = nodes_with_errors(&diagnostics);
+        editing.diagnostics = diagnostics;
+        editing
     }
 
     /// Starts editing a recovered `scenario`, which counts as modified.
@@ -107,7 +123,8 @@ impl Editing {
     }
 
     /// Returns the errors and warnings of the current document, as `topolab validate`
-    /// reports them for the saved file, without line and column.
+    /// reports them for the saved file. They have no file, line and column, except for
+    /// a document opened with errors and not changed since, as [`Editing::opened`] describes.
     #[must_use]
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
@@ -288,8 +305,10 @@ impl Editing {
         found
     }
 
-    /// Writes the recovery file if the document changed since the last write and at
-    /// least [`AUTOSAVE_INTERVAL`] has passed, and returns whether it wrote.
+    /// Writes the recovery file of a modified document if at least
+    /// [`AUTOSAVE_INTERVAL`] has passed since the last write, and the document changed
+    /// since then or the file has disappeared, as when another program removed it.
+    /// Returns whether it wrote. The file is looked for once per interval at most.
     ///
     /// # Errors
     /// Fails with the reason the file cannot be written.
@@ -302,10 +321,24 @@ impl Editing {
         if !self.is_modified() {
             return Ok(false);
         }
-        if let Some((revision, at)) = self.autosaved
-            && (revision == self.revision || now.duration_since(at) < AUTOSAVE_INTERVAL)
-        {
-            return Ok(false);
+        if let Some((revision, at)) = self.autosaved {
+            if now.duration_since(at) < AUTOSAVE_INTERVAL {
+                return Ok(false);
+            }
+            if revision == self.revision {
+                let checked_lately = self
+                    .autosave_checked
+                    .is_some_and(|checked| now.duration_since(checked) < AUTOSAVE_INTERVAL);
+                if checked_lately {
+                    return Ok(false);
+                }
+                self.autosave_checked = Some(now);
+                let path = store.path();
+                if path.exists() {
+                    return Ok(false);
+                }
+                tracing::warn!(path = %path.display(), "the recovery file has disappeared, so it is written again");
+            }
         }
         store.write(self.scenario(), original)?;
         self.autosaved = Some((self.revision, now));
@@ -620,5 +653,41 @@ mod tests {
             !editing.autosave(&store, None, soon).expect("no error"),
             "no change since"
         );
+        let later = start + AUTOSAVE_INTERVAL;
+        assert!(
+            !editing.autosave(&store, None, later).expect("no error"),
+            "the file is in place"
+        );
+    }
+
+    #[test]
+    fn autosave_rewrites_removed_file() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = RecoveryStore::with_pid(folder.path(), 4243);
+        let mut editing = Editing::new(checkout());
+        let id = editing.id_of("gateway").expect("gateway");
+        editing
+            .execute(&Command::MoveNodes(vec![(id, [5.0, 5.0])]), None)
+            .expect("the move applies");
+        let start = Instant::now();
+        assert!(editing.autosave(&store, None, start).expect("written"));
+        std::fs::remove_file(store.path()).expect("the file is removed");
+
+        let soon = start + WallDuration::from_secs(1);
+        assert!(
+            !editing.autosave(&store, None, soon).expect("no error"),
+            "not before the interval"
+        );
+        let later = start + AUTOSAVE_INTERVAL;
+        assert!(
+            editing.autosave(&store, None, later).expect("written"),
+            "a removed file is written again"
+        );
+        assert!(store.path().exists());
+        let restored = crate::editor::recovery::read_recovery(&store.path())
+            .expect("the file reads")
+            .load()
+            .expect("the document loads");
+        assert_eq!(restored.scenario, *editing.scenario());
     }
 }

@@ -282,7 +282,7 @@ fn crashed_session_is_offered_at_start() {
         .scenario;
     edited.name = Some("Edited before the crash".to_owned());
     // A recovery file left by another instance, as a killed process leaves it.
-    RecoveryStore::with_pid(folder.path(), 1)
+    let dead = RecoveryStore::with_pid(folder.path(), 1)
         .write(&edited, None)
         .expect("the recovery file is written");
 
@@ -298,15 +298,20 @@ fn crashed_session_is_offered_at_start() {
         harness.state().editing().is_modified(),
         "recovered work is unsaved"
     );
-    let left: Vec<_> = crate::editor::find_recovery(folder.path())
-        .expect("the folder is readable")
-        .into_iter()
-        .map(|entry| entry.path)
-        .collect();
-    assert_eq!(
-        left,
-        vec![RecoveryStore::new(folder.path()).path()],
+    assert!(
+        !dead.exists(),
+        "the file of the ended instance is discarded"
+    );
+    let own = RecoveryStore::with_pid(folder.path(), std::process::id()).path();
+    assert!(
+        own.exists(),
         "the work moved to this session's recovery file"
+    );
+    assert!(
+        crate::editor::find_recovery(folder.path())
+            .expect("the folder is readable")
+            .is_empty(),
+        "the file of a running instance is not offered"
     );
 }
 
@@ -761,4 +766,44 @@ fn several_selected_nodes_share_a_panel() {
     let services = &harness.state().editing().scenario().services;
     assert!(!services.contains_key("orders"));
     assert!(!services.contains_key("payments"));
+}
+
+#[test]
+fn running_instance_is_not_offered() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let scenario = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
+        .expect("the bundled scenario is valid")
+        .scenario;
+    // Another instance that still runs holds the lock of its file.
+    let running = RecoveryStore::open_as(folder.path(), 1_000_001).expect("the store opens");
+    let running_path = running
+        .write(&scenario, None)
+        .expect("the running instance's file is written");
+    let ended_path = RecoveryStore::with_pid(folder.path(), 2)
+        .write(&scenario, None)
+        .expect("the ended instance's file is written");
+
+    let mut harness = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    let offered: Vec<_> = harness
+        .state()
+        .offered_recoveries()
+        .iter()
+        .map(|entry| entry.path.clone())
+        .collect();
+    assert_eq!(offered, std::slice::from_ref(&ended_path));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.get_by_label("Discard").click();
+    harness.run_steps(3);
+    assert!(
+        !ended_path.exists(),
+        "the ended instance's file is discarded"
+    );
+    assert!(running_path.exists(), "the running instance's file stays");
+    assert!(
+        harness.state().offered_recoveries().is_empty(),
+        "nothing else is offered"
+    );
 }

@@ -308,6 +308,7 @@ impl RunHistory {
                 }
             }
             Report::Rejected { message } => return Some(message),
+            Report::Unloaded => *self = Self::new(self.series.capacity),
         }
         None
     }

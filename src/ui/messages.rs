@@ -96,6 +96,10 @@ pub enum Command {
         /// How long it lasts.
         duration: Duration,
     },
+    /// Drops the scenario and its run, for a document that has errors and so cannot
+    /// run, and answers with [`Report::Unloaded`]. Until the next [`Command::Load`],
+    /// the commands of a run are ignored or rejected.
+    Unload,
 }
 
 impl Command {
@@ -336,4 +340,7 @@ pub enum Report {
         /// The failure and its reason.
         message: String,
     },
+    /// The scenario and its run were dropped after [`Command::Unload`]. Reports sent
+    /// before this one belong to the dropped run.
+    Unloaded,
 }

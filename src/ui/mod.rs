@@ -43,6 +43,8 @@ mod fault_tests;
 #[cfg(test)]
 mod inspector_tests;
 #[cfg(test)]
+mod open_tests;
+#[cfg(test)]
 mod run_control_tests;
 #[cfg(test)]
 mod tests;

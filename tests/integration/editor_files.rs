@@ -1,14 +1,16 @@
 //! Atomic saves and recovery files, on temporary directories.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use topolab::editor::recovery::{discard, read_recovery};
+use topolab::editor::round_trip::RoundTripError;
 use topolab::editor::{
     Command, EditorDocument, History, NodeKind, RecoveryError, RecoveryStore, SaveError,
     find_recovery, save_scenario, write_atomic,
 };
+use topolab::scenario::distribution::{Distribution, Lognormal};
 use topolab::scenario::{Scenario, load_file};
 
 fn checkout() -> Scenario {
@@ -287,6 +289,211 @@ fn recovery_in_missing_directory() {
     assert!(
         find_recovery(&missing)
             .expect("a missing directory lists")
+            .is_empty()
+    );
+}
+
+// ---- Locks of running instances ----
+
+#[test]
+fn running_instance_is_not_listed() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let running = RecoveryStore::open_as(directory.path(), 100).expect("the store opens");
+    assert!(running.is_locked());
+    let ended = RecoveryStore::with_pid(directory.path(), 200);
+    running
+        .write(&checkout(), None)
+        .expect("the running instance's file is written");
+    ended
+        .write(&checkout(), None)
+        .expect("the ended instance's file is written");
+    assert!(
+        directory.path().join("topolab-recovery-100.lock").exists(),
+        "the lock file is next to the recovery file"
+    );
+
+    let found = find_recovery(directory.path()).expect("the directory lists");
+    let paths: Vec<&Path> = found.iter().map(|entry| entry.path.as_path()).collect();
+    assert_eq!(paths, [ended.path().as_path()]);
+
+    // The lock dies with its holder, as with a process that is killed.
+    let running_path = running.path();
+    drop(running);
+    let found = find_recovery(directory.path()).expect("the directory lists");
+    let mut paths: Vec<PathBuf> = found.into_iter().map(|entry| entry.path).collect();
+    paths.sort();
+    assert_eq!(paths, [running_path, ended.path()]);
+}
+
+#[test]
+fn lock_outlives_discard() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let running = RecoveryStore::open_as(directory.path(), 300).expect("the store opens");
+    running
+        .write(&checkout(), None)
+        .expect("the recovery file is written");
+    // A save discards the recovery file, but the instance still runs.
+    running.discard().expect("the file is removed");
+    let lock = directory.path().join("topolab-recovery-300.lock");
+    assert!(lock.exists(), "the lock file stays while the instance runs");
+    let other = RecoveryStore::open_as(directory.path(), 300).expect("a second store opens");
+    assert_ne!(other.path(), running.path(), "a held lock is not shared");
+    running
+        .write(&checkout(), None)
+        .expect("the file is written again");
+    assert!(
+        find_recovery(directory.path())
+            .expect("the directory lists")
+            .is_empty(),
+        "both instances run"
+    );
+
+    running.discard().expect("the file is removed");
+    drop(running);
+    assert!(
+        !lock.exists(),
+        "a clean close with nothing unsaved removes the lock file"
+    );
+}
+
+#[test]
+fn same_pid_keeps_ended_file() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut older = checkout();
+    older.name = Some("left by the ended instance".to_owned());
+    let ended = RecoveryStore::with_pid(directory.path(), 400);
+    ended.write(&older, None).expect("the file is written");
+
+    // A new instance that got the same process id.
+    let running = RecoveryStore::open_as(directory.path(), 400).expect("the store opens");
+    assert_eq!(
+        running.path(),
+        directory.path().join("topolab-recovery-400-1.json")
+    );
+    running
+        .write(&checkout(), None)
+        .expect("the new file is written");
+    let found = find_recovery(directory.path()).expect("the directory lists");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, ended.path());
+    let recovery = found[0].content.as_ref().expect("the file reads");
+    let name = recovery.load().expect("the document loads").scenario.name;
+    assert_eq!(name.as_deref(), Some("left by the ended instance"));
+}
+
+#[test]
+fn discard_removes_ended_lock() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let store = RecoveryStore::open_as(directory.path(), 500).expect("the store opens");
+    let path = store
+        .write(&checkout(), None)
+        .expect("the recovery file is written");
+    // The instance ends with unsaved changes, so its files stay.
+    drop(store);
+    let lock = directory.path().join("topolab-recovery-500.lock");
+    assert!(lock.exists());
+    assert!(path.exists());
+    let found = find_recovery(directory.path()).expect("the directory lists");
+    assert_eq!(found.len(), 1);
+
+    discard(&found[0].path).expect("the file is removed");
+    assert!(
+        file_names(directory.path()).is_empty(),
+        "{:?}",
+        file_names(directory.path())
+    );
+}
+
+// ---- Recovery of documents with errors ----
+
+#[test]
+fn recovery_keeps_invalid_value() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let mut edited = checkout();
+    let invalid = Distribution::Lognormal(Lognormal::MeanP99 {
+        mean: topolab::scenario::Duration::from_millis(8),
+        p99: topolab::scenario::Duration::from_millis(5),
+    });
+    let (service, operation) = edited
+        .services
+        .iter_mut()
+        .find_map(|(name, service)| {
+            let (operation_name, operation) = service.operations.iter_mut().next()?;
+            operation.service_time = invalid.clone();
+            Some((name.clone(), operation_name.clone()))
+        })
+        .expect("an operation");
+    let path = RecoveryStore::with_pid(directory.path(), 12)
+        .write(&edited, None)
+        .expect("the recovery file is written");
+
+    let recovery = read_recovery(&path).expect("the file reads");
+    let restored = recovery.restore().expect("the document reads");
+    assert_eq!(restored.scenario, edited, "the invalid value is kept");
+    assert!(restored.incomplete.is_none(), "{:?}", restored.incomplete);
+    assert_eq!(restored.error_count(), 1);
+    let error = &restored.diagnostics[0];
+    assert_eq!(
+        error.path,
+        format!("services.{service}.operations.{operation}.service_time.lognormal.p99")
+    );
+    let from_file = topolab::scenario::load_str(&recovery.yaml, None).expect_err("invalid");
+    assert_eq!(
+        restored.diagnostics, from_file,
+        "the messages of topolab validate"
+    );
+}
+
+#[test]
+fn recovery_with_unknown_key_is_incomplete() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let path = directory.path().join("topolab-recovery-13.json");
+    let yaml = "version: 1\nservices:\n  api:\n    colour: blue\n    operations:\n      get: { service_time: 1ms }\n";
+    let stored = serde_json::json!({
+        "format": 1,
+        "pid": 13,
+        "written_at_unix_ms": 0,
+        "original": null,
+        "scenario": yaml,
+    });
+    fs::write(&path, stored.to_string()).expect("the file is written");
+
+    let restored = read_recovery(&path)
+        .expect("the file reads")
+        .restore()
+        .expect("the document reads");
+    match restored.incomplete {
+        Some(RoundTripError::Lost(lost)) => assert_eq!(lost.path, "services.api.colour"),
+        other => panic!("expected a lost value, got {other:?}"),
+    }
+}
+
+#[test]
+fn listing_removes_orphan_locks() {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    // A killed instance with nothing unsaved leaves only its lock file.
+    drop(RecoveryStore::open_as(directory.path(), 600).expect("the store opens"));
+    let killed = directory.path().join("topolab-recovery-601.lock");
+    fs::write(&killed, "").expect("the lock file is written");
+    let running = RecoveryStore::open_as(directory.path(), 602).expect("the store opens");
+
+    assert!(
+        find_recovery(directory.path())
+            .expect("the directory lists")
+            .is_empty()
+    );
+    assert_eq!(
+        file_names(directory.path()),
+        ["topolab-recovery-602.lock"],
+        "only the lock of the running instance stays"
+    );
+    // The running instance can still write and keep its file.
+    running
+        .write(&checkout(), None)
+        .expect("the recovery file is written");
+    assert!(
+        find_recovery(directory.path())
+            .expect("the directory lists")
             .is_empty()
     );
 }

@@ -103,7 +103,7 @@ impl Reader<'_> {
                     "invalid window size {duration}: a time-based window is a whole number of seconds from 1s to {MAX_SLIDING_WINDOW_SECONDS}s, because it counts calls in buckets of one second"
                 ),
             );
-            return None;
+            return self.kept(SlidingWindowSize::Time(duration), false);
         }
         Some(SlidingWindowSize::Time(duration))
     }
@@ -121,7 +121,7 @@ impl Reader<'_> {
             path,
             format!("invalid percentage {shown}: must be greater than 0 and at most 100"),
         );
-        None
+        self.kept(value, false)
     }
 }
 

@@ -60,8 +60,8 @@ impl Reader<'_> {
     /// [`MIN_RANDOM_FAULT_TIME`]: every occurrence is two events and one entry of the
     /// fault timeline, so shorter means make a run's memory and time grow without bound.
     fn random_fault_time(&mut self, node: &Node, path: &str, key: &str) -> Option<Duration> {
-        let time = self.positive_duration(node, path)?;
-        if time < MIN_RANDOM_FAULT_TIME {
+        let (time, valid) = self.checked_positive_duration(node, path)?;
+        if valid && time < MIN_RANDOM_FAULT_TIME {
             self.error(
                 node,
                 path,
@@ -69,9 +69,9 @@ impl Reader<'_> {
                     "invalid {key} {time}: must be at least {MIN_RANDOM_FAULT_TIME}, because every failure and repair is recorded in the fault timeline"
                 ),
             );
-            return None;
+            return self.kept(time, false);
         }
-        Some(time)
+        self.kept(time, valid)
     }
 
     /// Checks that a fault has either `for` or both `mtbf` and `mttr`, and returns
@@ -232,7 +232,7 @@ impl Reader<'_> {
                 path,
                 format!("invalid latency_multiplier {shown}: must be greater than 0"),
             );
-            None
+            self.kept(m, false)
         }
     }
 

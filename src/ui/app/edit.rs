@@ -1,15 +1,16 @@
 //! The editing side of the window: edits from the canvas and the inspector, undo and
 //! redo, saving, the questions about unsaved edits, and recovery after a crash.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use egui::Ui;
 
-use super::{Notice, PathMode, Pending, TopolabApp};
+use super::{Notice, PathMode, Pending, RecoveryPreview, TopolabApp};
 use crate::editor::recovery::discard;
 use crate::editor::{
-    Command as Edit, MergeKey, NodeId, NodeKind as EditKind, NodeValue, save_scenario,
+    Command as Edit, MergeKey, NodeId, NodeKind as EditKind, NodeValue, RecoveryEntry, Restored,
+    save_scenario,
 };
 use crate::scenario::diagnostic::counted;
 use crate::ui::actions::Action;
@@ -247,6 +248,16 @@ impl TopolabApp {
             .collect();
         self.driver
             .send(Command::Load(Box::new(self.document.scenario.clone())));
+    }
+
+    /// Drops the engine's run, for a document with errors, so that no run of another
+    /// document stays on screen. The next valid edit loads the document.
+    pub(super) fn unload_engine(&mut self) {
+        self.engine_stale = true;
+        self.controls.rate_factors.clear();
+        self.controls.replicas.clear();
+        self.history = crate::ui::history::RunHistory::default();
+        self.driver.send(Command::Unload);
     }
 
     /// Turns the canvas's edits into document commands.
@@ -504,56 +515,49 @@ impl TopolabApp {
             return;
         };
         let path = entry.path.clone();
-        // The title of a document without a file, read once rather than on every frame.
         if self
-            .recovery_title
+            .recovery_preview
             .as_ref()
-            .is_none_or(|(titled, _)| *titled != path)
+            .is_none_or(|preview| preview.path != path)
         {
-            // A document saved in the middle of an edit often has errors, so it is read
-            // as the editor reads it.
-            let title = entry.content.as_ref().ok().and_then(|recovery| {
-                recovery
-                    .load_for_editing()
-                    .ok()
-                    .and_then(|(scenario, _)| scenario.name)
-            });
-            self.recovery_title = Some((path.clone(), title));
+            self.recovery_preview = Some(preview_recovery(entry));
         }
-        let title = self
-            .recovery_title
-            .as_ref()
-            .and_then(|(_, title)| title.as_deref());
-        let description = match &entry.content {
-            Ok(recovery) => {
-                let age = recovery.written_at.elapsed().map_or_else(
-                    |_| "just now".to_owned(),
-                    |age| format!("{} s ago", age.as_secs()),
-                );
-                let original = recovery.original.as_ref().map_or_else(
-                    // A bundled or new scenario has no file, so its title names it.
-                    || {
-                        title.map_or_else(
-                            || "a scenario never saved to a file".to_owned(),
-                            |title| format!("\"{title}\", never saved to a file"),
-                        )
-                    },
-                    |p| p.display().to_string(),
-                );
-                Ok(format!("Unsaved changes to {original}, kept {age}."))
-            }
-            Err(error) => Err(error.to_string()),
+        let Some(preview) = &self.recovery_preview else {
+            return;
         };
+        let description = recovery_description(entry, preview);
         let mut answer = None;
         egui::Modal::new(egui::Id::unique("recovery")).show(ctx, |ui| {
             ui.heading("Recover unsaved work?");
+            let error_color = ui.visuals().error_fg_color;
             match &description {
                 Ok(text) => {
                     ui.label(text);
                     ui.label("Topolab closed without saving them.");
                 }
                 Err(error) => {
-                    ui.colored_label(ui.visuals().error_fg_color, error);
+                    ui.colored_label(error_color, error);
+                }
+            }
+            if let Ok(restored) = &preview.restored {
+                let errors = restored.error_count();
+                if errors > 0 {
+                    ui.label(format!(
+                        "The document has {errors} {}, which the Scenario panel lists once \
+                         it is recovered. Play stays disabled until they are fixed.",
+                        if errors == 1 { "error" } else { "errors" }
+                    ));
+                }
+                if let Some(incomplete) = &restored.incomplete {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!(
+                            "Part of the document cannot be recovered as written: \
+                             {incomplete}. Recover opens the rest and keeps the recovery \
+                             file {}, so that nothing is lost.",
+                            path.display()
+                        ),
+                    );
                 }
             }
             ui.horizontal(|ui| {
@@ -576,45 +580,18 @@ impl TopolabApp {
             return;
         };
         let entry = self.offered.remove(0);
+        let preview = self.recovery_preview.take();
         match answer {
             Answer::Save => {
-                if let Ok(recovery) = &entry.content {
-                    match recovery.load_for_editing() {
-                        Ok((scenario, _)) => {
-                            self.editing = Editing::recovered(scenario.clone());
-                            self.document = Document {
-                                source: recovery
-                                    .original
-                                    .clone()
-                                    .map_or(Source::Untitled, Source::File),
-                                scenario,
-                                warnings: Vec::new(),
-                            };
-                            self.failure = None;
-                            self.graph.select(None);
-                            self.graph.zoom_to_fit();
-                            self.title_changed = true;
-                            if self.editing.error_count() == 0 {
-                                self.reload_engine();
-                            } else {
-                                self.engine_stale = true;
-                            }
-                            // The work now lives in this session's recovery file.
-                            self.autosave_now();
-                            if let Err(error) = discard(&path) {
-                                self.warn(error.to_string());
-                            } else {
-                                self.tell("Recovered the unsaved changes".to_owned());
-                            }
-                        }
-                        Err(diagnostics) => self.warn(format!(
-                            "The recovery file cannot be read as a scenario: {}",
-                            diagnostics
-                                .first()
-                                .map(|d| d.message.clone())
-                                .unwrap_or_default()
-                        )),
-                    }
+                if let (
+                    Ok(recovery),
+                    Some(RecoveryPreview {
+                        restored: Ok(restored),
+                        ..
+                    }),
+                ) = (&entry.content, preview)
+                {
+                    self.recover(recovery.original.clone(), restored, &path);
                 }
             }
             Answer::Discard => {
@@ -623,6 +600,40 @@ impl TopolabApp {
                 }
             }
             Answer::Cancel => {}
+        }
+    }
+
+    /// Makes the recovered document the open one, and discards its recovery file if the
+    /// document contains everything of it.
+    fn recover(&mut self, original: Option<PathBuf>, restored: Restored, path: &Path) {
+        let errors = restored.error_count();
+        self.editing = Editing::recovered(restored.scenario.clone());
+        self.document = Document {
+            source: original.map_or(Source::Untitled, Source::File),
+            scenario: restored.scenario,
+            warnings: Vec::new(),
+        };
+        self.failure = None;
+        self.load_document();
+        // The work now lives in this session's recovery file too.
+        self.autosave_now();
+        let listed = match errors {
+            0 => String::new(),
+            1 => "; it has 1 error, listed in the Scenario panel".to_owned(),
+            n => format!("; it has {n} errors, listed in the Scenario panel"),
+        };
+        if let Some(incomplete) = restored.incomplete {
+            tracing::warn!(path = %path.display(), %incomplete, "the recovery file is kept, because its document cannot hold all of it");
+            self.warn(format!(
+                "Recovered the unsaved changes{listed}. {} is kept, because part of it cannot be recovered as written: {incomplete}",
+                path.display()
+            ));
+        } else if let Err(error) = discard(path) {
+            self.warn(error.to_string());
+        } else if errors > 0 {
+            self.warn(format!("Recovered the unsaved changes{listed}"));
+        } else {
+            self.tell("Recovered the unsaved changes".to_owned());
         }
     }
 
@@ -776,6 +787,51 @@ enum Answer {
     Save,
     Discard,
     Cancel,
+}
+
+/// Reads an offered recovery file's document once, for the dialog and the recovery.
+fn preview_recovery(entry: &RecoveryEntry) -> RecoveryPreview {
+    let restored = match &entry.content {
+        Ok(recovery) => recovery.restore().map_err(|diagnostics| {
+            let first = diagnostics
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            format!(
+                "The recovery file {} cannot be read as a scenario: {first}",
+                entry.path.display()
+            )
+        }),
+        Err(error) => Err(error.to_string()),
+    };
+    RecoveryPreview {
+        path: entry.path.clone(),
+        restored,
+    }
+}
+
+/// Describes what an offered recovery file holds, or why it cannot be recovered.
+fn recovery_description(
+    entry: &RecoveryEntry,
+    preview: &RecoveryPreview,
+) -> Result<String, String> {
+    let recovery = entry.content.as_ref().map_err(ToString::to_string)?;
+    let restored = preview.restored.as_ref().map_err(Clone::clone)?;
+    let age = recovery.written_at.elapsed().map_or_else(
+        |_| "just now".to_owned(),
+        |age| format!("{} s ago", age.as_secs()),
+    );
+    let original = recovery.original.as_ref().map_or_else(
+        // A bundled or new scenario has no file, so its title names it.
+        || {
+            restored.scenario.name.as_ref().map_or_else(
+                || "a scenario never saved to a file".to_owned(),
+                |title| format!("\"{title}\", never saved to a file"),
+            )
+        },
+        |p| p.display().to_string(),
+    );
+    Ok(format!("Unsaved changes to {original}, kept {age}."))
 }
 
 fn default_file_name(source: &Source) -> String {

@@ -13,7 +13,8 @@ use std::time::{Duration as WallDuration, Instant};
 use anyhow::Context as _;
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::editor::{RecoveryEntry, RecoveryStore, find_recovery};
+use crate::editor::round_trip::check_round_trip;
+use crate::editor::{RecoveryEntry, RecoveryStore, Restored, find_recovery};
 use crate::scenario::diagnostic::counted;
 use crate::scenario::{self, Diagnostic, Duration};
 
@@ -44,6 +45,14 @@ const PLAYING_REPAINT: WallDuration = WallDuration::from_millis(33);
 struct OpenFailure {
     source: Source,
     diagnostics: Vec<Diagnostic>,
+}
+
+/// An offered recovery file and what it holds.
+struct RecoveryPreview {
+    /// The recovery file.
+    path: PathBuf,
+    /// The document read from it, or why its text is not a scenario.
+    restored: Result<Restored, String>,
 }
 
 /// The starting point of the app.
@@ -129,8 +138,8 @@ pub struct TopolabApp {
     recovery: Option<RecoveryStore>,
     /// Recovery files of earlier sessions, offered at start.
     offered: Vec<RecoveryEntry>,
-    /// The file of the recovery offered now and the title of its document.
-    recovery_title: Option<(PathBuf, Option<String>)>,
+    /// The recovery offered now, read once rather than on every frame.
+    recovery_preview: Option<RecoveryPreview>,
     pending: Option<Pending>,
     close_confirmed: bool,
     /// Whether the next frame closes the window, after the user confirmed it.
@@ -201,25 +210,26 @@ impl TopolabApp {
                 (b.file, title)
             })
             .collect();
-        let recovery = options.recovery_dir.clone().map(RecoveryStore::new);
-        let offered = match (&options.recovery_dir, &recovery) {
-            (Some(folder), Some(store)) => match find_recovery(folder) {
-                Ok(entries) => entries
-                    .into_iter()
-                    .filter(|entry| entry.path != store.path())
-                    .collect(),
-                Err(error) => {
-                    tracing::warn!(%error, "cannot list the recovery files");
-                    Vec::new()
-                }
-            },
-            _ => Vec::new(),
+        let mut recovery_error = None;
+        let recovery = match options.recovery_dir.clone().map(RecoveryStore::open) {
+            Some(Ok(store)) => Some(store),
+            Some(Err(error)) => {
+                tracing::warn!(%error, "cannot open the recovery file");
+                recovery_error = Some(error);
+                None
+            }
+            None => None,
         };
+        let offered = options
+            .recovery_dir
+            .as_deref()
+            .map(offered_recoveries)
+            .unwrap_or_default();
         let mut app = Self {
             editing: Editing::new(default.scenario.clone()),
             recovery,
             offered,
-            recovery_title: None,
+            recovery_preview: None,
             pending: None,
             close_confirmed: false,
             close_requested: false,
@@ -268,6 +278,9 @@ impl TopolabApp {
         let opened = first != app.document.source && app.open(first);
         if !opened {
             app.load_document();
+        }
+        if let Some(error) = recovery_error {
+            app.warn(format!("Unsaved changes are not backed up: {error}"));
         }
         if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
             app.driver.send(Command::SetDuration(duration));
@@ -390,8 +403,9 @@ impl TopolabApp {
     }
 
     /// Opens `source` and returns whether it opened, dropping unsaved edits. On success
-    /// the engine loads it and a new run starts; otherwise the current document stays
-    /// and the errors are listed.
+    /// the engine loads it and a new run starts. A file whose errors the editor can hold,
+    /// such as one saved in the middle of an edit, opens with its errors listed and
+    /// without a run. Otherwise the current document stays and the errors are listed.
     pub fn open(&mut self, source: Source) -> bool {
         let result = match &source {
             Source::Untitled => Ok(scenario::Loaded {
@@ -430,6 +444,11 @@ impl TopolabApp {
                 true
             }
             Err(diagnostics) => {
+                if let Some((scenario, diagnostics)) = source.path().and_then(editable_with_errors)
+                {
+                    self.open_with_errors(source, scenario, diagnostics);
+                    return true;
+                }
                 tracing::info!(
                     source = %source.display_name(),
                     errors = diagnostics.len(),
@@ -448,7 +467,40 @@ impl TopolabApp {
         }
     }
 
-    /// Sends the document to the engine and resets what depends on the old one.
+    /// Opens a file whose `diagnostics` include errors that the document holds, as a
+    /// document that the user edited into that state.
+    fn open_with_errors(
+        &mut self,
+        source: Source,
+        scenario: scenario::Scenario,
+        diagnostics: Vec<Diagnostic>,
+    ) {
+        let warnings = diagnostics
+            .iter()
+            .filter(|d| !d.is_error())
+            .cloned()
+            .collect();
+        self.editing = Editing::opened(scenario.clone(), diagnostics);
+        self.discard_recovery();
+        self.document = Document {
+            source,
+            scenario,
+            warnings,
+        };
+        self.failure = None;
+        self.load_document();
+        let errors = self.editing.error_count();
+        tracing::info!(source = %self.document.source.display_name(), errors, "scenario opened with errors");
+        self.warn(format!(
+            "Opened {} with {errors} {}; fix {} to run it",
+            self.document.source.display_name(),
+            if errors == 1 { "error" } else { "errors" },
+            if errors == 1 { "it" } else { "them" },
+        ));
+    }
+
+    /// Sends the document to the engine, or drops the engine's run if the document has
+    /// errors, and resets what depends on the old document.
     fn load_document(&mut self) {
         if self.document.source != Source::Untitled {
             self.settings.last = Some(self.document.source.clone());
@@ -456,7 +508,11 @@ impl TopolabApp {
         self.graph.select(None);
         self.graph.zoom_to_fit();
         self.title_changed = true;
-        self.reload_engine();
+        if self.editing.error_count() == 0 {
+            self.reload_engine();
+        } else {
+            self.unload_engine();
+        }
     }
 
     /// Carries out `action`.
@@ -662,6 +718,10 @@ impl TopolabApp {
         }
         self.last_focus = focus;
         self.autosave();
+        if self.editing.is_modified() && self.recovery.is_some() {
+            // The recovery file is written on a frame, so one comes while changes wait.
+            ctx.request_repaint_after(super::editing::AUTOSAVE_INTERVAL);
+        }
 
         if self.history.state() == RunState::Playing {
             ctx.request_repaint_after(PLAYING_REPAINT);
@@ -682,6 +742,10 @@ impl TopolabApp {
                 self.controls.rate_factors.clone_from(&info.rate_factors);
                 self.controls.replicas.clone_from(&info.replicas);
                 self.controls.seed = info.config.seed;
+            }
+            if let Report::Unloaded = &report {
+                self.controls.rate_factors.clear();
+                self.controls.replicas.clear();
             }
             if let Some(message) = self.history.apply(report) {
                 self.notice = Some(Notice {
@@ -1349,6 +1413,33 @@ fn settings_section_ui(
         edits.push((Edit::SetFaults(faults), Some(MergeKey::new("faults"))));
     }
     edits
+}
+
+/// Reads the file at `path` for editing and returns its document and diagnostics if
+/// writing the document gives every error of the file again, which [`check_round_trip`]
+/// checks. A file with a value that the document cannot contain, such as an unknown
+/// key, returns `None`.
+fn editable_with_errors(path: &Path) -> Option<(scenario::Scenario, Vec<Diagnostic>)> {
+    let (scenario, diagnostics) = scenario::load_file_for_editing(path).ok()?;
+    match check_round_trip(&scenario, &diagnostics) {
+        Ok(()) => Some((scenario, diagnostics)),
+        Err(error) => {
+            tracing::info!(path = %path.display(), %error, "the file cannot be opened for editing");
+            None
+        }
+    }
+}
+
+/// Lists the recovery files in `folder` that instances which have ended left behind; the
+/// files of running instances, this one's included, are not listed.
+fn offered_recoveries(folder: &Path) -> Vec<RecoveryEntry> {
+    match find_recovery(folder) {
+        Ok(entries) => entries,
+        Err(error) => {
+            tracing::warn!(%error, "cannot list the recovery files");
+            Vec::new()
+        }
+    }
 }
 
 /// Adds `DejaVu Sans`, the font of the charts, after egui's own fonts, for the arrows,

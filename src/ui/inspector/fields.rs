@@ -503,7 +503,12 @@ pub fn amount_ui<T: egui::emath::Numeric + std::fmt::Display>(
     max: T,
     unit: &str,
 ) -> bool {
-    let mut drag = egui::DragValue::new(value).range(min..=max).speed(0.2);
+    // A value outside the range, as in a file opened with errors, stays as it is until
+    // the user changes it, rather than being clamped and so changed silently.
+    let mut drag = egui::DragValue::new(value)
+        .range(min..=max)
+        .clamp_existing_to_range(false)
+        .speed(0.2);
     if !unit.is_empty() {
         drag = drag.suffix(format!(" {unit}"));
     }
@@ -517,6 +522,7 @@ pub fn amount_ui<T: egui::emath::Numeric + std::fmt::Display>(
 pub fn probability_ui(ui: &mut Ui, value: &mut f64) -> bool {
     let drag = egui::DragValue::new(value)
         .range(0.0..=1.0)
+        .clamp_existing_to_range(false)
         .speed(0.001)
         .max_decimals(4);
     named(ui.add(drag), ui).changed()
@@ -526,6 +532,7 @@ pub fn probability_ui(ui: &mut Ui, value: &mut f64) -> bool {
 pub fn percent_ui(ui: &mut Ui, value: &mut f64) -> bool {
     let drag = egui::DragValue::new(value)
         .range(0.0..=100.0)
+        .clamp_existing_to_range(false)
         .speed(0.1)
         .max_decimals(2)
         .suffix(" %");
@@ -536,6 +543,7 @@ pub fn percent_ui(ui: &mut Ui, value: &mut f64) -> bool {
 pub fn real_ui(ui: &mut Ui, value: &mut f64, min: f64) -> bool {
     let drag = egui::DragValue::new(value)
         .range(min..=f64::MAX)
+        .clamp_existing_to_range(false)
         .speed(0.01)
         .max_decimals(4);
     named(ui.add(drag), ui).changed()
