@@ -22,6 +22,7 @@ pub use protections::{
     Autoscaling, AutoscalingMetric, AutoscalingTarget, Bulkhead, LoadShedding, RateLimit,
 };
 pub use read::{
-    Loaded, load_bytes, load_file, load_file_for_editing, load_str, load_str_for_editing,
+    Loaded, check_regular_file, load_bytes, load_file, load_file_for_editing, load_str,
+    load_str_for_editing,
 };
 pub use units::{Duration, Rate};

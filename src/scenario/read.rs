@@ -84,6 +84,51 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// Checks that `path` names a regular file, or a link to one, before it is read: a
+/// named pipe, a socket or a device would block the reader or never end, and a directory
+/// cannot be read. The desktop app checks this before it opens a file; the command line
+/// reads what it is given, as other command-line tools do.
+///
+/// # Errors
+/// Fails with one diagnostic naming the kind of file found.
+pub fn check_regular_file(path: &Path) -> Result<(), Vec<Diagnostic>> {
+    let kind = match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => return Ok(()),
+        Ok(metadata) => file_kind(&metadata.file_type()),
+        // Reading reports the error itself, such as a missing file.
+        Err(_) => return Ok(()),
+    };
+    let mut diagnostics = Diagnostics::new(Some(path.to_path_buf()));
+    diagnostics.error_at(
+        Position::default(),
+        "",
+        format!("cannot read the file: it is {kind}, not a regular file; give a scenario file"),
+    );
+    Err(diagnostics.into_sorted())
+}
+
+/// Names a kind of file other than a regular one, with its article.
+fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "a named pipe";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
 /// Reads and validates the scenario file at `path`.
 ///
 /// On failure, returns every error and warning found, each naming the file.

@@ -312,3 +312,50 @@ fn incomplete_recovery_keeps_file() {
         .collect();
     assert_eq!(offered, [dead]);
 }
+
+#[cfg(unix)]
+#[test]
+fn named_pipe_is_refused_without_blocking() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let path = folder.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo made the pipe");
+
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let before = harness.state().document().source.clone();
+    // Reading the pipe would wait for a writer forever; the check refuses it first.
+    open_by_path(&mut harness, &path);
+
+    let app = harness.state();
+    assert_eq!(app.document().source, before, "the previous scenario stays");
+    let diagnostics = app.failed_diagnostics().expect("the failure is listed");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(
+        diagnostics[0].message,
+        "cannot read the file: it is a named pipe, not a regular file; give a scenario file"
+    );
+    assert!(
+        !app.settings().recent.contains(&path),
+        "a file that cannot be read is not offered again"
+    );
+}
+
+#[test]
+fn directory_is_refused_and_not_recent() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    open_by_path(&mut harness, folder.path());
+
+    let app = harness.state();
+    let diagnostics = app.failed_diagnostics().expect("the failure is listed");
+    assert_eq!(
+        diagnostics[0].message,
+        "cannot read the file: it is a directory, not a regular file; give a scenario file"
+    );
+    assert!(!app.settings().recent.contains(&folder.path().to_path_buf()));
+}

@@ -420,9 +420,14 @@ impl TopolabApp {
                 };
                 bundled.load()
             }
-            Source::File(path) => scenario::load_file(path),
+            Source::File(path) => {
+                scenario::check_regular_file(path).and_then(|()| scenario::load_file(path))
+            }
         };
-        if let Source::File(path) = &source {
+        // A file that cannot be read at all, such as a missing file or a named pipe, is
+        // not worth offering again.
+        let readable = source.path().is_some_and(Path::is_file);
+        if let (Source::File(path), true) = (&source, readable) {
             self.settings.add_recent(path);
         }
         match result {
@@ -444,7 +449,10 @@ impl TopolabApp {
                 true
             }
             Err(diagnostics) => {
-                if let Some((scenario, diagnostics)) = source.path().and_then(editable_with_errors)
+                if let Some((scenario, diagnostics)) = source
+                    .path()
+                    .filter(|_| readable)
+                    .and_then(editable_with_errors)
                 {
                     self.open_with_errors(source, scenario, diagnostics);
                     return true;
