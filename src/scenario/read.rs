@@ -94,7 +94,7 @@ pub struct Loaded {
 pub fn check_regular_file(path: &Path) -> Result<(), Vec<Diagnostic>> {
     let kind = match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_file() => return Ok(()),
-        Ok(metadata) => file_kind(&metadata.file_type()),
+        Ok(metadata) => file_kind(metadata.file_type()),
         // Reading reports the error itself, such as a missing file.
         Err(_) => return Ok(()),
     };
@@ -108,7 +108,7 @@ pub fn check_regular_file(path: &Path) -> Result<(), Vec<Diagnostic>> {
 }
 
 /// Names a kind of file other than a regular one, with its article.
-fn file_kind(file_type: &std::fs::FileType) -> &'static str {
+fn file_kind(file_type: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt as _;
