@@ -39,6 +39,8 @@ mod fault_tests;
 mod inspector_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod toolbar_tests;
 
 /// The start options of the desktop application, from the command line.
 #[derive(Clone, Debug, Default)]

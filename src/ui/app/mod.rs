@@ -900,11 +900,15 @@ impl TopolabApp {
     }
 
     fn seed_ui(&mut self, ui: &mut Ui) {
-        ui.label("Seed");
-        let response = ui
-            .add(egui::DragValue::new(&mut self.controls.seed))
-            .on_hover_text("Seed of every random stream; changing it starts a new run");
-        if response.changed() {
+        let label = ui.label("Seed");
+        // A text field, because a drag field goes through f64 and rounds seeds past 2^53.
+        let (response, changed) =
+            super::inspector::fields::whole_number_field(ui, &mut self.controls.seed, 0, u64::MAX);
+        response.labelled_by(label.id).on_hover_text(
+            "Seed of every random stream, a whole number from 0 to 18446744073709551615; \
+             press Enter to start a new run with it",
+        );
+        if changed {
             self.driver.send(Command::SetSeed(self.controls.seed));
         }
     }
