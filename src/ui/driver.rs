@@ -26,7 +26,7 @@ use crate::scenario::{Duration, RunSettings, Scenario};
 
 pub use super::messages::{
     BreakerNow, BreakerWindow, Command, EntityInfo, EntityKind, MAX_SPEED, MIN_SPEED, Pacing,
-    Report, RunInfo, RunState, Status, WindowRow,
+    Report, RunInfo, RunState, Setting, Status, WindowRow,
 };
 
 /// Commands waiting in the channel to the engine at most.
@@ -378,8 +378,13 @@ impl Engine {
     }
 
     fn reject(&mut self, message: String) -> Result<(), AppGone> {
-        tracing::warn!(%message, "engine command rejected");
-        self.send(Report::Rejected { message })
+        self.reject_setting(message, None)
+    }
+
+    /// Rejects a command that would have changed `setting`.
+    fn reject_setting(&mut self, message: String, setting: Option<Setting>) -> Result<(), AppGone> {
+        tracing::warn!(%message, ?setting, "engine command rejected");
+        self.send(Report::Rejected { message, setting })
     }
 
     /// Starts a new run of the loaded scenario at simulated time 0.
@@ -472,7 +477,12 @@ impl Engine {
             Some(old.window),
         ) {
             Ok(config) => config,
-            Err(error) => return self.reject(format!("cannot set the duration: {error}")),
+            Err(error) => {
+                return self.reject_setting(
+                    format!("cannot set the duration: {error}"),
+                    Some(Setting::Duration),
+                );
+            }
         };
         loaded.config = config;
         let now = loaded.simulation.now_ns();
@@ -899,7 +909,7 @@ mod tests {
                         };
                     }
                 }
-                Report::Rejected { message } => panic!("command rejected: {message}"),
+                Report::Rejected { message, .. } => panic!("command rejected: {message}"),
             }
         }
         panic!("the run did not finish within two minutes");
@@ -1011,7 +1021,7 @@ mod tests {
         let mut last = None;
         while Instant::now() < deadline {
             match driver.recv_timeout(WallDuration::from_millis(100)) {
-                Some(Report::Rejected { message }) => rejected.push(message),
+                Some(Report::Rejected { message, .. }) => rejected.push(message),
                 Some(Report::Status(status)) => {
                     let changed = status.replicas.get(2) == Some(&6);
                     last = Some(*status);
@@ -1065,19 +1075,20 @@ mod tests {
         let mut messages = Vec::new();
         let deadline = Instant::now() + WallDuration::from_secs(30);
         while messages.len() < 2 && Instant::now() < deadline {
-            if let Some(Report::Rejected { message }) =
+            if let Some(Report::Rejected { message, setting }) =
                 driver.recv_timeout(WallDuration::from_millis(100))
             {
-                messages.push(message);
+                messages.push((message, setting));
             }
         }
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert_eq!(messages[0], "no scenario is loaded");
+        assert_eq!(messages[0], ("no scenario is loaded".to_owned(), None));
         assert!(
-            messages[1].starts_with("cannot set the duration: "),
+            messages[1].0.starts_with("cannot set the duration: "),
             "{}",
-            messages[1]
+            messages[1].0
         );
+        assert_eq!(messages[1].1, Some(Setting::Duration));
     }
 
     #[test]

@@ -307,7 +307,7 @@ impl RunHistory {
                     self.summary_complete = complete;
                 }
             }
-            Report::Rejected { message } => return Some(message),
+            Report::Rejected { message, .. } => return Some(message),
         }
         None
     }

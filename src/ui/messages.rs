@@ -295,6 +295,13 @@ pub struct Status {
     pub error: Option<String>,
 }
 
+/// A run setting that the app edits outside the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// The simulated time of the run, [`Command::SetDuration`].
+    Duration,
+}
+
 /// A message from the engine to the app.
 #[derive(Clone, Debug)]
 pub enum Report {
@@ -323,5 +330,8 @@ pub enum Report {
     Rejected {
         /// The failure and its reason.
         message: String,
+        /// The run setting that the command would have changed, if any, so that the app
+        /// shows the message at that setting's field until the setting is valid again.
+        setting: Option<Setting>,
     },
 }

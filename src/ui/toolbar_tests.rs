@@ -178,7 +178,7 @@ fn seed_field_rejects_invalid_text() {
         harness.key_press(Key::Enter);
         harness.run_steps(3);
         harness.get_by_label(&format!(
-            "{text:?} is not a whole number from 0 to 18446744073709551615; \
+            "Seed {text:?} is not a whole number from 0 to 18446744073709551615; \
              the value stays {INEXACT_SEED}"
         ));
         assert_eq!(current_run(&harness), run, "{text}: no new run");
@@ -203,4 +203,107 @@ fn seed_field_rejects_invalid_text() {
             .is_none(),
         "the message is gone once the seed is valid"
     );
+}
+
+/// Types `text` into the duration field and presses Enter.
+fn set_duration(harness: &mut Harness<'_, TopolabApp>, text: &str) {
+    type_without_enter(harness, "Duration", text);
+    harness.key_press(Key::Enter);
+    harness.run_steps(2);
+}
+
+fn duration_ns(harness: &Harness<'_, TopolabApp>) -> u64 {
+    harness
+        .state()
+        .history()
+        .status()
+        .map_or(0, |status| status.duration_ns)
+}
+
+#[test]
+fn rejected_duration_clears_once_valid() {
+    let (_folder, mut harness) = open_two_clients();
+    set_duration(&mut harness, "1ns");
+    step_until(
+        &mut harness,
+        "the engine has rejected the duration",
+        |app| app.history().status().is_some(),
+    );
+    let expected = "cannot set the duration: invalid run settings: the warm-up 1s must be \
+                    shorter than the duration 1ns";
+    let started = std::time::Instant::now();
+    while harness.query_by_label(expected).is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the rejection is shown"
+        );
+        harness.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("must be shorter")
+            .count(),
+        1,
+        "the message is shown once, at the field"
+    );
+    assert_eq!(duration_ns(&harness), 5_000_000_000, "the run keeps 5 s");
+
+    set_duration(&mut harness, "3s");
+    step_until(&mut harness, "the engine has taken 3 s", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.duration_ns == 3_000_000_000)
+    });
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label_contains("must be shorter").is_none(),
+        "the message is gone once the duration is valid"
+    );
+    assert_eq!(field_text(&harness, "Duration"), "3s");
+}
+
+#[test]
+fn rejected_duration_clears_on_reset() {
+    let (_folder, mut harness) = open_two_clients();
+    set_duration(&mut harness, "1ns");
+    let started = std::time::Instant::now();
+    while harness.query_by_label_contains("must be shorter").is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the rejection is shown"
+        );
+        harness.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let run = current_run(&harness);
+    harness.get_by_label("Reset").click();
+    step_until(&mut harness, "a new run has started", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.run > run)
+    });
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("must be shorter").is_none());
+    assert_eq!(field_text(&harness, "Duration"), "5s", "the run's duration");
+}
+
+#[test]
+fn long_duration_message_fits_window() {
+    let (_folder, mut harness) = open_two_clients();
+    for width in [1280.0, 640.0] {
+        harness.set_size(egui::vec2(width, 480.0));
+        harness.run_steps(2);
+        set_duration(&mut harness, "100000000000000h");
+        let message = harness.get_by_label(
+            "Duration \"100000000000000h\" is too long: the longest duration is \
+             4611686018427387904ns (2^62 ns, about 146 years)",
+        );
+        let rect = message.rect();
+        assert!(
+            rect.left() >= 0.0 && rect.right() <= width,
+            "the message fits a {width} px window: {rect:?}"
+        );
+        assert_eq!(duration_ns(&harness), 5_000_000_000, "the run keeps 5 s");
+    }
 }

@@ -19,7 +19,9 @@ use crate::scenario::{self, Diagnostic, Duration};
 use super::actions::Action;
 use super::bundled::{self, BUNDLED};
 use super::document::{Document, Source};
-use super::driver::{Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Waker};
+use super::driver::{
+    Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Setting, Waker,
+};
 use super::editing::Editing;
 use super::graph::{self, GraphView};
 use super::history::RunHistory;
@@ -74,6 +76,8 @@ struct Controls {
     /// Replicas of each service, in file order.
     replicas: Vec<u32>,
     seed: u64,
+    /// The message for seed text that is not a valid seed.
+    seed_error: Option<String>,
     duration_text: String,
     duration_error: Option<String>,
     /// The horizon last reported by the engine, ns.
@@ -599,6 +603,18 @@ impl TopolabApp {
                 self.controls.rate_factors.clone_from(&info.rate_factors);
                 self.controls.replicas.clone_from(&info.replicas);
                 self.controls.seed = info.config.seed;
+                // The next status shows the new run's duration, without an older error.
+                self.controls.known_duration_ns = 0;
+            }
+            // A rejected duration is shown at its field, which clears the message once
+            // a valid duration is applied or a new run starts.
+            if let Report::Rejected {
+                message,
+                setting: Some(Setting::Duration),
+            } = &report
+            {
+                self.controls.duration_error = Some(message.clone());
+                continue;
             }
             if let Some(message) = self.history.apply(report) {
                 self.notice = Some(Notice {
@@ -878,6 +894,7 @@ impl TopolabApp {
             ui.separator();
             self.duration_ui(ui);
         });
+        self.field_errors_ui(ui);
     }
 
     fn speed_ui(&mut self, ui: &mut Ui) {
@@ -902,31 +919,40 @@ impl TopolabApp {
     fn seed_ui(&mut self, ui: &mut Ui) {
         let label = ui.label("Seed");
         // A text field, because a drag field goes through f64 and rounds seeds past 2^53.
-        let (response, changed) =
+        let field =
             super::inspector::fields::whole_number_field(ui, &mut self.controls.seed, 0, u64::MAX);
-        response.labelled_by(label.id).on_hover_text(
+        field.response.labelled_by(label.id).on_hover_text(
             "Seed of every random stream, a whole number from 0 to 18446744073709551615; \
              press Enter to start a new run with it",
         );
-        if changed {
+        self.controls.seed_error = field.error.map(|error| format!("Seed {error}"));
+        if field.changed {
             self.driver.send(Command::SetSeed(self.controls.seed));
         }
     }
 
     fn duration_ui(&mut self, ui: &mut Ui) {
-        ui.label("Duration");
+        let label = ui.label("Duration");
+        // The field grows with its text, so that a long value shows whole.
         let mut edit = egui::TextEdit::singleline(&mut self.controls.duration_text)
             .desired_width(64.0)
+            .clip_text(false)
             .hint_text("60s");
         if self.controls.duration_error.is_some() {
             edit = edit.text_color(ui.visuals().error_fg_color);
         }
-        let response = ui.add(edit);
+        let response = ui.add(edit).labelled_by(label.id);
         let hover = self.controls.duration_error.clone().unwrap_or_else(|| {
             "Simulated time to run, such as 90s or 5m; press Enter to apply".to_owned()
         });
         let response = response.on_hover_text(hover);
-        if response.lost_focus() && response.changed() || submitted(ui, &response) {
+        let current = Duration::from_nanos(self.controls.known_duration_ns).to_string();
+        let edited = self.controls.duration_text.trim() != current;
+        if response.lost_focus() && ui.input(|input| input.key_pressed(Key::Escape)) {
+            // Escape drops the typed text.
+            self.controls.duration_text = current;
+            self.controls.duration_error = None;
+        } else if response.lost_focus() && edited || submitted(ui, &response) {
             match Duration::parse(&self.controls.duration_text) {
                 Ok(duration) if duration.as_nanos() > 0 => {
                     self.controls.duration_error = None;
@@ -936,11 +962,22 @@ impl TopolabApp {
                     self.controls.duration_error =
                         Some("The duration must be greater than zero".to_owned());
                 }
-                Err(message) => self.controls.duration_error = Some(message),
+                Err(message) => {
+                    let text = self.controls.duration_text.trim();
+                    self.controls.duration_error = Some(format!("Duration {text:?} {message}"));
+                }
             }
         }
-        if let Some(error) = &self.controls.duration_error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+
+    /// Shows the errors of the toolbar's fields on lines of their own under the
+    /// controls, where a long message wraps instead of running off the toolbar.
+    fn field_errors_ui(&self, ui: &mut Ui) {
+        let errors = [&self.controls.seed_error, &self.controls.duration_error];
+        for error in errors.into_iter().flatten() {
+            ui.add(
+                egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color)).wrap(),
+            );
         }
     }
 

@@ -509,10 +509,14 @@ impl<T: egui::emath::Numeric + std::fmt::Display + std::str::FromStr + Send + Sy
 /// A range past 2^53 gets a text field, because a drag field rounds such values.
 pub fn amount_ui<T: WholeNumber>(ui: &mut Ui, value: &mut T, min: T, max: T, unit: &str) -> bool {
     if max.to_f64() > MAX_EXACT_F64 {
-        let (response, changed) = whole_number_field(ui, value, min, max);
-        named(response, ui).on_hover_text(format!(
+        let field = whole_number_field(ui, value, min, max);
+        named(field.response, ui).on_hover_text(format!(
             "A whole number from {min} to {max}; press Enter to apply"
         ));
+        if let Some(error) = &field.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let changed = field.changed;
         if !unit.is_empty() {
             ui.label(unit);
         }
@@ -531,21 +535,20 @@ pub fn amount_ui<T: WholeNumber>(ui: &mut Ui, value: &mut T, min: T, max: T, uni
         .changed()
 }
 
-/// Width of a whole number field: room for the 20 digits of `u64::MAX`.
-const WHOLE_NUMBER_WIDTH: f32 = 150.0;
+/// Smallest width of a whole number field: room for about 8 digits.
+const WHOLE_NUMBER_WIDTH: f32 = 64.0;
 
 /// Shows a text field that edits a whole number from `min` to `max` exactly, over the
 /// whole range of `u64`. The typed text applies on Enter or when the field loses the
 /// focus, and Escape drops it. Text that is not a whole number in the range stays in the
-/// field with an error message after it, and the value stays, until the text is
-/// corrected or the value changes elsewhere, as by an undo. Returns the text field's
-/// response, whose `changed` is about the text, and whether the value changed.
+/// field with its error, and the value stays, until the text is corrected or the value
+/// changes elsewhere, as by an undo. The caller shows the error.
 pub fn whole_number_field<T: WholeNumber>(
     ui: &mut Ui,
     value: &mut T,
     min: T,
     max: T,
-) -> (Response, bool) {
+) -> WholeNumberField {
     let id = ui.next_auto_id().with("whole-number");
     let shown = value.to_string();
     let mut draft: Draft = ui
@@ -556,9 +559,11 @@ pub fn whole_number_field<T: WholeNumber>(
             error: None,
             base: shown.clone(),
         });
+    // The field grows with its text, so that a long number shows whole.
     let mut edit = egui::TextEdit::singleline(&mut draft.text)
         .id(id)
-        .desired_width(WHOLE_NUMBER_WIDTH);
+        .desired_width(WHOLE_NUMBER_WIDTH)
+        .clip_text(false);
     if draft.error.is_some() {
         edit = edit.text_color(ui.visuals().error_fg_color);
     }
@@ -585,18 +590,30 @@ pub fn whole_number_field<T: WholeNumber>(
             Err(error) => draft.error = Some(error),
         }
     }
-    if let Some(error) = &draft.error {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("{error}; the value stays {shown}"),
-        );
-    }
+    let error = draft
+        .error
+        .as_ref()
+        .map(|error| format!("{error}; the value stays {shown}"));
     if response.has_focus() || draft.error.is_some() {
         ui.data_mut(|data| data.insert_temp(id, draft));
     } else {
         ui.data_mut(|data| data.remove::<Draft>(id));
     }
-    (response, changed)
+    WholeNumberField {
+        response,
+        changed,
+        error,
+    }
+}
+
+/// The response and outcome of a [`whole_number_field`].
+pub struct WholeNumberField {
+    /// The text field's response, whose `changed` is about the text.
+    pub response: Response,
+    /// Whether the value changed.
+    pub changed: bool,
+    /// The message for text that is not a valid value.
+    pub error: Option<String>,
 }
 
 /// Parses `text` as a whole number from `min` to `max`, with an error message that
