@@ -853,6 +853,10 @@ fn entities(model: &Model) -> Vec<EntityInfo> {
             },
         });
     }
+    entities.push(EntityInfo {
+        name: "all clients".to_owned(),
+        kind: EntityKind::AllClients,
+    });
     entities
 }
 

@@ -543,7 +543,7 @@ impl RunHistory {
                         starting_replicas: None,
                     }
                 }
-                EntityKind::Operation { .. } => continue,
+                EntityKind::Operation { .. } | EntityKind::AllClients => continue,
                 EntityKind::Edge { from, to, .. } => {
                     // Edges of different kinds between the same two nodes add up.
                     let edge = live.edges.entry((from.clone(), to.clone())).or_default();

@@ -138,7 +138,7 @@ impl RunState {
 }
 
 /// The kind of one entity of the recorder. Entities come in the order of the engine's
-/// layout: clients, services, operations, queues, edges.
+/// layout: clients, services, operations, queues, edges, and the sum of all clients.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EntityKind {
     /// A client.
@@ -176,6 +176,8 @@ pub enum EntityKind {
         /// Calls, publishes or deliveries.
         kind: EdgeKind,
     },
+    /// The sum of every client, whose latency percentiles are those of all requests.
+    AllClients,
 }
 
 /// One entity of the recorder.

@@ -284,6 +284,9 @@ pub struct Layout {
     pub queues: u32,
     /// First edge.
     pub edges: u32,
+    /// The sum of every client: their counters and latency histograms merged, for
+    /// system-wide percentiles, which an average of the clients' own cannot give.
+    pub all_clients: u32,
     /// Number of entities.
     pub total: u32,
 }
@@ -295,13 +298,15 @@ impl Layout {
         let operations = services + model.services.len() as u32;
         let queues = operations + model.operations.len() as u32;
         let edges = queues + model.queues.len() as u32;
-        let total = edges + model.edges.len() as u32;
+        let all_clients = edges + model.edges.len() as u32;
+        let total = all_clients + 1;
         Self {
             clients,
             services,
             operations,
             queues,
             edges,
+            all_clients,
             total,
         }
     }
@@ -446,6 +451,9 @@ impl Simulation {
                 first_operation..first_operation + count,
             );
             first_operation += count;
+        }
+        if !model.clients.is_empty() {
+            metrics.group(layout.all_clients, layout.clients..layout.services);
         }
         let active_faults = vec![false; model.faults.len()];
         let bulkheads = vec![Vec::new(); model.bulkheads.len()];
