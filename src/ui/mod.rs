@@ -38,6 +38,8 @@ mod fault_tests;
 #[cfg(test)]
 mod inspector_tests;
 #[cfg(test)]
+mod plot_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod toolbar_tests;

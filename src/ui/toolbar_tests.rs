@@ -19,7 +19,7 @@ use super::tests::{harness, loaded, new_app, step_until};
 const INEXACT_SEED: u64 = 9_007_199_254_740_993;
 
 /// Two clients of one service, short enough to play to the end in a test.
-const TWO_CLIENTS: &str = "version: 1
+pub(super) const TWO_CLIENTS: &str = "version: 1
 name: Two clients
 run: { duration: 5s, warmup: 1s, seed: 9007199254740993 }
 clients:

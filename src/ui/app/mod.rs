@@ -3,7 +3,7 @@
 //! Three kinds of state stay apart here. The [`Document`] is the scenario as read from
 //! its file. The run state lives on the engine thread; the app only keeps the
 //! [`RunHistory`] it has drained from the engine's reports. View state (panels shown,
-//! pacing, recent files, plot scope, the graph's pan and zoom) belongs to the app, and
+//! pacing, recent files, the plots' and the graph's pan and zoom) belongs to the app, and
 //! only [`Settings`] of it are persisted, through eframe's storage, never with the
 //! scenario.
 
@@ -166,7 +166,10 @@ pub struct TopolabApp {
     driver: Driver,
     settings: Settings,
     controls: Controls,
+    /// The system's plots, in the bottom panel.
     plots: PlotsView,
+    /// The selected node's plots, in its side panel.
+    node_plots: PlotsView,
     /// The canvas's view state, which includes the selection.
     graph: GraphView,
     notice: Option<Notice>,
@@ -247,6 +250,7 @@ impl TopolabApp {
             settings: options.settings,
             controls: Controls::default(),
             plots: PlotsView::default(),
+            node_plots: PlotsView::default(),
             graph: GraphView::default(),
             notice: None,
             dialogs: options.dialogs,
@@ -317,10 +321,16 @@ impl TopolabApp {
         &self.history
     }
 
-    /// Returns the plots' view state.
+    /// Returns the view state of the system's plots.
     #[must_use]
     pub fn plots(&self) -> &PlotsView {
         &self.plots
+    }
+
+    /// Returns the view state of the selected node's plots.
+    #[must_use]
+    pub fn node_plots(&self) -> &PlotsView {
+        &self.node_plots
     }
 
     /// Returns the persisted view settings.
@@ -541,7 +551,7 @@ impl TopolabApp {
                 .default_size(300.0)
                 .min_size(160.0)
                 .show(ui, |ui| {
-                    plots::plots_ui(ui, &mut self.plots, &self.history, self.graph.selection());
+                    plots::system_plots_ui(ui, &mut self.plots, &self.history);
                 });
         }
         if self.settings.panels.scenario {
@@ -559,10 +569,12 @@ impl TopolabApp {
                 .show(ui, |ui| {
                     let scenario = self.document.scenario.clone();
                     let history = std::mem::take(&mut self.history);
-                    panels::node_panel_ui(ui, &name, &scenario, &history, |ui| {
+                    let mut node_plots = std::mem::take(&mut self.node_plots);
+                    panels::node_panel_ui(ui, &name, &scenario, &history, &mut node_plots, |ui| {
                         self.inspector_ui(ui, &name);
                     });
                     self.history = history;
+                    self.node_plots = node_plots;
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
