@@ -735,6 +735,12 @@ fn new_rows(simulation: &Simulation, sent: usize) -> Vec<WindowRow> {
                         windows.get(index).map(|w| w.mean_ready)
                     })
                     .collect(),
+                mean_replicas: (0..simulation.model().services.len())
+                    .map(|service| {
+                        let windows = simulation.window_replicas(service);
+                        windows.get(index).copied().unwrap_or_default()
+                    })
+                    .collect(),
             }
         })
         .collect()

@@ -219,6 +219,9 @@ pub struct WindowRow {
     /// Mean ready replicas of each autoscaled service over the window, by service
     /// index; `None` for a service without an autoscaler.
     pub replicas: Vec<Option<f64>>,
+    /// Mean replicas of each service that received work over the window, by service
+    /// index, with live changes and autoscaling counted for the time they held.
+    pub mean_replicas: Vec<f64>,
 }
 
 /// The circuit breakers of one edge over one window, summed over its call sites and

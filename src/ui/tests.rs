@@ -573,3 +573,72 @@ fn autoscaled_service_shows_replicas() {
     assert_eq!(api.starting_replicas, Some(1));
     assert!(harness.state().node_plots().drawn_points("Replicas") > 0);
 }
+
+#[test]
+fn utilization_uses_window_replicas() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    for _ in 0..2 {
+        harness.get_by_label("Step").click();
+        harness.run_steps(1);
+    }
+    step_until(&mut harness, "two windows have arrived", |app| {
+        app.history().rows().len() >= 2
+    });
+    harness.run_steps(2);
+    let payments = harness
+        .state()
+        .document()
+        .scenario
+        .services
+        .get_index_of("payments")
+        .expect("the checkout scenario has payments");
+    let utilization = |app: &TopolabApp| {
+        app.history()
+            .live()
+            .and_then(|live| live.nodes.get("payments"))
+            .map_or(f32::NAN, |node| node.utilization)
+    };
+    let before = utilization(harness.state());
+    assert!(before > 0.0, "payments is busy: {before}");
+
+    // Four times the replicas, from the end of the second window on.
+    let file_replicas = harness.state().document().scenario.services["payments"].replicas;
+    for header in ["Description", "Load", "Services"] {
+        harness.get_by_label(header).click();
+        harness.run_steps(3);
+    }
+    harness
+        .get_all_by_label(REPLICAS_TOOLTIP)
+        .nth(payments)
+        .expect("the payments control")
+        .set_value_accesskit(f64::from(file_replicas * 4));
+    step_until(&mut harness, "the engine reports the new replicas", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.replicas.get(payments) == Some(&(file_replicas * 4)))
+    });
+    harness.run_steps(2);
+    assert_eq!(
+        utilization(harness.state()),
+        before,
+        "the last window keeps the replicas it had"
+    );
+
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, "the third window has arrived", |app| {
+        app.history().rows().len() >= 3
+    });
+    harness.run_steps(2);
+    let app = harness.state();
+    let row = app.history().rows().last().expect("a row");
+    let entity = app.history().node_entity("payments").expect("payments");
+    let workers = app.document().scenario.services["payments"].workers;
+    let expected = row.mean(row.samples[entity].busy_ns) / f64::from(workers * file_replicas * 4);
+    let after = utilization(app);
+    assert!(
+        (f64::from(after) - expected).abs() < 1e-6,
+        "the third window counts {} replicas: {after} against {expected}",
+        file_replicas * 4
+    );
+}
