@@ -24,6 +24,7 @@ pub mod inspector;
 pub mod live;
 pub mod markdown;
 pub mod messages;
+pub mod panel_size;
 pub mod panels;
 pub mod plots;
 pub mod settings;
@@ -37,6 +38,8 @@ mod editor_tests;
 mod fault_tests;
 #[cfg(test)]
 mod inspector_tests;
+#[cfg(test)]
+mod layout_tests;
 #[cfg(test)]
 mod plot_tests;
 #[cfg(test)]
@@ -69,7 +72,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
             .with_title("Topolab")
             .with_app_id("topolab")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 500.0])
+            .with_min_inner_size([640.0, 480.0])
             .with_drag_and_drop(true),
         // Without vsync, a frame measurement shows what a frame costs rather than the
         // display's refresh interval.

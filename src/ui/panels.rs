@@ -75,7 +75,9 @@ pub fn scenario_panel_ui(
     commands: &mut Vec<Command>,
     settings: impl FnOnce(&mut Ui),
 ) {
-    egui::ScrollArea::vertical()
+    // Both ways, so that content wider than a narrow panel scrolls instead of pushing
+    // the panel over the canvas.
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             egui::CollapsingHeader::new("Description")
@@ -228,7 +230,9 @@ pub fn node_panel_ui(
     };
     ui.heading(name);
     ui.weak(kind.label());
-    egui::ScrollArea::vertical()
+    // Both ways, so that content wider than a narrow panel, such as a grid of
+    // operations, scrolls instead of pushing the panel over the canvas.
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             // First, because a breaker's state is what a running view is looked at for.

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use egui::ecolor::Hsva;
-use egui::{Color32, Id, Ui, vec2};
+use egui::{Color32, Id, Ui, Vec2, vec2};
 use egui_plot::{
     GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine, uniform_grid_spacer,
 };
@@ -32,6 +32,10 @@ const MIN_PLOT_WIDTH: f32 = 300.0;
 /// Queues drawn one by one in the system's backlog plot; deeper ones come first, and
 /// the rest add up into one line.
 const MAX_BACKLOG_QUEUES: usize = 5;
+
+/// Smallest height of a plot, in points, below its title and legend. A low panel gets
+/// low plots rather than plots that push it taller.
+const MIN_PLOT_HEIGHT: f32 = 24.0;
 
 /// Height of one plot of a node in its side panel, in points, below its title and legend.
 const NODE_PLOT_HEIGHT: f32 = 120.0;
@@ -163,10 +167,12 @@ pub fn system_plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory) 
         2
     };
     let grid_rows = specs.len().div_ceil(columns);
+    // A tiny window leaves less than nothing after the spacing, which egui rejects.
     let cell = vec2(
         (available.x - spacing.x * (columns - 1) as f32) / columns as f32,
         (available.y - spacing.y * (grid_rows.saturating_sub(1)) as f32) / grid_rows as f32,
-    );
+    )
+    .max(Vec2::ZERO);
     let frame = PlotFrame::new(
         history,
         view,
@@ -227,16 +233,19 @@ pub fn node_plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, na
     view.record(drawn_plots);
 }
 
-/// Shows how the plots follow the latest time, or a button that makes them follow again,
-/// with the meaning of the dashed line when `legend` is set.
-fn header_ui(ui: &mut Ui, view: &mut PlotsView, legend: bool) {
+/// Shows how the plots follow the latest time, or a button that makes them follow again.
+/// The system's header also explains the dashed line and the gestures, which a node's
+/// narrow panel has no room for.
+fn header_ui(ui: &mut Ui, view: &mut PlotsView, system: bool) {
     ui.horizontal_wrapped(|ui| {
-        if legend {
+        if system {
             ui.strong("System");
             ui.weak("Dashed line: end of the warm-up.");
         }
-        if view.following {
+        if view.following && system {
             ui.weak("Following the latest time; drag to pan, scroll or pinch to zoom");
+        } else if view.following {
+            ui.weak("Following the latest time");
         } else if ui
             .button("Follow latest")
             .on_hover_text("Show the whole run and keep up with it (or double-click a plot)")
@@ -335,7 +344,9 @@ fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Opti
         if header < frame.header_height {
             ui.add_space(frame.header_height - header);
         }
-        let plot_height = height.unwrap_or_else(|| ui.available_height()).max(60.0);
+        let plot_height = height
+            .unwrap_or_else(|| ui.available_height())
+            .max(MIN_PLOT_HEIGHT);
         let mut plot = Plot::new((frame.id, spec.title))
             .height(plot_height)
             .width(ui.available_width())

@@ -20,11 +20,12 @@ use super::actions::Action;
 use super::bundled::{self, BUNDLED};
 use super::document::{Document, Source};
 use super::driver::{
-    Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Setting, Waker,
+    Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Setting, Status, Waker,
 };
 use super::editing::Editing;
 use super::graph::{self, GraphView};
 use super::history::RunHistory;
+use super::panel_size::{PLOTS, SIDE};
 use super::panels::{self, DiagnosticsAction};
 use super::plots::{self, PlotsView};
 use super::settings::Settings;
@@ -86,6 +87,20 @@ struct Controls {
     show_path_field: bool,
     /// Whether the path field takes the keyboard focus in the next frame.
     focus_path_field: bool,
+}
+
+/// The rectangles of the resizable panels and the canvas, in screen points; `None` for
+/// a panel that is hidden.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PanelRects {
+    /// The system's plots at the bottom.
+    pub plots: Option<egui::Rect>,
+    /// The scenario panel on the left.
+    pub scenario: Option<egui::Rect>,
+    /// The selected node's panel on the right.
+    pub node: Option<egui::Rect>,
+    /// The graph canvas between them.
+    pub canvas: Option<egui::Rect>,
 }
 
 /// A message in the status bar.
@@ -172,6 +187,8 @@ pub struct TopolabApp {
     node_plots: PlotsView,
     /// The canvas's view state, which includes the selection.
     graph: GraphView,
+    /// The rectangles of the resizable panels and the canvas in the last frame.
+    layout: PanelRects,
     notice: Option<Notice>,
     dialogs: bool,
     /// Title of each bundled scenario, for the Scenarios menu.
@@ -252,6 +269,7 @@ impl TopolabApp {
             plots: PlotsView::default(),
             node_plots: PlotsView::default(),
             graph: GraphView::default(),
+            layout: PanelRects::default(),
             notice: None,
             dialogs: options.dialogs,
             bundled_titles,
@@ -325,6 +343,12 @@ impl TopolabApp {
     #[must_use]
     pub fn plots(&self) -> &PlotsView {
         &self.plots
+    }
+
+    /// Returns where the resizable panels and the canvas were drawn in the last frame.
+    #[must_use]
+    pub fn panel_rects(&self) -> PanelRects {
+        self.layout
     }
 
     /// Returns the view state of the selected node's plots.
@@ -545,39 +569,8 @@ impl TopolabApp {
             egui::Panel::top("diagnostics").show(ui, |ui| self.diagnostics_ui(ui));
         }
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar_ui(ui));
-        if self.settings.panels.plots {
-            egui::Panel::bottom("plots")
-                .resizable(true)
-                .default_size(300.0)
-                .min_size(160.0)
-                .show(ui, |ui| {
-                    plots::system_plots_ui(ui, &mut self.plots, &self.history);
-                });
-        }
-        if self.settings.panels.scenario {
-            egui::Panel::left("scenario-panel")
-                .resizable(true)
-                .default_size(300.0)
-                .show(ui, |ui| self.scenario_panel_ui(ui));
-        }
-        if self.settings.panels.node
-            && let Some(name) = self.graph.selection().map(str::to_owned)
-        {
-            egui::Panel::right("node-panel")
-                .resizable(true)
-                .default_size(300.0)
-                .show(ui, |ui| {
-                    let scenario = self.document.scenario.clone();
-                    let history = std::mem::take(&mut self.history);
-                    let mut node_plots = std::mem::take(&mut self.node_plots);
-                    panels::node_panel_ui(ui, &name, &scenario, &history, &mut node_plots, |ui| {
-                        self.inspector_ui(ui, &name);
-                    });
-                    self.history = history;
-                    self.node_plots = node_plots;
-                });
-        }
-        egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
+        self.resizable_panels_ui(ui);
+
         file_hover_overlay(&ctx);
         self.unsaved_window_ui(&ctx);
         self.overwrite_window_ui(&ctx);
@@ -601,6 +594,81 @@ impl TopolabApp {
             ctx.request_repaint_after(PLAYING_REPAINT);
         }
         self.driver.flush();
+    }
+
+    /// Draws the plots, the scenario panel, the selected node's panel and the canvas
+    /// between them. Each panel takes a bounded share of the window, so that the graph
+    /// keeps room in a small window.
+    fn resizable_panels_ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        let window = ctx.content_rect().size();
+        let dragging = ctx.input(|input| input.pointer.any_down());
+        self.layout = PanelRects::default();
+        if self.settings.panels.plots {
+            let panel = egui::Panel::bottom("plots").resizable(true);
+            let panel = self
+                .settings
+                .panel_sizes
+                .plots
+                .apply(panel, PLOTS, window.y);
+            let shown = panel.show(ui, |ui| {
+                plots::system_plots_ui(ui, &mut self.plots, &self.history);
+            });
+            let rect = shown.response.rect;
+            self.settings
+                .panel_sizes
+                .plots
+                .update(rect.height(), window.y, dragging);
+            self.layout.plots = Some(rect);
+        } else {
+            self.settings.panel_sizes.plots.forget_window();
+        }
+        if self.settings.panels.scenario {
+            let panel = egui::Panel::left("scenario-panel").resizable(true);
+            let panel = self
+                .settings
+                .panel_sizes
+                .scenario
+                .apply(panel, SIDE, window.x);
+            let shown = panel.show(ui, |ui| self.scenario_panel_ui(ui));
+            let rect = shown.response.rect;
+            self.settings
+                .panel_sizes
+                .scenario
+                .update(rect.width(), window.x, dragging);
+            self.layout.scenario = Some(rect);
+        } else {
+            self.settings.panel_sizes.scenario.forget_window();
+        }
+        let node = self
+            .graph
+            .selection()
+            .map(str::to_owned)
+            .filter(|_| self.settings.panels.node);
+        if let Some(name) = node {
+            let panel = egui::Panel::right("node-panel").resizable(true);
+            let panel = self.settings.panel_sizes.node.apply(panel, SIDE, window.x);
+            let shown = panel.show(ui, |ui| {
+                let scenario = self.document.scenario.clone();
+                let history = std::mem::take(&mut self.history);
+                let mut node_plots = std::mem::take(&mut self.node_plots);
+                panels::node_panel_ui(ui, &name, &scenario, &history, &mut node_plots, |ui| {
+                    self.inspector_ui(ui, &name);
+                });
+                self.history = history;
+                self.node_plots = node_plots;
+            });
+            let rect = shown.response.rect;
+            self.settings
+                .panel_sizes
+                .node
+                .update(rect.width(), window.x, dragging);
+            self.layout.node = Some(rect);
+        } else {
+            self.settings.panel_sizes.node.forget_window();
+        }
+        let canvas = egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
+        self.layout.canvas = Some(canvas.response.rect);
     }
 
     /// Folds the reports that have arrived into the history, for [`DRAIN_BUDGET`] at
@@ -1172,56 +1240,30 @@ impl TopolabApp {
         }
     }
 
+    /// Shows the run's figures on the left and the notice on the right, on one line.
+    /// The notice takes at most half of it, and text that does not fit ends with an
+    /// ellipsis, with the whole text on hover, so that the two never overlap.
     fn status_bar_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal(|ui| {
-            let status = self.history.status();
-            let state = self.history.state();
-            ui.label(RichText::new(state.label()).strong());
-            ui.separator();
-            match status {
-                Some(status) => {
-                    ui.label(format!(
-                        "simulated {:.3} s of {}",
-                        status.now_ns as f64 / 1e9,
-                        Duration::from_nanos(status.duration_ns)
-                    ));
-                    ui.separator();
-                    ui.label(format!("wall {:.1} s", status.wall_s));
-                    ui.separator();
-                    ui.label(format!("{} events/s", si(status.events_per_s)));
-                    ui.separator();
-                    ui.label(format!("{} events", si(status.events_processed as f64)));
-                    ui.separator();
-                    ui.label(format!("run {}, seed {}", status.run, status.seed));
-                    if status.manual_faults > 0 {
-                        ui.separator();
-                        ui.colored_label(
-                            ui.visuals().warn_fg_color,
-                            format!(
-                                "{} fault(s) started by hand; Reset clears them",
-                                status.manual_faults
-                            ),
-                        );
-                    }
-                    if let Some(error) = &status.error {
-                        ui.separator();
-                        ui.colored_label(ui.visuals().error_fg_color, error);
-                    }
-                }
-                None => {
-                    ui.label("no run");
-                }
-            }
-            if let Some(notice) = &self.notice {
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if notice.is_error {
-                        ui.colored_label(ui.visuals().error_fg_color, &notice.text);
+        let figures = status_figures(ui, self.history.state(), self.history.status());
+        let whole = figures.text.clone();
+        egui::Sides::new().shrink_left().truncate().show(
+            ui,
+            |ui| {
+                ui.add(egui::Label::new(figures)).on_hover_text(whole);
+            },
+            |ui| {
+                ui.set_max_width(ui.available_width() / 2.0);
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                if let Some(notice) = &self.notice {
+                    let response = if notice.is_error {
+                        ui.colored_label(ui.visuals().error_fg_color, &notice.text)
                     } else {
-                        ui.weak(&notice.text);
-                    }
-                });
-            }
-        });
+                        ui.weak(&notice.text)
+                    };
+                    response.on_hover_text(&notice.text);
+                }
+            },
+        );
     }
 }
 
@@ -1339,6 +1381,56 @@ fn file_hover_overlay(ctx: &egui::Context) {
         egui::TextStyle::Heading.resolve(&ctx.global_style()),
         visuals.strong_text_color(),
     );
+}
+
+/// Lays out the state and figures of the run for the status bar as one text, so that it
+/// can end with an ellipsis where the bar is too narrow.
+fn status_figures(ui: &Ui, state: RunState, status: Option<&Status>) -> egui::text::LayoutJob {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let visuals = ui.visuals();
+    let mut job = egui::text::LayoutJob::default();
+    let mut append = |text: &str, color: egui::Color32| {
+        job.append(text, 0.0, egui::TextFormat::simple(font.clone(), color));
+    };
+    let separator = "   |   ";
+    append(state.label(), visuals.strong_text_color());
+    append(separator, visuals.weak_text_color());
+    let Some(status) = status else {
+        append("no run", visuals.text_color());
+        return job;
+    };
+    let figures = [
+        format!(
+            "simulated {:.3} s of {}",
+            status.now_ns as f64 / 1e9,
+            Duration::from_nanos(status.duration_ns)
+        ),
+        format!("wall {:.1} s", status.wall_s),
+        format!("{} events/s", si(status.events_per_s)),
+        format!("{} events", si(status.events_processed as f64)),
+        format!("run {}, seed {}", status.run, status.seed),
+    ];
+    for (index, figure) in figures.iter().enumerate() {
+        if index > 0 {
+            append(separator, visuals.weak_text_color());
+        }
+        append(figure, visuals.text_color());
+    }
+    if status.manual_faults > 0 {
+        append(separator, visuals.weak_text_color());
+        append(
+            &format!(
+                "{} fault(s) started by hand; Reset clears them",
+                status.manual_faults
+            ),
+            visuals.warn_fg_color,
+        );
+    }
+    if let Some(error) = &status.error {
+        append(separator, visuals.weak_text_color());
+        append(error, visuals.error_fg_color);
+    }
+    job
 }
 
 /// Formats a number with an SI suffix: 1234567 becomes "1.23 M".
