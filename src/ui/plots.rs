@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use egui::ecolor::Hsva;
 use egui::{Color32, Id, Ui, Vec2, vec2};
 use egui_plot::{
-    GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine, uniform_grid_spacer,
+    AxisHints, GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine,
+    uniform_grid_spacer,
 };
 
 use crate::engine::sim::FaultInterval;
@@ -359,6 +360,21 @@ fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Opti
             .y_axis_min_width(36.0)
             .x_grid_spacer(uniform_grid_spacer(|input| time_steps(&input)))
             .x_axis_formatter(|mark, _| format!("{} s", mark.value));
+        if height.is_some() {
+            // A compact plot labels its axes at closer steps than egui_plot's defaults
+            // (60 points on x, 20 on y), which leave a narrow plot with only its zeros.
+            plot = plot
+                .custom_x_axes(vec![
+                    AxisHints::new_x()
+                        .formatter(|mark, _| format!("{} s", mark.value))
+                        .label_spacing(40.0..=60.0),
+                ])
+                .custom_y_axes(vec![
+                    AxisHints::new_y()
+                        .min_thickness(36.0)
+                        .label_spacing(14.0..=24.0),
+                ]);
+        }
         if frame.reset {
             plot = plot.reset();
         }
