@@ -85,7 +85,6 @@ impl PanelSize {
     /// Sets the size of `panel` for this frame in a window `window` points long: the
     /// user's size, or the default share, within the share's range. While the window
     /// keeps its size, egui's own size applies, so that the user can drag the panel.
-    #[must_use]
     pub fn apply(&self, panel: egui::Panel, share: Share, window: f32) -> egui::Panel {
         let range = share.range(window);
         let wanted = self.preferred.map_or_else(
