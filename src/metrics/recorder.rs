@@ -490,16 +490,16 @@ impl Recorder {
     /// Makes `aggregate` the sum of the entities in `members`: its counters, latency
     /// histograms and busy time are computed from theirs whenever a window closes and
     /// at the end of the run, and are not recorded directly. Its in-flight level is
-    /// still recorded with [`Recorder::level`]. The aggregate must come before its
-    /// members.
+    /// still recorded with [`Recorder::level`]. The aggregate comes before or after its
+    /// members, never among them.
     ///
     /// # Panics
     ///
-    /// If `aggregate` does not come before a non-empty range of members.
+    /// If `aggregate` is one of `members`.
     pub fn group(&mut self, aggregate: Entity, members: std::ops::Range<Entity>) {
         assert!(
-            aggregate < members.start || members.is_empty(),
-            "an aggregate comes before its members"
+            !members.contains(&aggregate),
+            "an aggregate is not one of its members"
         );
         if members.len() == 1 {
             self.latency_sources[aggregate as usize] = members.start as usize;
@@ -517,9 +517,13 @@ impl Recorder {
     fn aggregate(&mut self, now: u64, totals: bool) {
         self.copy_mirrors(totals);
         for (aggregate, members) in &self.groups {
-            let (head, tail) = self.stats.split_at_mut(members.start);
-            let target = &mut head[*aggregate];
-            let members = &mut tail[..members.len()];
+            let (target, members) = if *aggregate < members.start {
+                let (head, tail) = self.stats.split_at_mut(members.start);
+                (&mut head[*aggregate], &mut tail[..members.len()])
+            } else {
+                let (head, tail) = self.stats.split_at_mut(*aggregate);
+                (&mut tail[0], &mut head[members.clone()])
+            };
             let merge_window = members.len() > 1;
             let mut window = Counts::default();
             let mut total = Counts::default();
@@ -812,5 +816,67 @@ fn record_end(counts: &mut Counts, sojourn: u64, outcome: Result<(), ErrorKind>)
             counts.success_sum_ns += u128::from(sojourn);
         }
         Err(kind) => counts.errors[kind as usize] += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Recorder;
+
+    /// Records a success of `latency_ns` at `entity` that started at time 0.
+    fn succeed(recorder: &mut Recorder, entity: u32, latency_ns: u64) {
+        recorder.arrive(entity, 0);
+        recorder.finish(entity, latency_ns, 0, Ok(()));
+    }
+
+    #[test]
+    fn aggregate_after_members_merges_windows() {
+        // Entities 0 and 1 are the members and 2 their aggregate; entity 3 records every
+        // latency of both, as one histogram would.
+        let mut recorder = Recorder::new(4, 0, 1_000_000);
+        recorder.group(2, 0..2);
+        let latencies = (1..=90u64)
+            .map(|i| (0, i * 1_000))
+            .chain((1..=10u64).map(|i| (1, 500_000 + i * 10_000)));
+        for (member, latency) in latencies {
+            succeed(&mut recorder, member, latency);
+            succeed(&mut recorder, 3, latency);
+        }
+        recorder.close_window_at(1_000_000, |_| 0);
+        recorder.flush(1_000_000);
+
+        let merged = recorder.stats[2].series[0];
+        let reference = recorder.stats[3].series[0];
+        assert_eq!(merged.counts, reference.counts);
+        assert_eq!(merged.p50_ns, reference.p50_ns);
+        assert_eq!(merged.p95_ns, reference.p95_ns);
+        assert_eq!(merged.p99_ns, reference.p99_ns);
+        assert_eq!(merged.max_ns, reference.max_ns);
+        assert!(
+            merged.p99_ns > recorder.stats[0].series[0].p99_ns,
+            "the merged p99 comes from the slower member"
+        );
+        assert_eq!(
+            recorder.stats[2].latency().percentiles(),
+            recorder.stats[3].latency().percentiles(),
+            "whole-run histograms merge too"
+        );
+    }
+
+    #[test]
+    fn aggregate_after_single_member_reads_it() {
+        let mut recorder = Recorder::new(2, 0, 1_000_000);
+        recorder.group(1, 0..1);
+        for latency in [2_000, 4_000, 80_000] {
+            succeed(&mut recorder, 0, latency);
+        }
+        recorder.close_window_at(1_000_000, |_| 0);
+
+        let member = recorder.stats[0].series[0];
+        let aggregate = recorder.stats[1].series[0];
+        assert_eq!(aggregate.counts.successes, 3);
+        assert_eq!(aggregate.p50_ns, member.p50_ns);
+        assert_eq!(aggregate.p99_ns, member.p99_ns);
+        assert!(aggregate.p99_ns > 0);
     }
 }

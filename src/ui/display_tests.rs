@@ -83,10 +83,10 @@ fn empty_run_axes_start_at_zero() {
     step_until(&mut harness, "the engine has loaded", loaded);
     harness.run_steps(3);
     for title in ["Throughput", "Latency", "Backlog", "Errors"] {
-        let (from, to) = harness
+        let [[from, to], _] = harness
             .state()
             .plots()
-            .time_range(title)
+            .bounds(title)
             .unwrap_or_else(|| panic!("the {title} plot is drawn"));
         assert_eq!(from, 0.0, "{title} starts at 0 s");
         assert!(to >= 1.0, "{title} spans the first window, to {to} s");

@@ -26,7 +26,7 @@ use crate::scenario::{Duration, RunSettings, Scenario};
 
 pub use super::messages::{
     BreakerNow, BreakerWindow, Command, EntityInfo, EntityKind, MAX_SPEED, MIN_SPEED, Pacing,
-    Report, RunInfo, RunState, Status, WindowRow,
+    Report, RunInfo, RunState, Setting, Status, WindowRow,
 };
 
 /// Commands waiting in the channel to the engine at most.
@@ -414,8 +414,13 @@ impl Engine {
     }
 
     fn reject(&mut self, message: String) -> Result<(), AppGone> {
-        tracing::warn!(%message, "engine command rejected");
-        self.send(Report::Rejected { message })
+        self.reject_setting(message, None)
+    }
+
+    /// Rejects a command that would have changed `setting`.
+    fn reject_setting(&mut self, message: String, setting: Option<Setting>) -> Result<(), AppGone> {
+        tracing::warn!(%message, ?setting, "engine command rejected");
+        self.send(Report::Rejected { message, setting })
     }
 
     /// Starts a new run of the loaded scenario at simulated time 0.
@@ -508,7 +513,12 @@ impl Engine {
             Some(old.window),
         ) {
             Ok(config) => config,
-            Err(error) => return self.reject(format!("cannot set the duration: {error}")),
+            Err(error) => {
+                return self.reject_setting(
+                    format!("cannot set the duration: {error}"),
+                    Some(Setting::Duration),
+                );
+            }
         };
         loaded.config = config;
         let now = loaded.simulation.now_ns();
@@ -763,6 +773,12 @@ fn new_rows(simulation: &Simulation, sent: usize) -> Vec<WindowRow> {
                         windows.get(index).map(|w| w.mean_ready)
                     })
                     .collect(),
+                mean_replicas: (0..simulation.model().services.len())
+                    .map(|service| {
+                        let windows = simulation.window_replicas(service);
+                        windows.get(index).copied().unwrap_or_default()
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -881,6 +897,10 @@ fn entities(model: &Model) -> Vec<EntityInfo> {
             },
         });
     }
+    entities.push(EntityInfo {
+        name: "all clients".to_owned(),
+        kind: EntityKind::AllClients,
+    });
     entities
 }
 
@@ -937,7 +957,7 @@ mod tests {
                         };
                     }
                 }
-                Report::Rejected { message } => panic!("command rejected: {message}"),
+                Report::Rejected { message, .. } => panic!("command rejected: {message}"),
                 Report::Unloaded => panic!("the scenario was unloaded"),
             }
         }
@@ -1085,7 +1105,7 @@ mod tests {
         let mut last = None;
         while Instant::now() < deadline {
             match driver.recv_timeout(WallDuration::from_millis(100)) {
-                Some(Report::Rejected { message }) => rejected.push(message),
+                Some(Report::Rejected { message, .. }) => rejected.push(message),
                 Some(Report::Status(status)) => {
                     let changed = status.replicas.get(2) == Some(&6);
                     last = Some(*status);
@@ -1139,19 +1159,20 @@ mod tests {
         let mut messages = Vec::new();
         let deadline = Instant::now() + WallDuration::from_secs(30);
         while messages.len() < 2 && Instant::now() < deadline {
-            if let Some(Report::Rejected { message }) =
+            if let Some(Report::Rejected { message, setting }) =
                 driver.recv_timeout(WallDuration::from_millis(100))
             {
-                messages.push(message);
+                messages.push((message, setting));
             }
         }
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert_eq!(messages[0], "no scenario is loaded");
+        assert_eq!(messages[0], ("no scenario is loaded".to_owned(), None));
         assert!(
-            messages[1].starts_with("cannot set the duration: "),
+            messages[1].0.starts_with("cannot set the duration: "),
             "{}",
-            messages[1]
+            messages[1].0
         );
+        assert_eq!(messages[1].1, Some(Setting::Duration));
     }
 
     #[test]

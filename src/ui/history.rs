@@ -57,6 +57,10 @@ pub struct Sample {
     /// Integral of the ready replicas of an autoscaled service over the row, in
     /// replica-nanoseconds; 0 for every other entity.
     pub replicas_ns: f64,
+    /// Integral of the workers and consumer slots that a service or a queue's
+    /// consumers had over the row, in slot-nanoseconds, with the replicas that received
+    /// work at each time; 0 for every other entity. Utilization is `busy_ns` over it.
+    pub slots_ns: f64,
 }
 
 impl Sample {
@@ -111,6 +115,7 @@ impl Sample {
         self.breakers_open = next.breakers_open;
         self.breakers_half_open = next.breakers_half_open;
         self.replicas_ns += next.replicas_ns;
+        self.slots_ns += next.slots_ns;
     }
 
     /// Failures of all kinds.
@@ -307,7 +312,7 @@ impl RunHistory {
                     self.summary_complete = complete;
                 }
             }
-            Report::Rejected { message } => return Some(message),
+            Report::Rejected { message, .. } => return Some(message),
             Report::Unloaded => *self = Self::new(self.series.capacity),
         }
         None
@@ -357,11 +362,29 @@ impl RunHistory {
             }
         }
         if let Some(info) = &self.info {
+            let width = width_ns as f64;
+            let mean_replicas =
+                |service: usize| row.mean_replicas.get(service).copied().unwrap_or_default();
             for (entity, sample) in info.entities.iter().zip(&mut samples) {
-                if let EntityKind::Service { index, .. } = entity.kind
-                    && let Some(Some(mean_ready)) = row.replicas.get(index)
-                {
-                    sample.replicas_ns = mean_ready * width_ns as f64;
+                match entity.kind {
+                    EntityKind::Service {
+                        index,
+                        slots_per_replica,
+                        ..
+                    } => {
+                        if let Some(Some(mean_ready)) = row.replicas.get(index) {
+                            sample.replicas_ns = mean_ready * width;
+                        }
+                        sample.slots_ns =
+                            f64::from(slots_per_replica) * mean_replicas(index) * width;
+                    }
+                    EntityKind::Queue {
+                        consumer: Some((service, per_replica)),
+                        ..
+                    } => {
+                        sample.slots_ns = f64::from(per_replica) * mean_replicas(service) * width;
+                    }
+                    _ => {}
                 }
             }
         }
@@ -501,8 +524,8 @@ impl RunHistory {
                 },
                 EntityKind::Service {
                     index: service,
-                    slots_per_replica,
                     waiting_per_replica,
+                    ..
                 } => {
                     let replicas = replicas(*service);
                     let busy_now = busy_by_service
@@ -511,9 +534,7 @@ impl RunHistory {
                         .unwrap_or(0);
                     let waiting = level(index).map(|l| (l - busy_now).max(0) as u64);
                     NodeLive {
-                        utilization: sample.map_or(0.0, |(row, s)| {
-                            utilization(row, s.busy_ns, slots_per_replica * replicas)
-                        }),
+                        utilization: sample.map_or(0.0, |(_, s)| utilization(s)),
                         throughput_per_s,
                         error_rate: errors,
                         queue_depth: waiting,
@@ -526,16 +547,13 @@ impl RunHistory {
                             .filter(|starting| *starting > 0),
                     }
                 }
-                EntityKind::Queue { capacity, consumer } => {
-                    let consumers = consumer
-                        .map_or(0, |(service, per_replica)| per_replica * replicas(service));
+                EntityKind::Queue { capacity, .. } => {
                     let depth = status
                         .and_then(|s| s.queue_depths.get(queue_number))
                         .copied();
                     queue_number += 1;
                     NodeLive {
-                        utilization: sample
-                            .map_or(0.0, |(row, s)| utilization(row, s.busy_ns, consumers)),
+                        utilization: sample.map_or(0.0, |(_, s)| utilization(s)),
                         throughput_per_s,
                         error_rate: errors,
                         queue_depth: depth,
@@ -544,7 +562,7 @@ impl RunHistory {
                         starting_replicas: None,
                     }
                 }
-                EntityKind::Operation { .. } => continue,
+                EntityKind::Operation { .. } | EntityKind::AllClients => continue,
                 EntityKind::Edge { from, to, .. } => {
                     // Edges of different kinds between the same two nodes add up.
                     let edge = live.edges.entry((from.clone(), to.clone())).or_default();
@@ -583,12 +601,13 @@ fn error_rate(sample: &Sample) -> f32 {
     }
 }
 
-/// Busy time over the capacity's time, from 0 to 1.
-fn utilization(row: &Row, busy_ns: f64, capacity: u32) -> f32 {
-    if capacity == 0 {
-        0.0
+/// Busy time over the time of the workers or consumers that the row really had, from 0
+/// to 1.
+fn utilization(sample: &Sample) -> f32 {
+    if sample.slots_ns > 0.0 {
+        (sample.busy_ns / sample.slots_ns).clamp(0.0, 1.0) as f32
     } else {
-        (row.mean(busy_ns) / f64::from(capacity)).clamp(0.0, 1.0) as f32
+        0.0
     }
 }
 

@@ -327,7 +327,7 @@ fn service_protections_are_edited_and_undone() {
     let gateway = |session: &Session| session.scenario().services["gateway"].clone();
 
     session.toggle("Rate limit");
-    session.set_number("Max tokens", 50.0);
+    session.type_into("Max tokens", "50");
     session.set_text("Fill interval", "50ms");
     let limit = gateway(&session).rate_limit.expect("a rate limit");
     assert_eq!(limit.max_tokens, 50);
@@ -536,7 +536,7 @@ fn faults_of_every_kind_are_created_and_edited() {
 
     session.choose("Kind", "errors");
     session.choose("Fails", "its first requests");
-    session.set_number("First", 25.0);
+    session.type_into("First", "25");
     let FaultKind::Errors(errors) = fault(&session).kind else {
         panic!("an errors fault");
     };
@@ -603,4 +603,75 @@ fn typing_then_clicking_a_checkbox_are_two_steps() {
     assert_eq!(session.scenario(), typed);
     session.undo();
     assert_eq!(session.scenario(), before_typing);
+}
+
+#[test]
+fn large_counts_are_kept_exactly() {
+    let mut session = open();
+    session.select("gateway");
+    session.toggle("Rate limit");
+    let max_tokens = |session: &Session| {
+        session.scenario().services["gateway"]
+            .rate_limit
+            .as_ref()
+            .map(|limit| limit.max_tokens)
+    };
+    // 2^53 + 1, which a drag field rounds to 2^53.
+    session.type_into("Max tokens", "9007199254740993");
+    assert_eq!(max_tokens(&session), Some(9_007_199_254_740_993));
+    session.type_into("Max tokens", "18446744073709551615");
+    assert_eq!(max_tokens(&session), Some(u64::MAX));
+
+    session.type_into("Max tokens", "0");
+    assert_eq!(max_tokens(&session), Some(u64::MAX), "0 is below the range");
+    session.harness.get_by_label(
+        "\"0\" is not a whole number from 1 to 18446744073709551615; \
+         the value stays 18446744073709551615",
+    );
+    session.type_into("Max tokens", "20");
+    assert_eq!(max_tokens(&session), Some(20));
+    assert!(
+        session
+            .harness
+            .query_by_label_contains("is not a whole number")
+            .is_none(),
+        "the message is gone once the text is valid"
+    );
+}
+
+#[test]
+fn typed_count_applies_once() {
+    let mut session = open();
+    session.select("gateway");
+    let run = |session: &Session| {
+        session
+            .harness
+            .state()
+            .history()
+            .status()
+            .map_or(0, |status| status.run)
+    };
+    step_until(&mut session.harness, "the first run has a status", |app| {
+        app.history().status().is_some()
+    });
+    let before = run(&session);
+    let undo_steps = |session: &Session| session.harness.state().editing().history().can_undo();
+    assert!(!undo_steps(&session), "nothing to undo yet");
+
+    session.type_into("Workers per replica", "24");
+    assert_eq!(session.scenario().services["gateway"].workers, 24);
+    step_until(
+        &mut session.harness,
+        "the edited scenario has loaded",
+        |app| {
+            app.history()
+                .status()
+                .is_some_and(|status| status.run > before)
+        },
+    );
+    session.harness.run_steps(5);
+    assert_eq!(run(&session), before + 1, "one new run for one typed value");
+    session.undo();
+    assert_ne!(session.scenario().services["gateway"].workers, 24);
+    assert!(!undo_steps(&session), "the typed value was one step");
 }

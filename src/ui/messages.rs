@@ -154,7 +154,7 @@ impl RunState {
 }
 
 /// The kind of one entity of the recorder. Entities come in the order of the engine's
-/// layout: clients, services, operations, queues, edges.
+/// layout: clients, services, operations, queues, edges, and the sum of all clients.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EntityKind {
     /// A client.
@@ -192,6 +192,8 @@ pub enum EntityKind {
         /// Calls, publishes or deliveries.
         kind: EdgeKind,
     },
+    /// The sum of every client, whose latency percentiles are those of all requests.
+    AllClients,
 }
 
 /// One entity of the recorder.
@@ -233,6 +235,9 @@ pub struct WindowRow {
     /// Mean ready replicas of each autoscaled service over the window, by service
     /// index; `None` for a service without an autoscaler.
     pub replicas: Vec<Option<f64>>,
+    /// Mean replicas of each service that received work over the window, by service
+    /// index, with live changes and autoscaling counted for the time they held.
+    pub mean_replicas: Vec<f64>,
 }
 
 /// The circuit breakers of one edge over one window, summed over its call sites and
@@ -311,6 +316,13 @@ pub struct Status {
     pub error: Option<String>,
 }
 
+/// A run setting that the app edits outside the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// The simulated time of the run, [`Command::SetDuration`].
+    Duration,
+}
+
 /// A message from the engine to the app.
 #[derive(Clone, Debug)]
 pub enum Report {
@@ -339,6 +351,9 @@ pub enum Report {
     Rejected {
         /// The failure and its reason.
         message: String,
+        /// The run setting that the command would have changed, if any, so that the app
+        /// shows the message at that setting's field until the setting is valid again.
+        setting: Option<Setting>,
     },
     /// The scenario and its run were dropped after [`Command::Unload`]. Reports sent
     /// before this one belong to the dropped run.

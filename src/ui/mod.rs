@@ -25,6 +25,7 @@ pub mod live;
 pub mod markdown;
 pub mod messages;
 pub mod names;
+pub mod panel_size;
 pub mod panels;
 pub mod plots;
 pub mod settings;
@@ -43,11 +44,17 @@ mod fault_tests;
 #[cfg(test)]
 mod inspector_tests;
 #[cfg(test)]
+mod layout_tests;
+#[cfg(test)]
 mod open_tests;
+#[cfg(test)]
+mod plot_tests;
 #[cfg(test)]
 mod run_control_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod toolbar_tests;
 
 /// The start options of the desktop application, from the command line.
 #[derive(Clone, Debug, Default)]
@@ -74,7 +81,7 @@ pub fn run_app(launch: Launch) -> anyhow::Result<()> {
             .with_title("Topolab")
             .with_app_id("topolab")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 500.0])
+            .with_min_inner_size([640.0, 480.0])
             .with_drag_and_drop(true),
         // Without vsync, a frame measurement shows what a frame costs rather than the
         // display's refresh interval.

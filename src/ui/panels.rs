@@ -15,6 +15,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::driver::Command;
 use super::history::RunHistory;
 use super::markdown::markdown_ui;
+use super::plots::PlotsView;
 
 /// Tooltip of the replicas controls.
 pub const REPLICAS_TOOLTIP: &str = "Replicas that receive new work, from the current simulated \
@@ -77,7 +78,9 @@ pub fn scenario_panel_ui(
     commands: &mut Vec<Command>,
     settings: impl FnOnce(&mut Ui),
 ) {
-    egui::ScrollArea::vertical()
+    // Both ways, so that content wider than a narrow panel scrolls instead of pushing
+    // the panel over the canvas.
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             egui::CollapsingHeader::new("Description")
@@ -214,13 +217,14 @@ fn node_list_ui(ui: &mut Ui, scenario: &Scenario, selection: &mut Option<String>
     }
 }
 
-/// Draws the configuration of the node called `name`, with `configuration`, and its
-/// summary figures.
+/// Draws the panel of the node called `name`: once the run has started, its plots and
+/// its summary, then its configuration, which `configuration` draws.
 pub fn node_panel_ui(
     ui: &mut Ui,
     name: &str,
     scenario: &Scenario,
     history: &RunHistory,
+    plots: &mut PlotsView,
     configuration: impl FnOnce(&mut Ui),
 ) {
     let Some(kind) = NodeKind::of(scenario, name) else {
@@ -233,11 +237,34 @@ pub fn node_panel_ui(
         heading.on_hover_text(name);
     }
     ui.weak(kind.label());
-    egui::ScrollArea::vertical()
+    // Both ways, so that content wider than a narrow panel, such as a grid of
+    // operations, scrolls instead of pushing the panel over the canvas.
+    egui::ScrollArea::both()
         .auto_shrink([false, false])
         .show(ui, |ui| {
             // First, because a breaker's state is what a running view is looked at for.
             super::breakers::breakers_panel_ui(ui, name, history);
+            // A run that has not started yet has nothing to plot, so the configuration
+            // comes first until it does.
+            let summary = history.summary().filter(|_| history.now_ns() > 0);
+            if let Some((summary, complete)) = summary {
+                egui::CollapsingHeader::new("Plots")
+                    .id_salt("node-plots")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        super::plots::node_plots_ui(ui, plots, history, name);
+                    });
+                egui::CollapsingHeader::new("Summary")
+                    .default_open(true)
+                    .show(ui, |ui| {
+                        summary_note_ui(ui, summary, complete);
+                        match kind {
+                            NodeKind::Client => client_summary_ui(ui, name, summary),
+                            NodeKind::Service => service_summary_ui(ui, name, summary),
+                            NodeKind::Queue => queue_summary_ui(ui, name, summary),
+                        }
+                    });
+            }
             egui::CollapsingHeader::new("Configuration")
                 .default_open(true)
                 .show(ui, |ui| {
@@ -246,23 +273,16 @@ pub fn node_panel_ui(
                         live_replicas_note_ui(ui, name, scenario, history);
                     }
                 });
-            let Some((summary, complete)) = history.summary() else {
-                ui.weak("No run yet: press Play or Step.");
-                return;
-            };
-            egui::CollapsingHeader::new("Summary")
-                .default_open(true)
-                .show(ui, |ui| {
-                    summary_note_ui(ui, summary, complete);
-                    match kind {
-                        NodeKind::Client => client_summary_ui(ui, name, summary),
-                        NodeKind::Service => service_summary_ui(ui, name, summary),
-                        NodeKind::Queue => queue_summary_ui(ui, name, summary),
-                    }
-                });
-            egui::CollapsingHeader::new("Edges")
-                .default_open(false)
-                .show(ui, |ui| edges_ui(ui, name, summary));
+            match summary {
+                Some((summary, _)) => {
+                    egui::CollapsingHeader::new("Edges")
+                        .default_open(false)
+                        .show(ui, |ui| edges_ui(ui, name, summary));
+                }
+                None => {
+                    ui.weak("No run yet: press Play or Step for its plots and summary.");
+                }
+            }
         });
 }
 

@@ -1,16 +1,20 @@
 //! Live plots of the run: throughput and goodput, latency percentiles, backlog and
-//! errors, for the whole system or for the selected node.
+//! errors, for the whole system in the bottom panel and for the selected node in its
+//! side panel.
 //!
 //! The plots show the whole run, downsampled to a minimum and a maximum for every two
-//! pixel columns, so one point per pixel and no spike lost. They follow the latest simulated time until the user pans or zooms, and follow again
-//! after a double click or "Follow latest". The four plots share their time axis.
+//! pixel columns, so one point per pixel and no spike lost. They follow the latest
+//! simulated time until the user pans or zooms, and follow again after a double click
+//! or "Follow latest". The plots of one panel share their time axis. A new run, a new
+//! duration or another node starts them again from a view that follows and fits.
 
 use std::collections::BTreeMap;
 
 use egui::ecolor::Hsva;
-use egui::{Color32, Id, Ui, vec2};
+use egui::{Color32, Id, Ui, Vec2, vec2};
 use egui_plot::{
-    GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine, uniform_grid_spacer,
+    AxisHints, GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine,
+    uniform_grid_spacer,
 };
 
 use crate::engine::sim::FaultInterval;
@@ -30,29 +34,35 @@ const MIN_PLOT_WIDTH: f32 = 300.0;
 /// the rest add up into one line.
 const MAX_BACKLOG_QUEUES: usize = 5;
 
-/// The subject of the plots.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum PlotScope {
-    /// The clients' end-to-end figures, the queues' backlogs.
-    #[default]
-    System,
-    /// The selected node, or the system while nothing is selected.
-    SelectedNode,
+/// Smallest height of a plot, in points, below its title and legend. A low panel gets
+/// low plots rather than plots that push it taller.
+const MIN_PLOT_HEIGHT: f32 = 24.0;
+
+/// Height of one plot of a node in its side panel, in points, below its title and legend.
+const NODE_PLOT_HEIGHT: f32 = 120.0;
+
+/// The subject of a set of plots: the run, its duration and the node, if any. When it
+/// changes, the plots drop their pan and zoom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Subject {
+    run: u64,
+    duration_ns: u64,
+    node: Option<usize>,
 }
 
-/// View state of the plots.
+/// View state of one panel's plots.
 #[derive(Clone, Debug, Default)]
 pub struct PlotsView {
-    /// The subject of the plots.
-    pub scope: PlotScope,
+    /// The subject drawn in the last frame.
+    subject: Option<Subject>,
+    /// The bounds of each plot in the last frame, by title: x from and to in s, then y.
+    bounds: BTreeMap<&'static str, [[f64; 2]; 2]>,
     /// Whether the time axis followed the latest time in the last frame.
     following: bool,
     /// Set by "Follow latest"; applied to every plot in the next frame.
     follow_requested: bool,
     /// Points drawn per plot title in the last frame.
     drawn_points: BTreeMap<&'static str, usize>,
-    /// Time shown per plot title in the last frame, from and to, in seconds.
-    time_ranges: BTreeMap<&'static str, (f64, f64)>,
     /// Height of the tallest title and legend in the last frame, in points; every plot's
     /// header takes it, so that the plots line up.
     header_height: f32,
@@ -68,13 +78,6 @@ impl PlotsView {
         self.drawn_points.get(title).copied().unwrap_or(0)
     }
 
-    /// Returns the simulated time that the plot titled `title` showed in the last frame,
-    /// from and to, in seconds.
-    #[must_use]
-    pub fn time_range(&self, title: &str) -> Option<(f64, f64)> {
-        self.time_ranges.get(title).copied()
-    }
-
     /// Returns the number of bars the fault timeline drew in the last frame.
     #[must_use]
     pub fn timeline_bars(&self) -> usize {
@@ -86,6 +89,31 @@ impl PlotsView {
     pub fn is_following(&self) -> bool {
         self.following
     }
+
+    /// Returns the x range (simulated s) and the y range that the plot titled `title`
+    /// showed in the last frame.
+    #[must_use]
+    pub fn bounds(&self, title: &str) -> Option<[[f64; 2]; 2]> {
+        self.bounds.get(title).copied()
+    }
+
+    /// Records that the plots show `subject` in this frame, and returns whether it
+    /// differs from the last frame's, so that the plots start again.
+    fn show(&mut self, subject: Option<Subject>) -> bool {
+        let changed = subject.is_some() && subject != self.subject;
+        self.subject = subject;
+        changed
+    }
+}
+
+/// Returns the subject of plots of `history` about the entity `node`, or about the
+/// system when it is `None`.
+fn subject(history: &RunHistory, node: Option<usize>) -> Option<Subject> {
+    history.status().map(|status| Subject {
+        run: status.run,
+        duration_ns: status.duration_ns,
+        node,
+    })
 }
 
 /// The value of one line in one row; `None` leaves a gap.
@@ -118,26 +146,12 @@ pub const TITLES: [&str; 4] = ["Throughput", "Latency", "Backlog", "Errors"];
 /// service.
 pub const REPLICAS_TITLE: &str = "Replicas";
 
-/// Draws the header and the four plots of `history` into the whole of `ui`.
-pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selected: Option<&str>) {
-    let node = match view.scope {
-        PlotScope::SelectedNode => selected.and_then(|name| {
-            history
-                .node_entity(name)
-                .map(|entity| (name.to_owned(), entity))
-        }),
-        PlotScope::System => None,
-    };
-    header_ui(ui, view, selected, node.is_some());
-
-    let specs = match &node {
-        Some((_, entity)) => node_specs(history, *entity),
-        None => system_specs(history),
-    };
-    let warmup_s = history
-        .info()
-        .map_or(0.0, |info| info.config.warmup.as_secs_f64());
-    let window_s = first_window_s(history);
+/// Draws the header and the four plots of the whole system into the whole of `ui`, with
+/// the fault timeline under them.
+pub fn system_plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory) {
+    let reset = view.show(subject(history, None));
+    header_ui(ui, view, true);
+    let specs = system_specs(history);
 
     let timeline = history
         .status()
@@ -154,71 +168,85 @@ pub fn plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, selecte
         2
     };
     let grid_rows = specs.len().div_ceil(columns);
+    // A tiny window leaves less than nothing after the spacing, which egui rejects.
     let cell = vec2(
         (available.x - spacing.x * (columns - 1) as f32) / columns as f32,
         (available.y - spacing.y * (grid_rows.saturating_sub(1)) as f32) / grid_rows as f32,
+    )
+    .max(Vec2::ZERO);
+    let frame = PlotFrame::new(
+        history,
+        view,
+        reset,
+        ui.make_persistent_id("plots-time-axis"),
+        "plot",
     );
-    let now_s = history
-        .status()
-        .map_or(0.0, |status| status.now_ns as f64 / 1e9);
-    let follow = std::mem::take(&mut view.follow_requested);
-    let link = ui.make_persistent_id("plots-time-axis");
-    let mut following = true;
-    let mut header_height: f32 = 0.0;
+    let mut drawn_plots = Vec::new();
     for chunk in specs.chunks(columns) {
         ui.horizontal(|ui| {
             for spec in chunk {
                 ui.allocate_ui(cell, |ui| {
-                    let drawn = plot_ui(
-                        ui,
-                        spec,
-                        history.rows(),
-                        link,
-                        follow,
-                        (warmup_s, window_s, timeline, now_s),
-                        view.header_height,
-                    );
-                    view.drawn_points.insert(spec.title, drawn.points);
-                    view.time_ranges.insert(spec.title, drawn.time_range);
-                    following &= drawn.following;
-                    header_height = header_height.max(drawn.header_height);
+                    let height = None;
+                    drawn_plots.push((spec.title, plot_ui(ui, spec, &frame, height)));
                 });
             }
         });
     }
-    view.following = following;
-    view.header_height = header_height;
+    view.record(drawn_plots);
     if timeline_height > 0.0 {
-        view.timeline_bars =
-            super::fault_timeline::timeline_ui(ui, timeline, now_s, link, timeline_height);
+        view.timeline_bars = super::fault_timeline::timeline_ui(
+            ui,
+            timeline,
+            frame.now_s,
+            frame.link,
+            timeline_height,
+        );
     } else {
         view.timeline_bars = 0;
     }
 }
 
-fn header_ui(ui: &mut Ui, view: &mut PlotsView, selected: Option<&str>, showing_node: bool) {
-    ui.horizontal(|ui| {
-        ui.strong("Plots");
-        ui.radio_value(&mut view.scope, PlotScope::System, "System");
-        let node_label = match selected {
-            Some(name) => format!("Selected node: {}", super::names::shown_name(name)),
-            None => "Selected node".to_owned(),
-        };
-        ui.add_enabled_ui(selected.is_some(), |ui| {
-            let radio = ui
-                .radio_value(&mut view.scope, PlotScope::SelectedNode, node_label)
-                .on_disabled_hover_text("Select a node on the graph first");
-            if let Some(name) = selected.filter(|name| super::names::shown_name(name) != *name) {
-                radio.on_hover_text(name);
-            }
-        });
-        if view.scope == PlotScope::SelectedNode && selected.is_some() && !showing_node {
-            ui.weak("(no figures for this node yet)");
+/// Draws the plots of the node called `name` one under the other, each
+/// [`NODE_PLOT_HEIGHT`] high, as in its side panel. A node that the run has no figures
+/// for gets a note instead.
+pub fn node_plots_ui(ui: &mut Ui, view: &mut PlotsView, history: &RunHistory, name: &str) {
+    let Some(entity) = history.node_entity(name) else {
+        ui.weak("No figures for this node in the current run.");
+        return;
+    };
+    let reset = view.show(subject(history, Some(entity)));
+    header_ui(ui, view, false);
+    let specs = node_specs(history, entity);
+    let frame = PlotFrame::new(
+        history,
+        view,
+        reset,
+        ui.make_persistent_id("node-plots-time-axis"),
+        "node-plot",
+    );
+    let mut drawn_plots = Vec::new();
+    for spec in &specs {
+        drawn_plots.push((
+            spec.title,
+            plot_ui(ui, spec, &frame, Some(NODE_PLOT_HEIGHT)),
+        ));
+    }
+    view.record(drawn_plots);
+}
+
+/// Shows how the plots follow the latest time, or a button that makes them follow again.
+/// The system's header also explains the dashed line and the gestures, which a node's
+/// narrow panel has no room for.
+fn header_ui(ui: &mut Ui, view: &mut PlotsView, system: bool) {
+    ui.horizontal_wrapped(|ui| {
+        if system {
+            ui.strong("System");
+            ui.weak("Dashed line: end of the warm-up.");
         }
-        ui.separator();
-        ui.weak("Dashed line: end of the warm-up.");
-        if view.following {
+        if view.following && system {
             ui.weak("Following the latest time; drag to pan, scroll or pinch to zoom");
+        } else if view.following {
+            ui.weak("Following the latest time");
         } else if ui
             .button("Follow latest")
             .on_hover_text("Show the whole run and keep up with it (or double-click a plot)")
@@ -227,17 +255,6 @@ fn header_ui(ui: &mut Ui, view: &mut PlotsView, selected: Option<&str>, showing_
             view.follow_requested = true;
         }
     });
-}
-
-/// What one plot drew in a frame.
-struct Drawn {
-    points: usize,
-    /// The time it showed, from and to, in seconds.
-    time_range: (f64, f64),
-    /// Whether its time axis follows the data.
-    following: bool,
-    /// Height that its title and legend needed, in points.
-    header_height: f32,
 }
 
 /// Returns the end of the run's first time-series window, in seconds, or 1 s before a
@@ -250,107 +267,204 @@ pub fn first_window_s(history: &RunHistory) -> f64 {
         .map_or(1.0, |info| info.config.window.as_secs_f64())
 }
 
-/// Draws one plot filling `ui`, below a header at least `header_height` points high.
-/// `marks` contains the end of the warm-up, the end of the first window, the fault
-/// timeline, whose intervals are shaded in the colour of their kind, and the current
-/// simulated time, at which an interval still active ends.
-fn plot_ui(
-    ui: &mut Ui,
-    spec: &PlotSpec<'_>,
-    rows: &[Row],
+/// The settings and data that the plots of one panel share in a frame.
+struct PlotFrame<'a> {
+    rows: &'a [Row],
+    /// The group whose time axis and cursor the plots share.
     link: Id,
+    /// The first part of each plot's id, which the title completes.
+    id: &'static str,
+    /// Whether the plots follow the latest time from this frame on.
     follow: bool,
-    (warmup_s, window_s, timeline, now_s): (f64, f64, &[FaultInterval], f64),
+    /// Whether the plots drop their pan, zoom and memory in this frame.
+    reset: bool,
+    /// End of the warm-up, simulated s.
+    warmup_s: f64,
+    /// End of the first time-series window, simulated s, which every time axis reaches.
+    window_s: f64,
+    timeline: &'a [FaultInterval],
+    /// Current simulated time, s, at which an interval still active ends.
+    now_s: f64,
+    /// Height that every plot's title and legend take, in points, so that plots side
+    /// by side line up.
     header_height: f32,
-) -> Drawn {
+}
+
+impl<'a> PlotFrame<'a> {
+    fn new(
+        history: &'a RunHistory,
+        view: &mut PlotsView,
+        reset: bool,
+        link: Id,
+        id: &'static str,
+    ) -> Self {
+        let follow = std::mem::take(&mut view.follow_requested) || reset;
+        Self {
+            rows: history.rows(),
+            link,
+            id,
+            follow,
+            reset,
+            warmup_s: history
+                .info()
+                .map_or(0.0, |info| info.config.warmup.as_secs_f64()),
+            window_s: first_window_s(history),
+            timeline: history
+                .status()
+                .map_or(&[][..], |status| status.fault_timeline.as_slice()),
+            now_s: history
+                .status()
+                .map_or(0.0, |status| status.now_ns as f64 / 1e9),
+            header_height: view.header_height,
+        }
+    }
+}
+
+impl PlotsView {
+    /// Keeps what the plots drew in this frame, by title.
+    fn record(&mut self, drawn_plots: Vec<(&'static str, Drawn)>) {
+        let mut following = true;
+        let mut header_height: f32 = 0.0;
+        self.bounds.clear();
+        for (title, drawn) in drawn_plots {
+            self.drawn_points.insert(title, drawn.points);
+            self.bounds.insert(title, drawn.bounds);
+            following &= drawn.following;
+            header_height = header_height.max(drawn.header_height);
+        }
+        self.following = following;
+        self.header_height = header_height;
+    }
+}
+
+/// What one plot drew in a frame.
+struct Drawn {
+    points: usize,
+    /// Whether its time axis follows the data.
+    following: bool,
+    /// Height that its title and legend needed, in points.
+    header_height: f32,
+    /// The x range and the y range shown.
+    bounds: [[f64; 2]; 2],
+}
+
+/// Draws one plot below a header at least `frame.header_height` points high: `height`
+/// points high, or filling `ui` when it is `None`. A plot of a fixed height sits in a
+/// scrolling panel, so the mouse wheel scrolls the panel rather than the plot. The
+/// plot shades the intervals of the fault timeline in the colour of their kind.
+fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Option<f32>) -> Drawn {
     ui.vertical(|ui| {
         let header = ui.scope(|ui| legend_ui(ui, spec)).response.rect.height();
-        if header < header_height {
-            ui.add_space(header_height - header);
+        if header < frame.header_height {
+            ui.add_space(frame.header_height - header);
         }
-        let height = ui.available_height().max(60.0);
-        let response = Plot::new(("plot", spec.title))
-            .height(height)
+        let plot_height = height
+            .unwrap_or_else(|| ui.available_height())
+            .max(MIN_PLOT_HEIGHT);
+        let mut plot = Plot::new((frame.id, spec.title))
+            .height(plot_height)
             .width(ui.available_width())
-            .link_axis(link, [true, false])
-            .link_cursor(link, [true, false])
+            .link_axis(frame.link, [true, false])
+            .link_cursor(frame.link, [true, false])
+            .allow_scroll(height.is_none())
             .include_x(0.0)
-            .include_x(window_s)
+            .include_x(frame.window_s)
             // No margin left and right of the time, so that the axis starts at 0 s.
             .set_margin_fraction(vec2(0.0, 0.05))
             .include_y(0.0)
             .include_y(1.0)
             .y_axis_min_width(36.0)
             .x_grid_spacer(uniform_grid_spacer(|input| time_steps(&input)))
-            .x_axis_formatter(|mark, _| format!("{} s", mark.value))
-            .show(ui, |plot_ui| {
-                if follow {
-                    plot_ui.set_auto_bounds(true);
-                }
-                let auto = plot_ui.auto_bounds().x;
-                let range = (!auto).then(|| {
-                    let bounds = plot_ui.plot_bounds();
-                    (bounds.min()[0], bounds.max()[0])
-                });
-                // A minimum and a maximum for every two pixels: one point per pixel, and
-                // no spike lost.
-                let columns = (plot_ui.response().rect.width() / 2.0).max(1.0) as usize;
-                let mut drawn = 0;
-                for (index, line) in spec.lines.iter().enumerate() {
-                    // One line per run of rows with a value, so that no line crosses
-                    // rows without one, such as windows without completed requests.
-                    let segments = downsample(rows, range, columns, &line.value);
-                    for (segment_index, points) in segments.into_iter().enumerate() {
-                        drawn += points.len();
-                        let id = (index, segment_index);
-                        if let [point] = points[..] {
-                            // A lone value between two gaps: a dot, as a line of one
-                            // point draws nothing.
-                            plot_ui.points(
-                                Points::new(line.name.clone(), PlotPoints::new(vec![point]))
-                                    .id(id)
-                                    .color(line_color(index))
-                                    .radius(LINE_WIDTH),
-                            );
-                        } else {
-                            plot_ui.line(
-                                Line::new(line.name.clone(), PlotPoints::new(points))
-                                    .id(id)
-                                    .color(line_color(index))
-                                    .width(LINE_WIDTH),
-                            );
-                        }
+            .x_axis_formatter(|mark, _| format!("{} s", mark.value));
+        if height.is_some() {
+            // A compact plot labels its axes at closer steps than egui_plot 0.38's defaults
+            // (60 points on x, 20 on y), which leave a narrow plot with only its zeros.
+            plot = plot
+                .custom_x_axes(vec![
+                    AxisHints::new_x()
+                        .formatter(|mark, _| format!("{} s", mark.value))
+                        .label_spacing(40.0..=60.0),
+                ])
+                .custom_y_axes(vec![
+                    AxisHints::new_y()
+                        .min_thickness(36.0)
+                        .label_spacing(14.0..=24.0),
+                ]);
+        }
+        if frame.reset {
+            plot = plot.reset();
+        }
+        let response = plot.show(ui, |plot_ui| {
+            if frame.follow {
+                plot_ui.set_auto_bounds(true);
+            }
+            let auto = plot_ui.auto_bounds().x;
+            let range = (!auto).then(|| {
+                let bounds = plot_ui.plot_bounds();
+                (bounds.min()[0], bounds.max()[0])
+            });
+            // A minimum and a maximum for every two pixels: one point per pixel, and
+            // no spike lost.
+            let columns = (plot_ui.response().rect.width() / 2.0).max(1.0) as usize;
+            let mut drawn = 0;
+            for (index, line) in spec.lines.iter().enumerate() {
+                // One line per run of rows with a value, so that no line crosses
+                // rows without one, such as windows without completed requests.
+                let segments = downsample(frame.rows, range, columns, &line.value);
+                for (segment_index, points) in segments.into_iter().enumerate() {
+                    drawn += points.len();
+                    let id = (index, segment_index);
+                    if let [point] = points[..] {
+                        // A lone value between two gaps: a dot, as a line of one
+                        // point draws nothing.
+                        plot_ui.points(
+                            Points::new(line.name.clone(), PlotPoints::new(vec![point]))
+                                .id(id)
+                                .color(line_color(index))
+                                .radius(LINE_WIDTH),
+                        );
+                    } else {
+                        plot_ui.line(
+                            Line::new(line.name.clone(), PlotPoints::new(points))
+                                .id(id)
+                                .color(line_color(index))
+                                .width(LINE_WIDTH),
+                        );
                     }
                 }
-                for interval in timeline {
-                    let start_s = interval.start_ns as f64 / 1e9;
-                    let end_s = interval.end_ns.map_or(now_s, |end| end as f64 / 1e9);
-                    // Unnamed, so that the span draws no label over the lines; the bars
-                    // of the timeline below the plots name the faults.
-                    plot_ui.span(
-                        Span::new("", start_s..=end_s.max(start_s))
-                            .fill(kind_color(interval.kind).gamma_multiply(0.12))
-                            .border_width(0.0),
-                    );
-                }
-                if warmup_s > 0.0 {
-                    // Unnamed, so that it has no legend entry covering the lines; the
-                    // header explains it.
-                    plot_ui.vline(
-                        VLine::new("", warmup_s)
-                            .style(LineStyle::dashed_loose())
-                            .color(ui_weak_color(plot_ui.ctx())),
-                    );
-                }
-                (drawn, auto)
-            });
+            }
+            for interval in frame.timeline {
+                let start_s = interval.start_ns as f64 / 1e9;
+                let end_s = interval.end_ns.map_or(frame.now_s, |end| end as f64 / 1e9);
+                // Unnamed, so that the span draws no label over the lines; the bars
+                // of the timeline below the plots name the faults.
+                plot_ui.span(
+                    Span::new("", start_s..=end_s.max(start_s))
+                        .fill(kind_color(interval.kind).gamma_multiply(0.12))
+                        .border_width(0.0),
+                );
+            }
+            if frame.warmup_s > 0.0 {
+                // Unnamed, so that it has no legend entry covering the lines; the
+                // header explains it.
+                plot_ui.vline(
+                    VLine::new("", frame.warmup_s)
+                        .style(LineStyle::dashed_loose())
+                        .color(ui_weak_color(plot_ui.ctx())),
+                );
+            }
+            (drawn, auto)
+        });
         let (points, following) = response.inner;
-        let bounds = response.transform.bounds();
+        let shown = response.transform.bounds();
         Drawn {
             points,
-            time_range: (bounds.min()[0], bounds.max()[0]),
             following,
             header_height: header,
+            bounds: [
+                [shown.min()[0], shown.max()[0]],
+                [shown.min()[1], shown.max()[1]],
+            ],
         }
     })
     .inner
@@ -633,21 +747,12 @@ fn system_specs(history: &RunHistory) -> Vec<PlotSpec<'static>> {
         LineSpec::new("goodput", rate_of(client_indices.clone(), |s| s.successes)),
     ];
 
-    // One client gets its three percentiles; several get their p99 each, so that the
-    // plot stays readable.
-    let latency = if let [(index, _)] = clients.as_slice() {
-        percentile_lines(*index, "")
-    } else {
-        clients
-            .iter()
-            .map(|(index, name)| {
-                let index = *index;
-                LineSpec::new(format!("p99 {name}"), move |row| {
-                    latency_ms(row, index, |s| s.p99_ns)
-                })
-            })
-            .collect()
-    };
+    // The percentiles of all clients' requests, from their histograms merged by the
+    // engine: percentiles of separate clients cannot be averaged into these.
+    let latency = history
+        .entities_where(|kind| matches!(kind, EntityKind::AllClients))
+        .next()
+        .map_or_else(Vec::new, |(index, _)| percentile_lines(index, ""));
 
     let (queues, other_queues) = deepest_queues(history, queues);
     let mut backlog: Vec<LineSpec<'static>> = queues

@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use super::document::Source;
 use super::driver::Pacing;
+use super::panel_size::PanelSizes;
 
 /// Recent files kept in the File menu.
 const MAX_RECENT: usize = 10;
 
-/// View settings kept between sessions. The window's size and position and the panels'
-/// sizes are persisted by eframe and egui themselves.
+/// View settings kept between sessions. The window's size and position are persisted by
+/// eframe itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -25,6 +26,8 @@ pub struct Settings {
     pub unpaced: bool,
     /// The panels shown.
     pub panels: PanelVisibility,
+    /// The sizes of the panels that the user chose.
+    pub panel_sizes: PanelSizes,
     /// Whether lines and shapes are anti-aliased. `None` leaves it to the renderer: off
     /// on software OpenGL, because there it costs about a third of each frame, else on.
     pub smooth_lines: Option<bool>,
@@ -60,6 +63,7 @@ impl Default for Settings {
             speed: 1.0,
             unpaced: false,
             panels: PanelVisibility::default(),
+            panel_sizes: PanelSizes::default(),
             smooth_lines: None,
         }
     }

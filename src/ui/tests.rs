@@ -220,7 +220,16 @@ fn clicking_node_on_canvas_shows_panel() {
     assert_eq!(harness.state().selection(), Some("payments"));
     harness.get_by_label("Workers per replica");
     harness.get_by_label("Arrivals");
-    harness.get_by_label("Selected node: payments");
+    for title in super::plots::TITLES {
+        assert!(
+            harness.state().node_plots().drawn_points(title) > 0,
+            "the panel plots the node's {title}"
+        );
+        assert!(
+            harness.state().plots().drawn_points(title) > 0,
+            "the system's {title} plot stays"
+        );
+    }
 }
 
 #[test]
@@ -231,9 +240,6 @@ fn selecting_node_shows_its_plots() {
         .state_mut()
         .select(Some("notification-events".to_owned()));
     harness.run_steps(1);
-    harness
-        .get_by_label("Selected node: notification-events")
-        .click();
     harness.get_by_label("Step").click();
     step_until(&mut harness, "one window has arrived", |app| {
         !app.history().rows().is_empty()
@@ -242,7 +248,7 @@ fn selecting_node_shows_its_plots() {
     harness.get_by_label("Published");
     // Legends are one label each, with no-break spaces inside the names.
     harness.get_by_label_contains("oldest\u{a0}message\u{a0}age");
-    assert!(harness.state().plots().drawn_points("Backlog") > 0);
+    assert!(harness.state().node_plots().drawn_points("Backlog") > 0);
 }
 
 #[test]
@@ -553,7 +559,6 @@ fn autoscaled_service_shows_replicas() {
     step_until(&mut harness, "the engine has loaded", loaded);
     harness.state_mut().select(Some("api".to_owned()));
     harness.run_steps(1);
-    harness.get_by_label("Selected node: api").click();
     // The evaluation at 75 s starts a second replica, which is ready at 105 s; the
     // windows are 5 s wide, so 16 steps end at 80 s.
     for window in 1..=16 {
@@ -566,5 +571,74 @@ fn autoscaled_service_shows_replicas() {
     let api = &live.nodes["api"];
     assert_eq!(api.replicas, Some(1));
     assert_eq!(api.starting_replicas, Some(1));
-    assert!(harness.state().plots().drawn_points("Replicas") > 0);
+    assert!(harness.state().node_plots().drawn_points("Replicas") > 0);
+}
+
+#[test]
+fn utilization_uses_window_replicas() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    for _ in 0..2 {
+        harness.get_by_label("Step").click();
+        harness.run_steps(1);
+    }
+    step_until(&mut harness, "two windows have arrived", |app| {
+        app.history().rows().len() >= 2
+    });
+    harness.run_steps(2);
+    let payments = harness
+        .state()
+        .document()
+        .scenario
+        .services
+        .get_index_of("payments")
+        .expect("the checkout scenario has payments");
+    let utilization = |app: &TopolabApp| {
+        app.history()
+            .live()
+            .and_then(|live| live.nodes.get("payments"))
+            .map_or(f32::NAN, |node| node.utilization)
+    };
+    let before = utilization(harness.state());
+    assert!(before > 0.0, "payments is busy: {before}");
+
+    // Four times the replicas, from the end of the second window on.
+    let file_replicas = harness.state().document().scenario.services["payments"].replicas;
+    for header in ["Description", "Load", "Services"] {
+        harness.get_by_label(header).click();
+        harness.run_steps(3);
+    }
+    harness
+        .get_all_by_label(REPLICAS_TOOLTIP)
+        .nth(payments)
+        .expect("the payments control")
+        .set_value_accesskit(f64::from(file_replicas * 4));
+    step_until(&mut harness, "the engine reports the new replicas", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.replicas.get(payments) == Some(&(file_replicas * 4)))
+    });
+    harness.run_steps(2);
+    assert_eq!(
+        utilization(harness.state()),
+        before,
+        "the last window keeps the replicas it had"
+    );
+
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, "the third window has arrived", |app| {
+        app.history().rows().len() >= 3
+    });
+    harness.run_steps(2);
+    let app = harness.state();
+    let row = app.history().rows().last().expect("a row");
+    let entity = app.history().node_entity("payments").expect("payments");
+    let workers = app.document().scenario.services["payments"].workers;
+    let expected = row.mean(row.samples[entity].busy_ns) / f64::from(workers * file_replicas * 4);
+    let after = utilization(app);
+    assert!(
+        (f64::from(after) - expected).abs() < 1e-6,
+        "the third window counts {} replicas: {after} against {expected}",
+        file_replicas * 4
+    );
 }

@@ -207,3 +207,26 @@ fn event_budgets_do_not_change_results() {
     };
     assert_eq!(summary(&pieces), summary(&whole));
 }
+
+#[test]
+fn windows_record_replicas_they_had() {
+    let mut simulation = start(OVERLOADED);
+    simulation.run_until(2_250_000_000).expect("runs");
+    // A quarter into the third window: one replica for 0.25 s, then four for 0.75 s.
+    simulation.set_replicas(0, 4);
+    simulation.run_until(4_500_000_000).expect("runs");
+    simulation.finish();
+
+    let replicas = simulation.window_replicas(0);
+    assert_eq!(
+        replicas.len(),
+        5,
+        "four whole windows and the last half one"
+    );
+    assert_eq!(replicas[0], 1.0);
+    assert_eq!(replicas[1], 1.0);
+    assert_eq!(replicas[2], 3.25, "the window of the change");
+    assert_eq!(replicas[3], 4.0);
+    assert_eq!(replicas[4], 4.0, "the last, half window");
+    assert!(simulation.window_replicas(1).is_empty(), "no such service");
+}

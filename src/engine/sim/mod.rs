@@ -230,6 +230,15 @@ struct ServiceState {
     active_time: u128,
     /// Time from which `active` has held, at least the end of the warm-up.
     active_since: u64,
+    /// Integral of `active` from time 0 to `active_changed_ns`, in replica-nanoseconds.
+    replica_integral: u128,
+    /// Time of the last change of `active`.
+    active_changed_ns: u64,
+    /// `replica_integral` at the start of the open window, brought up to that time.
+    window_start_replica_integral: u128,
+    /// Mean of `active` over each closed window, so that a window's utilization counts
+    /// the replicas it had, even across a live change.
+    window_replicas: Vec<f64>,
     /// Token buckets of the replicas, when the service has a rate limit.
     buckets: Vec<protections::TokenBucket>,
     /// Whether the service's in-flight level mirrors that of its only operation in the
@@ -290,6 +299,9 @@ pub struct Layout {
     pub queues: u32,
     /// First edge.
     pub edges: u32,
+    /// The sum of every client: their counters and latency histograms merged, for
+    /// system-wide percentiles, which an average of the clients' own cannot give.
+    pub all_clients: u32,
     /// Number of entities.
     pub total: u32,
 }
@@ -301,13 +313,15 @@ impl Layout {
         let operations = services + model.services.len() as u32;
         let queues = operations + model.operations.len() as u32;
         let edges = queues + model.queues.len() as u32;
-        let total = edges + model.edges.len() as u32;
+        let all_clients = edges + model.edges.len() as u32;
+        let total = all_clients + 1;
         Self {
             clients,
             services,
             operations,
             queues,
             edges,
+            all_clients,
             total,
         }
     }
@@ -399,6 +413,10 @@ impl Simulation {
                 added_latency: Vec::new(),
                 active_time: 0,
                 active_since: options.warmup_ns,
+                replica_integral: 0,
+                active_changed_ns: 0,
+                window_start_replica_integral: 0,
+                window_replicas: Vec::new(),
                 buckets: Vec::new(),
                 level_mirrored: false,
             })
@@ -454,6 +472,9 @@ impl Simulation {
                 first_operation..first_operation + count,
             );
             first_operation += count;
+        }
+        if !model.clients.is_empty() {
+            metrics.group(layout.all_clients, layout.clients..layout.services);
         }
         let active_faults = vec![false; model.faults.len()];
         let bulkheads = vec![Vec::new(); model.bulkheads.len()];
@@ -643,8 +664,9 @@ impl Simulation {
     /// starting are dropped, and the autoscaler goes on from this count at its next
     /// evaluation, which brings it back within `min_replicas` and `max_replicas`.
     ///
-    /// NOTE: utilization in the time series is still computed against the replica
-    /// count of the scenario file.
+    /// NOTE: utilization in the headless time series (`timeseries.csv`) is still computed
+    /// against the replica count of the scenario file; [`Simulation::window_replicas`]
+    /// has the count of each window.
     pub fn set_replicas(&mut self, service: usize, replicas: u32) {
         self.cancel_starting_replicas(service);
         self.resize(service, replicas);
@@ -664,6 +686,9 @@ impl Simulation {
             state.active_time += u128::from(state.active) * u128::from(now - state.active_since);
             state.active_since = now;
         }
+        state.replica_integral +=
+            u128::from(state.active) * u128::from(now.saturating_sub(state.active_changed_ns));
+        state.active_changed_ns = now;
         if state.replicas.len() < replicas as usize {
             state.replicas.resize(replicas as usize, Replica::default());
         }
@@ -682,6 +707,35 @@ impl Simulation {
         }
         for queue in 0..self.queues.len() as u32 {
             self.events.push(self.now_ns, Event::Dispatch { queue });
+        }
+    }
+
+    /// Returns the mean number of replicas of `service` that received work over each
+    /// closed window, in time order; empty for an unknown service.
+    #[must_use]
+    pub fn window_replicas(&self, service: usize) -> &[f64] {
+        self.services
+            .get(service)
+            .map_or(&[], |state| state.window_replicas.as_slice())
+    }
+
+    /// Records the mean replicas of every service over the window that ends at `end_ns`,
+    /// which the recorder has just closed.
+    fn record_window_replicas(&mut self, end_ns: u64) {
+        let window_ns = self.options.window_ns;
+        for state in &mut self.services {
+            let start_ns = (state.window_replicas.len() as u64).saturating_mul(window_ns);
+            let integral = state.replica_integral
+                + u128::from(state.active)
+                    * u128::from(end_ns.saturating_sub(state.active_changed_ns));
+            let length = end_ns.saturating_sub(start_ns);
+            let mean = if length == 0 {
+                f64::from(state.active)
+            } else {
+                integral.saturating_sub(state.window_start_replica_integral) as f64 / length as f64
+            };
+            state.window_replicas.push(mean);
+            state.window_start_replica_integral = integral;
         }
     }
 
@@ -901,6 +955,7 @@ impl Simulation {
             let ages = self.oldest_ages(now);
             self.metrics
                 .close_window_at(now, |i| ages.get(i).copied().unwrap_or(0));
+            self.record_window_replicas(now);
             self.record_replica_windows();
             if !self.breakers.is_empty() {
                 self.close_breaker_windows(now);
@@ -938,6 +993,7 @@ impl Simulation {
             let ages = self.oldest_ages(end);
             self.metrics
                 .close_window_at(end, |i| ages.get(i).copied().unwrap_or(0));
+            self.record_window_replicas(end);
             self.record_replica_windows();
             if !self.breakers.is_empty() {
                 self.close_breaker_windows(end);

@@ -3,7 +3,7 @@
 //! Three kinds of state stay apart here. The [`Document`] is the scenario as read from
 //! its file. The run state lives on the engine thread; the app only keeps the
 //! [`RunHistory`] it has drained from the engine's reports. View state (panels shown,
-//! pacing, recent files, plot scope, the graph's pan and zoom) belongs to the app, and
+//! pacing, recent files, the plots' and the graph's pan and zoom) belongs to the app, and
 //! only [`Settings`] of it are persisted, through eframe's storage, never with the
 //! scenario.
 
@@ -21,10 +21,13 @@ use crate::scenario::{self, Diagnostic, Duration};
 use super::actions::Action;
 use super::bundled::{self, BUNDLED};
 use super::document::{Document, Source};
-use super::driver::{Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Waker};
+use super::driver::{
+    Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Setting, Status, Waker,
+};
 use super::editing::Editing;
 use super::graph::{self, GraphView};
 use super::history::RunHistory;
+use super::panel_size::{PLOTS, SIDE};
 use super::panels::{self, DiagnosticsAction};
 use super::plots::{self, PlotsView};
 use super::settings::Settings;
@@ -87,6 +90,8 @@ struct Controls {
     /// Replicas of each service, in file order.
     replicas: Vec<u32>,
     seed: u64,
+    /// The message for seed text that is not a valid seed.
+    seed_error: Option<String>,
     duration_text: String,
     duration_error: Option<String>,
     /// The horizon last reported by the engine, ns.
@@ -95,6 +100,20 @@ struct Controls {
     show_path_field: bool,
     /// Whether the path field takes the keyboard focus in the next frame.
     focus_path_field: bool,
+}
+
+/// The rectangles of the resizable panels and the canvas, in screen points; `None` for
+/// a panel that is hidden.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PanelRects {
+    /// The system's plots at the bottom.
+    pub plots: Option<egui::Rect>,
+    /// The scenario panel on the left.
+    pub scenario: Option<egui::Rect>,
+    /// The selected node's panel on the right.
+    pub node: Option<egui::Rect>,
+    /// The graph canvas between them.
+    pub canvas: Option<egui::Rect>,
 }
 
 /// A message in the status bar.
@@ -172,9 +191,14 @@ pub struct TopolabApp {
     driver: Driver,
     settings: Settings,
     controls: Controls,
+    /// The system's plots, in the bottom panel.
     plots: PlotsView,
+    /// The selected node's plots, in its side panel.
+    node_plots: PlotsView,
     /// The canvas's view state, which includes the selection.
     graph: GraphView,
+    /// The rectangles of the resizable panels and the canvas in the last frame.
+    layout: PanelRects,
     notice: Option<Notice>,
     dialogs: bool,
     /// Title of each bundled scenario, for the Scenarios menu.
@@ -257,7 +281,9 @@ impl TopolabApp {
             settings: options.settings,
             controls: Controls::default(),
             plots: PlotsView::default(),
+            node_plots: PlotsView::default(),
             graph: GraphView::default(),
+            layout: PanelRects::default(),
             notice: None,
             dialogs: options.dialogs,
             bundled_titles,
@@ -345,10 +371,22 @@ impl TopolabApp {
         &self.history
     }
 
-    /// Returns the plots' view state.
+    /// Returns the view state of the system's plots.
     #[must_use]
     pub fn plots(&self) -> &PlotsView {
         &self.plots
+    }
+
+    /// Returns where the resizable panels and the canvas were drawn in the last frame.
+    #[must_use]
+    pub fn panel_rects(&self) -> PanelRects {
+        self.layout
+    }
+
+    /// Returns the view state of the selected node's plots.
+    #[must_use]
+    pub fn node_plots(&self) -> &PlotsView {
+        &self.node_plots
     }
 
     /// Returns the persisted view settings.
@@ -672,42 +710,8 @@ impl TopolabApp {
             egui::Panel::top("diagnostics").show(ui, |ui| self.diagnostics_ui(ui));
         }
         egui::Panel::bottom("status-bar").show(ui, |ui| self.status_bar_ui(ui));
-        if self.settings.panels.plots {
-            egui::Panel::bottom("plots")
-                .resizable(true)
-                .default_size(300.0)
-                .min_size(160.0)
-                .show(ui, |ui| {
-                    plots::plots_ui(ui, &mut self.plots, &self.history, self.graph.selection());
-                });
-        }
-        if self.settings.panels.scenario {
-            egui::Panel::left("scenario-panel")
-                .resizable(true)
-                .default_size(300.0)
-                .show(ui, |ui| self.scenario_panel_ui(ui));
-        }
-        if self.settings.panels.node && self.graph.selected_nodes().len() > 1 {
-            egui::Panel::right("node-panel")
-                .resizable(true)
-                .default_size(300.0)
-                .show(ui, |ui| self.selection_panel_ui(ui));
-        } else if self.settings.panels.node
-            && let Some(name) = self.graph.selection().map(str::to_owned)
-        {
-            egui::Panel::right("node-panel")
-                .resizable(true)
-                .default_size(300.0)
-                .show(ui, |ui| {
-                    let scenario = self.document.scenario.clone();
-                    let history = std::mem::take(&mut self.history);
-                    panels::node_panel_ui(ui, &name, &scenario, &history, |ui| {
-                        self.inspector_ui(ui, &name);
-                    });
-                    self.history = history;
-                });
-        }
-        egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
+        self.resizable_panels_ui(ui);
+
         file_hover_overlay(&ctx);
         self.unsaved_window_ui(&ctx);
         self.overwrite_window_ui(&ctx);
@@ -737,6 +741,86 @@ impl TopolabApp {
         self.driver.flush();
     }
 
+    /// Draws the plots, the scenario panel, the selected node's panel and the canvas
+    /// between them. Each panel takes a bounded share of the window, so that the graph
+    /// keeps room in a small window.
+    fn resizable_panels_ui(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        let window = ctx.content_rect().size();
+        let dragging = ctx.input(|input| input.pointer.any_down());
+        self.layout = PanelRects::default();
+        if self.settings.panels.plots {
+            let panel = egui::Panel::bottom("plots").resizable(true);
+            let panel = self
+                .settings
+                .panel_sizes
+                .plots
+                .apply(panel, PLOTS, window.y);
+            let shown = panel.show(ui, |ui| {
+                plots::system_plots_ui(ui, &mut self.plots, &self.history);
+            });
+            let rect = shown.response.rect;
+            self.settings
+                .panel_sizes
+                .plots
+                .update(rect.height(), window.y, dragging);
+            self.layout.plots = Some(rect);
+        } else {
+            self.settings.panel_sizes.plots.forget_window();
+        }
+        if self.settings.panels.scenario {
+            let panel = egui::Panel::left("scenario-panel").resizable(true);
+            let panel = self
+                .settings
+                .panel_sizes
+                .scenario
+                .apply(panel, SIDE, window.x);
+            let shown = panel.show(ui, |ui| self.scenario_panel_ui(ui));
+            let rect = shown.response.rect;
+            self.settings
+                .panel_sizes
+                .scenario
+                .update(rect.width(), window.x, dragging);
+            self.layout.scenario = Some(rect);
+        } else {
+            self.settings.panel_sizes.scenario.forget_window();
+        }
+        let several = self.graph.selected_nodes().len() > 1;
+        let node = self
+            .graph
+            .selection()
+            .map(str::to_owned)
+            .filter(|_| self.settings.panels.node);
+        if let Some(name) = node {
+            let panel = egui::Panel::right("node-panel").resizable(true);
+            let panel = self.settings.panel_sizes.node.apply(panel, SIDE, window.x);
+            let shown = panel.show(ui, |ui| {
+                if several {
+                    self.selection_panel_ui(ui);
+                    return;
+                }
+                let scenario = self.document.scenario.clone();
+                let history = std::mem::take(&mut self.history);
+                let mut node_plots = std::mem::take(&mut self.node_plots);
+                panels::node_panel_ui(ui, &name, &scenario, &history, &mut node_plots, |ui| {
+                    self.inspector_ui(ui, &name);
+                });
+                self.history = history;
+                self.node_plots = node_plots;
+            });
+            let rect = shown.response.rect;
+            self.settings
+                .panel_sizes
+                .node
+                .update(rect.width(), window.x, dragging);
+            self.layout.node = Some(rect);
+        } else {
+            self.settings.panel_sizes.node.forget_window();
+        }
+        let canvas = egui::CentralPanel::default().show(ui, |ui| self.canvas_ui(ui));
+        self.layout.canvas = Some(canvas.response.rect);
+    }
+
     /// Folds the reports that have arrived into the history, for [`DRAIN_BUDGET`] at
     /// most, so that a flood of reports cannot stall a frame.
     fn drain_reports(&mut self) {
@@ -750,6 +834,18 @@ impl TopolabApp {
                 self.controls.rate_factors.clone_from(&info.rate_factors);
                 self.controls.replicas.clone_from(&info.replicas);
                 self.controls.seed = info.config.seed;
+                // The next status shows the new run's duration, without an older error.
+                self.controls.known_duration_ns = 0;
+            }
+            // A rejected duration is shown at its field, which clears the message once
+            // a valid duration is applied or a new run starts.
+            if let Report::Rejected {
+                message,
+                setting: Some(Setting::Duration),
+            } = &report
+            {
+                self.controls.duration_error = Some(message.clone());
+                continue;
             }
             if let Report::Unloaded = &report {
                 self.controls.rate_factors.clear();
@@ -1059,6 +1155,7 @@ impl TopolabApp {
             ui.separator();
             self.duration_ui(ui);
         });
+        self.field_errors_ui(ui);
     }
 
     fn speed_ui(&mut self, ui: &mut Ui) {
@@ -1081,29 +1178,42 @@ impl TopolabApp {
     }
 
     fn seed_ui(&mut self, ui: &mut Ui) {
-        ui.label("Seed");
-        let response = ui
-            .add(egui::DragValue::new(&mut self.controls.seed))
-            .on_hover_text("Seed of every random stream; changing it starts a new run");
-        if response.changed() {
+        let label = ui.label("Seed");
+        // A text field, because a drag field goes through f64 and rounds seeds past 2^53.
+        let field =
+            super::inspector::fields::whole_number_field(ui, &mut self.controls.seed, 0, u64::MAX);
+        field.response.labelled_by(label.id).on_hover_text(
+            "Seed of every random stream, a whole number from 0 to 18446744073709551615; \
+             press Enter to start a new run with it",
+        );
+        self.controls.seed_error = field.error.map(|error| format!("Seed {error}"));
+        if field.changed {
             self.driver.send(Command::SetSeed(self.controls.seed));
         }
     }
 
     fn duration_ui(&mut self, ui: &mut Ui) {
-        ui.label("Duration");
+        let label = ui.label("Duration");
+        // The field grows with its text, so that a long value shows whole.
         let mut edit = egui::TextEdit::singleline(&mut self.controls.duration_text)
             .desired_width(64.0)
+            .clip_text(false)
             .hint_text("60s");
         if self.controls.duration_error.is_some() {
             edit = edit.text_color(ui.visuals().error_fg_color);
         }
-        let response = ui.add(edit);
+        let response = ui.add(edit).labelled_by(label.id);
         let hover = self.controls.duration_error.clone().unwrap_or_else(|| {
             "Simulated time to run, such as 90s or 5m; press Enter to apply".to_owned()
         });
         let response = response.on_hover_text(hover);
-        if response.lost_focus() && response.changed() || submitted(ui, &response) {
+        let current = Duration::from_nanos(self.controls.known_duration_ns).to_string();
+        let edited = self.controls.duration_text.trim() != current;
+        if response.lost_focus() && ui.input(|input| input.key_pressed(Key::Escape)) {
+            // Escape drops the typed text.
+            self.controls.duration_text = current;
+            self.controls.duration_error = None;
+        } else if response.lost_focus() && edited || submitted(ui, &response) {
             match Duration::parse(&self.controls.duration_text) {
                 Ok(duration) if duration.as_nanos() > 0 => {
                     self.controls.duration_error = None;
@@ -1113,11 +1223,22 @@ impl TopolabApp {
                     self.controls.duration_error =
                         Some("The duration must be greater than zero".to_owned());
                 }
-                Err(message) => self.controls.duration_error = Some(message),
+                Err(message) => {
+                    let text = self.controls.duration_text.trim();
+                    self.controls.duration_error = Some(format!("Duration {text:?} {message}"));
+                }
             }
         }
-        if let Some(error) = &self.controls.duration_error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+    }
+
+    /// Shows the errors of the toolbar's fields on lines of their own under the
+    /// controls, where a long message wraps instead of running off the toolbar.
+    fn field_errors_ui(&self, ui: &mut Ui) {
+        let errors = [&self.controls.seed_error, &self.controls.duration_error];
+        for error in errors.into_iter().flatten() {
+            ui.add(
+                egui::Label::new(RichText::new(error).color(ui.visuals().error_fg_color)).wrap(),
+            );
         }
     }
 
@@ -1304,64 +1425,30 @@ impl TopolabApp {
         }
     }
 
+    /// Shows the run's figures on the left and the notice on the right, on one line.
+    /// The notice takes at most half of it, and text that does not fit ends with an
+    /// ellipsis, with the whole text on hover, so that the two never overlap.
     fn status_bar_ui(&mut self, ui: &mut Ui) {
-        ui.horizontal(|ui| {
-            let status = self.history.status();
-            let state = self.history.state();
-            ui.label(RichText::new(state.label()).strong());
-            ui.separator();
-            match status {
-                Some(status) => {
-                    ui.label(format!(
-                        "simulated {:.3} s of {}",
-                        status.now_ns as f64 / 1e9,
-                        Duration::from_nanos(status.duration_ns)
-                    ));
-                    ui.separator();
-                    ui.label(format!("wall {:.1} s", status.wall_s));
-                    ui.separator();
-                    ui.label(format!("{} events/s", si(status.events_per_s)));
-                    ui.separator();
-                    ui.label(format!("{} events", si(status.events_processed as f64)));
-                    ui.separator();
-                    ui.label(format!("run {}, seed {}", status.run, status.seed));
-                    if status.manual_faults > 0 {
-                        ui.separator();
-                        ui.colored_label(
-                            ui.visuals().warn_fg_color,
-                            format!(
-                                "{} started by hand; Reset clears {}",
-                                counted(status.manual_faults as usize, "fault", "faults"),
-                                if status.manual_faults == 1 {
-                                    "it"
-                                } else {
-                                    "them"
-                                }
-                            ),
-                        );
-                    }
-                    if let Some(error) = &status.error {
-                        ui.separator();
-                        ui.colored_label(ui.visuals().error_fg_color, error);
-                    }
-                }
-                None => {
-                    ui.label("no run");
-                }
-            }
-            if let Some(notice) = &self.notice {
-                // The message gets the width that the run's figures leave, and a longer
-                // one is cut short, with the whole text on hover.
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let text = if notice.is_error {
-                        RichText::new(&notice.text).color(ui.visuals().error_fg_color)
+        let figures = status_figures(ui, self.history.state(), self.history.status());
+        let whole = figures.text.clone();
+        egui::Sides::new().shrink_left().truncate().show(
+            ui,
+            |ui| {
+                ui.add(egui::Label::new(figures)).on_hover_text(whole);
+            },
+            |ui| {
+                ui.set_max_width(ui.available_width() / 2.0);
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+                if let Some(notice) = &self.notice {
+                    let response = if notice.is_error {
+                        ui.colored_label(ui.visuals().error_fg_color, &notice.text)
                     } else {
-                        RichText::new(&notice.text).weak()
+                        ui.weak(&notice.text)
                     };
-                    ui.add(egui::Label::new(text).truncate());
-                });
-            }
-        });
+                    response.on_hover_text(&notice.text);
+                }
+            },
+        );
     }
 }
 
@@ -1514,6 +1601,61 @@ fn lowercase_first(text: &str) -> String {
     chars.next().map_or_else(String::new, |first| {
         first.to_lowercase().chain(chars).collect()
     })
+}
+
+/// Lays out the state and figures of the run for the status bar as one text, so that it
+/// can end with an ellipsis where the bar is too narrow.
+fn status_figures(ui: &Ui, state: RunState, status: Option<&Status>) -> egui::text::LayoutJob {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let visuals = ui.visuals();
+    let mut job = egui::text::LayoutJob::default();
+    let mut append = |text: &str, color: egui::Color32| {
+        job.append(text, 0.0, egui::TextFormat::simple(font.clone(), color));
+    };
+    let separator = "   |   ";
+    append(state.label(), visuals.strong_text_color());
+    append(separator, visuals.weak_text_color());
+    let Some(status) = status else {
+        append("no run", visuals.text_color());
+        return job;
+    };
+    let figures = [
+        format!(
+            "simulated {:.3} s of {}",
+            status.now_ns as f64 / 1e9,
+            Duration::from_nanos(status.duration_ns)
+        ),
+        format!("wall {:.1} s", status.wall_s),
+        format!("{} events/s", si(status.events_per_s)),
+        format!("{} events", si(status.events_processed as f64)),
+        format!("run {}, seed {}", status.run, status.seed),
+    ];
+    for (index, figure) in figures.iter().enumerate() {
+        if index > 0 {
+            append(separator, visuals.weak_text_color());
+        }
+        append(figure, visuals.text_color());
+    }
+    if status.manual_faults > 0 {
+        append(separator, visuals.weak_text_color());
+        append(
+            &format!(
+                "{} started by hand; Reset clears {}",
+                counted(status.manual_faults as usize, "fault", "faults"),
+                if status.manual_faults == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+            visuals.warn_fg_color,
+        );
+    }
+    if let Some(error) = &status.error {
+        append(separator, visuals.weak_text_color());
+        append(error, visuals.error_fg_color);
+    }
+    job
 }
 
 /// Formats a number with an SI suffix: 1234567 becomes "1.23 M".

@@ -49,6 +49,10 @@ const MIN_ZOOM: f32 = 1.0e-4;
 /// Largest zoom factor. Text turns blurry above 1, so zoom to fit stops at 1.
 const MAX_ZOOM: f32 = 2.0;
 
+/// Smallest width and height of the canvas that the graph is drawn into, in screen
+/// points.
+const MIN_CANVAS: f32 = 16.0;
+
 /// Space kept free around the nodes by zoom to fit, in screen points.
 const FIT_MARGIN: f32 = 24.0;
 
@@ -72,6 +76,14 @@ pub struct GraphView {
     /// Canvas area shown, in canvas units, as [`Scene`] stores it.
     scene_rect: Rect,
     fit_requested: bool,
+    /// Whether the view is as zoom to fit left it, with no pan or zoom by the user
+    /// since. Such a view fits again when the window changes size.
+    fitted: bool,
+    /// Size of the window in the last frame, in screen points.
+    last_window: Option<Vec2>,
+    /// Whether to zoom to fit in every frame until the canvas keeps its size, after the
+    /// window changed size.
+    fit_until_settled: bool,
     /// Whether to zoom to fit once the scenario has changed, as after an automatic layout.
     fit_after_change: bool,
     /// Selected nodes in the order they were selected; the last one is the primary
@@ -111,6 +123,9 @@ impl Default for GraphView {
         Self {
             scene_rect: Rect::ZERO,
             fit_requested: true,
+            fitted: false,
+            last_window: None,
+            fit_until_settled: false,
             fit_after_change: false,
             selection: Vec::new(),
             editable: false,
@@ -289,6 +304,7 @@ impl GraphView {
         let scale = (room / bounds.size()).min_elem().clamp(MIN_ZOOM, 1.0);
         self.scene_rect = Rect::from_center_size(bounds.center(), screen_size / scale);
         self.fit_requested = false;
+        self.fitted = true;
     }
 
     /// Keeps the zoom and the top left corner of the view when the canvas changes size,
@@ -412,7 +428,27 @@ pub fn graph_ui(
         ui.allocate_rect(canvas, Sense::hover());
         return response;
     }
-    if view.fit_requested {
+    if canvas.width() < MIN_CANVAS || canvas.height() < MIN_CANVAS {
+        // A window made tiny for a moment: drawing into it would change the zoom that
+        // the canvas keeps when it grows back, so it is left empty, and the window size
+        // of the last drawn frame stays.
+        return response;
+    }
+    // A new window size fits the graph again unless the user has moved the view; a
+    // panel that opens keeps the scale, so that nodes stay under the pointer. The
+    // panels may take a frame or two to settle at their sizes in a new window, so the
+    // graph fits until the canvas keeps its size.
+    let window = ui.ctx().content_rect().size();
+    if view.last_window.is_some_and(|last| last != window) && view.fitted {
+        view.fit_until_settled = true;
+    }
+    view.last_window = Some(window);
+    if view.fit_until_settled {
+        view.fit(canvas.size());
+        if view.last_canvas == Some(canvas.size()) {
+            view.fit_until_settled = false;
+        }
+    } else if view.fit_requested {
         view.fit(canvas.size());
     } else {
         view.keep_scale(canvas.size());
@@ -466,6 +502,7 @@ pub fn graph_ui(
         .zoom_range(MIN_ZOOM..=MAX_ZOOM)
         .drag_pan_buttons(pan_buttons);
     let mut renaming = view.renaming.take();
+    let shown_rect = view.scene_rect;
     let scene_response = scene.show(ui, &mut view.scene_rect, |ui| {
         let to_screen = ui.ctx().layer_transform_to_global(ui.layer_id());
         view.canvas_to_screen = to_screen;
@@ -554,6 +591,10 @@ pub fn graph_ui(
     });
     if view.renaming.is_none() {
         view.renaming = renaming;
+    }
+    if view.scene_rect != shown_rect {
+        // The user panned or zoomed.
+        view.fitted = false;
     }
 
     if let Some(index) = hovered_edge {

@@ -483,32 +483,52 @@ pub fn name_choice_ui(ui: &mut Ui, id: Id, value: &mut String, names: &[String])
     changed
 }
 
-/// Shows a drag field for a whole number from `min` to `max` and returns whether it
-/// changed.
-pub fn count_ui<T: egui::emath::Numeric + std::fmt::Display>(
-    ui: &mut Ui,
-    value: &mut T,
-    min: T,
-    max: T,
-) -> bool {
+/// Largest whole number up to which every integer is exactly an `f64`: 2^53. A drag
+/// field goes through `f64`, so a field whose range goes past it takes typed text.
+const MAX_EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
+/// Shows a field for a whole number from `min` to `max` and returns whether it changed.
+pub fn count_ui<T: WholeNumber>(ui: &mut Ui, value: &mut T, min: T, max: T) -> bool {
     amount_ui(ui, value, min, max, "")
 }
 
-/// Shows a drag field for a whole number from `min` to `max` followed by `unit`, as
-/// `20 calls` or `10 s`, and returns whether it changed.
-pub fn amount_ui<T: egui::emath::Numeric + std::fmt::Display>(
-    ui: &mut Ui,
-    value: &mut T,
-    min: T,
-    max: T,
-    unit: &str,
-) -> bool {
+/// A whole number type that [`count_ui`] and [`amount_ui`] edit.
+pub trait WholeNumber:
+    egui::emath::Numeric + std::fmt::Display + std::str::FromStr + Send + Sync
+{
+}
+
+impl<T: egui::emath::Numeric + std::fmt::Display + std::str::FromStr + Send + Sync> WholeNumber
+    for T
+{
+}
+
+/// Shows a field for a whole number from `min` to `max` followed by `unit`, as
+/// `20 calls` or `10 s`, and returns whether it changed. A typed value applies on Enter
+/// or when the field loses the focus, so that typing `250` changes the document once.
+/// A range past 2^53 gets a text field, because a drag field rounds such values.
+pub fn amount_ui<T: WholeNumber>(ui: &mut Ui, value: &mut T, min: T, max: T, unit: &str) -> bool {
+    if max.to_f64() > MAX_EXACT_F64 {
+        let field = whole_number_field(ui, value, min, max);
+        named(field.response, ui).on_hover_text(format!(
+            "A whole number from {min} to {max}; press Enter to apply"
+        ));
+        if let Some(error) = &field.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let changed = field.changed;
+        if !unit.is_empty() {
+            ui.label(unit);
+        }
+        return changed;
+    }
     // A value outside the range, as in a file opened with errors, stays as it is until
     // the user changes it, rather than being clamped and so changed silently.
     let mut drag = egui::DragValue::new(value)
         .range(min..=max)
         .clamp_existing_to_range(false)
-        .speed(0.2);
+        .speed(0.2)
+        .update_while_editing(false);
     if !unit.is_empty() {
         drag = drag.suffix(format!(" {unit}"));
     }
@@ -516,6 +536,102 @@ pub fn amount_ui<T: egui::emath::Numeric + std::fmt::Display>(
     named(ui.add(drag), ui)
         .on_hover_text(format!("A whole number from {min} to {max}"))
         .changed()
+}
+
+/// Smallest width of a whole number field: room for about 8 digits.
+const WHOLE_NUMBER_WIDTH: f32 = 64.0;
+
+/// Shows a text field that edits a whole number from `min` to `max` exactly, over the
+/// whole range of `u64`. The typed text applies on Enter or when the field loses the
+/// focus, and Escape drops it. Text that is not a whole number in the range stays in the
+/// field with its error, and the value stays, until the text is corrected or the value
+/// changes elsewhere, as by an undo. The caller shows the error.
+pub fn whole_number_field<T: WholeNumber>(
+    ui: &mut Ui,
+    value: &mut T,
+    min: T,
+    max: T,
+) -> WholeNumberField {
+    let id = ui.next_auto_id().with("whole-number");
+    let shown = value.to_string();
+    let mut draft: Draft = ui
+        .data(|data| data.get_temp::<Draft>(id))
+        .filter(|draft| draft.base == shown)
+        .unwrap_or_else(|| Draft {
+            text: shown.clone(),
+            error: None,
+            base: shown.clone(),
+        });
+    // The field grows with its text, so that a long number shows whole.
+    let mut edit = egui::TextEdit::singleline(&mut draft.text)
+        .id(id)
+        .desired_width(WHOLE_NUMBER_WIDTH)
+        .clip_text(false);
+    if draft.error.is_some() {
+        edit = edit.text_color(ui.visuals().error_fg_color);
+    }
+    let response = ui.add(edit);
+    let mut changed = false;
+    if response.lost_focus() && ui.input(|input| input.key_pressed(egui::Key::Escape)) {
+        // Escape drops the typed text.
+        draft = Draft {
+            text: shown.clone(),
+            error: None,
+            base: shown.clone(),
+        };
+    } else if response.lost_focus() {
+        match parse_whole_number(&draft.text, min, max) {
+            Ok(parsed) => {
+                changed = parsed != *value;
+                *value = parsed;
+                draft = Draft {
+                    text: value.to_string(),
+                    error: None,
+                    base: value.to_string(),
+                };
+            }
+            Err(error) => draft.error = Some(error),
+        }
+    }
+    let error = draft
+        .error
+        .as_ref()
+        .map(|error| format!("{error}; the value stays {shown}"));
+    if response.has_focus() || draft.error.is_some() {
+        ui.data_mut(|data| data.insert_temp(id, draft));
+    } else {
+        ui.data_mut(|data| data.remove::<Draft>(id));
+    }
+    WholeNumberField {
+        response,
+        changed,
+        error,
+    }
+}
+
+/// The response and outcome of a [`whole_number_field`].
+pub struct WholeNumberField {
+    /// The text field's response, whose `changed` is about the text.
+    pub response: Response,
+    /// Whether the value changed.
+    pub changed: bool,
+    /// The message for text that is not a valid value.
+    pub error: Option<String>,
+}
+
+/// Parses `text` as a whole number from `min` to `max`, with an error message that
+/// gives the range.
+pub fn parse_whole_number<T: WholeNumber>(text: &str, min: T, max: T) -> Result<T, String> {
+    let text = text.trim();
+    let invalid = || format!("{text:?} is not a whole number from {min} to {max}");
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let parsed: T = text.parse().map_err(|_| invalid())?;
+    if parsed < min || parsed > max {
+        return Err(invalid());
+    }
+    Ok(parsed)
 }
 
 /// Shows a drag field for a probability from 0 to 1 and returns whether it changed.
@@ -551,7 +667,31 @@ pub fn real_ui(ui: &mut Ui, value: &mut f64, min: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_under;
+    use super::{is_under, parse_whole_number};
+
+    #[test]
+    fn whole_numbers_parse_exactly() {
+        assert_eq!(
+            parse_whole_number("9007199254740993", 0, u64::MAX),
+            Ok(9_007_199_254_740_993)
+        );
+        assert_eq!(
+            parse_whole_number(" 18446744073709551615 ", 0, u64::MAX),
+            Ok(u64::MAX)
+        );
+        assert_eq!(parse_whole_number("0", 0, u64::MAX), Ok(0));
+        for text in ["", "-1", "+5", "1.5", "1e3", "18446744073709551616", "12a"] {
+            let error = parse_whole_number(text, 0, u64::MAX).expect_err(text);
+            assert!(
+                error.ends_with("is not a whole number from 0 to 18446744073709551615"),
+                "{text}: {error}"
+            );
+        }
+        assert!(
+            parse_whole_number("0", 1, u64::MAX).is_err(),
+            "below the range"
+        );
+    }
 
     #[test]
     fn paths_below_a_prefix() {
