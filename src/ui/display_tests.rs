@@ -25,16 +25,24 @@ fn long_name_keeps_plots_on_screen() {
     std::fs::write(&path, mm1_with(&name)).expect("the file is written");
     let mut harness = harness(super::tests::new_app(Some(path)));
     step_until(&mut harness, "the engine has loaded", loaded);
+    harness.get_by_label("Play").click();
+    step_until(&mut harness, "the run has its first window", |app| {
+        !app.history().rows().is_empty()
+    });
+    harness.get_by_label("Pause").click();
     harness.state_mut().select(Some(name.clone()));
     harness.run_steps(3);
-    harness.get_by_label_contains("Selected node:").click();
-    harness.run_steps(3);
-    let errors = harness.get_by_label("Errors (per second)").rect();
-    assert!(
-        errors.max.x <= WINDOW_WIDTH,
-        "the Errors plot ends at {} of {WINDOW_WIDTH}",
-        errors.max.x
-    );
+    // The system's plots and the node's own, in its panel.
+    let plots: Vec<_> = harness.get_all_by_label("Errors (per second)").collect();
+    assert_eq!(plots.len(), 2, "the system's and the node's Errors plots");
+    for plot in plots {
+        let errors = plot.rect();
+        assert!(
+            errors.max.x <= WINDOW_WIDTH,
+            "an Errors plot ends at {} of {WINDOW_WIDTH}",
+            errors.max.x
+        );
+    }
     for label in harness.get_all_by_label_contains("aaaa…") {
         let rect = label.rect();
         assert!(
@@ -54,7 +62,7 @@ fn long_message_leaves_run_figures_readable() {
     harness.key_press(Key::Space);
     harness.run_steps(3);
     let message = harness.get_by_label_contains("Cannot play").rect();
-    let run = harness.get_by_label("run 1, seed 1").rect();
+    let run = harness.get_by_label_contains("run 1, seed 1").rect();
     assert!(
         !message.intersects(run),
         "the message {message:?} covers the run label {run:?}"
