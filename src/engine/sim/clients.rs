@@ -85,12 +85,12 @@ impl Simulation {
         let model = &self.model.clients[client as usize];
         let (target, edge, policy, bulkhead) =
             (model.target, model.edge, model.policy, model.bulkhead);
-        self.metrics
-            .arrive(self.layout.clients + client, self.now_ns);
         if self.clients[client as usize].edge_mirrored {
             self.start_plain_call(client, target, edge, policy);
             return;
         }
+        self.metrics
+            .arrive(self.layout.clients + client, self.now_ns);
         self.start_call(
             Caller::Client { client },
             Target::Operation(target),
@@ -128,8 +128,9 @@ impl Simulation {
                 retrying: false,
             };
         });
+        // The request arrives at the client and is sent as its first attempt at once.
         self.metrics
-            .attempt(self.layout.clients + client, now, false);
+            .attempt_arrival(self.layout.clients + client, now, false);
         match self.transmit(edge) {
             None => {}
             Some(0) => self.service_arrive(handle, 1, operation, edge),
