@@ -120,6 +120,15 @@ impl EventQueue {
     }
 
     /// Takes the earliest event.
+    /// Removes and returns the earliest event if it is due before `end_ns`.
+    #[inline]
+    pub fn pop_before(&mut self, end_ns: u64) -> Option<(u64, Event)> {
+        match self.heap.first() {
+            Some(first) if first.time_ns < end_ns => self.pop(),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, Event)> {
         let last = self.heap.pop()?;

@@ -223,6 +223,12 @@ impl Simulation {
     }
 
     pub(super) fn set_fault(&mut self, fault: u32, active: bool) {
+        // A crash ends jobs and answers their callers at once, which may send new
+        // requests before the fault's effects are all applied: until then, no service
+        // takes the plain path.
+        for state in &mut self.services {
+            state.plain = false;
+        }
         self.active_faults[fault as usize] = active;
         match self.model.faults[fault as usize].effect {
             FaultEffect::Outage { service, .. }
@@ -239,6 +245,7 @@ impl Simulation {
                 self.refresh_queue_faults(queue);
             }
         }
+        self.refresh_plain();
     }
 
     fn active_effects(&self) -> impl Iterator<Item = (u32, &FaultEffect)> + '_ {

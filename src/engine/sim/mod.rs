@@ -201,6 +201,36 @@ struct Job {
     deadline_ns: u64,
 }
 
+impl Job {
+    /// Returns a function that writes a job of `operation` arriving at `now` on
+    /// `replica` of `service` into its slab slot, see `Slab::insert_with`.
+    #[inline(always)]
+    fn arriving(
+        operation: u32,
+        service: u32,
+        replica: u32,
+        origin: Origin,
+        now: u64,
+        deadline_ns: u64,
+    ) -> impl FnOnce(&mut Job) {
+        move |slot: &mut Job| {
+            *slot = Job {
+                operation,
+                service,
+                replica,
+                origin,
+                next_step: 0,
+                served: false,
+                pending: 0,
+                step_failed: false,
+                arrived_ns: now,
+                service_start_ns: now,
+                deadline_ns,
+            };
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 struct Replica {
     busy_workers: u32,
@@ -244,6 +274,9 @@ struct ServiceState {
     /// Whether the service's in-flight level mirrors that of its only operation in the
     /// metrics, so that it is not recorded; see [`Simulation::service_level`].
     level_mirrored: bool,
+    /// Whether the service's requests and messages can skip every check of a fault, a
+    /// protection or a deadline, because none applies; see [`Simulation::refresh_plain`].
+    plain: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -419,6 +452,7 @@ impl Simulation {
                 window_replicas: Vec::new(),
                 buckets: Vec::new(),
                 level_mirrored: false,
+                plain: false,
             })
             .collect();
         let queues = model
@@ -510,9 +544,29 @@ impl Simulation {
             breakers,
         };
         simulation.set_up_mirrors();
+        simulation.refresh_plain();
         simulation.schedule_start();
         simulation.schedule_autoscaling();
         simulation
+    }
+
+    /// Sets whether each service is plain: no fault is active on it or on any queue's
+    /// consumers, it has no rate limit and no load shedding, and no call in the scenario
+    /// has a deadline. Its requests and messages then skip those checks. Every change of
+    /// a fault's state calls it again.
+    pub(super) fn refresh_plain(&mut self) {
+        let global = !self.deadlines_used && !self.faults.slow_consumers;
+        for (state, model) in self.services.iter_mut().zip(&self.model.services) {
+            state.plain = global
+                && model.rate_limit.is_none()
+                && model.load_shedding.is_none()
+                && state.outage.is_none()
+                && state.slow == 1.0
+                && state.error_override.is_none()
+                && state.first_errors.is_empty()
+                && state.added_latency.is_empty()
+                && state.replicas.iter().all(|r| r.crashed.is_none());
+        }
     }
 
     /// Records some entities through others that see exactly the same requests, which
@@ -845,15 +899,22 @@ impl Simulation {
             return None;
         }
         let (time_ns, event) = self.events.pop()?;
+        self.process(time_ns, event);
+        Some(time_ns)
+    }
+
+    /// Moves the clock to `time_ns` and handles `event`, unless moving the clock stopped
+    /// the run on an error.
+    #[inline(always)]
+    fn process(&mut self, time_ns: u64, event: Event) {
         self.advance_to(time_ns);
         if self.error.is_some() {
-            return None;
+            return;
         }
         self.handle(event);
         if self.events_processed.is_multiple_of(IN_FLIGHT_CHECK_EVENTS) {
             self.check_in_flight();
         }
-        Some(time_ns)
     }
 
     /// Stops the run with [`EngineError::TooManyInFlight`] when it has more than
@@ -892,13 +953,11 @@ impl Simulation {
     /// Processes every event before `end_ns` and moves the clock to `end_ns`; the run's
     /// horizon is half-open, so an event at exactly `end_ns` stays pending.
     pub fn run_until(&mut self, end_ns: u64) -> Result<(), EngineError> {
-        while let Some(time_ns) = self.events.peek_time() {
-            if time_ns >= end_ns {
-                break;
-            }
-            if self.step().is_none() {
-                break;
-            }
+        // The same as calling `step` while the next event is due before `end_ns`.
+        while self.error.is_none()
+            && let Some((time_ns, event)) = self.events.pop_before(end_ns)
+        {
+            self.process(time_ns, event);
         }
         if let Some(error) = &self.error {
             return Err(error.clone());
@@ -1070,6 +1129,10 @@ impl Simulation {
         let operation_entity = self.layout.operations + operation;
         self.service_level(service, now, 1);
         self.metrics.arrive(operation_entity, now);
+        if self.services[service as usize].plain {
+            self.plain_service_arrive(call, attempt, operation, edge);
+            return;
+        }
         if let Some(mode) = self.services[service as usize].outage {
             let kind = match mode {
                 OutageMode::FailFast => ErrorKind::Failed,
@@ -1098,25 +1161,12 @@ impl Simulation {
             self.reject_arrival(call, attempt, operation, edge, ErrorKind::RateLimited);
             return;
         }
-        let job = |slot: &mut Job| {
-            *slot = Job {
-                operation,
-                service,
-                replica,
-                origin: Origin::Call {
-                    call,
-                    attempt,
-                    edge,
-                },
-                next_step: 0,
-                served: false,
-                pending: 0,
-                step_failed: false,
-                arrived_ns: now,
-                service_start_ns: now,
-                deadline_ns,
-            };
+        let origin = Origin::Call {
+            call,
+            attempt,
+            edge,
         };
+        let job = Job::arriving(operation, service, replica, origin, now, deadline_ns);
         if deadline_ns <= now {
             let handle = self.jobs.insert_with(job);
             self.expire_job(handle);
@@ -1149,13 +1199,59 @@ impl Simulation {
         }
     }
 
-    fn pick_replica(&mut self, service: u32) -> u32 {
+    /// Goes on with the arrival of a request at a plain service, see
+    /// [`Simulation::refresh_plain`], as [`Simulation::service_arrive`] does without the
+    /// checks that cannot apply: outage, deadline, crashed replica, rate limit and load
+    /// shedding.
+    #[inline(always)]
+    fn plain_service_arrive(&mut self, call: Handle, attempt: u32, operation: u32, edge: u32) {
+        let now = self.now_ns;
+        let service = self.model.operations[operation as usize].service;
+        let replica = self.pick_replica(service);
+        let origin = Origin::Call {
+            call,
+            attempt,
+            edge,
+        };
+        let job = Job::arriving(operation, service, replica, origin, now, u64::MAX);
         let model = &self.model.services[service as usize];
-        let state = &mut self.services[service as usize];
-        let count = state.active.max(1);
-        if count <= 1 {
+        let state = &mut self.services[service as usize].replicas[replica as usize];
+        if state.busy_workers < model.workers {
+            let handle = self.jobs.insert_with(job);
+            self.serve(handle, operation, service, replica, true);
+        } else if model
+            .queue_capacity
+            .is_none_or(|capacity| (state.waiting.len() as u64) < u64::from(capacity))
+        {
+            let handle = self.jobs.insert_with(job);
+            self.services[service as usize].replicas[replica as usize]
+                .waiting
+                .push_back(handle);
+        } else {
+            self.service_level(service, now, -1);
+            self.metrics.finish(
+                self.layout.operations + operation,
+                now,
+                now,
+                Err(ErrorKind::Rejected),
+            );
+            self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+        }
+    }
+
+    #[inline(always)]
+    fn pick_replica(&mut self, service: u32) -> u32 {
+        if self.services[service as usize].active <= 1 {
             return 0;
         }
+        self.pick_of_replicas(service)
+    }
+
+    /// Picks one of the two or more active replicas of `service` by its load balancing.
+    fn pick_of_replicas(&mut self, service: u32) -> u32 {
+        let model = &self.model.services[service as usize];
+        let state = &mut self.services[service as usize];
+        let count = state.active;
         match model.load_balancing {
             LoadBalancing::RoundRobin => {
                 let replica = state.next_replica % count;
@@ -1190,6 +1286,19 @@ impl Simulation {
         true
     }
 
+    /// Starts serving a waiting request of a plain service with one of its workers, as
+    /// [`Simulation::start_job`] does, without a deadline to check.
+    #[inline(always)]
+    fn start_plain_job(&mut self, handle: Handle) {
+        let now = self.now_ns;
+        let Some(job) = self.jobs.get_mut(handle) else {
+            return;
+        };
+        job.service_start_ns = now;
+        let (operation, service, replica) = (job.operation, job.service, job.replica);
+        self.serve(handle, operation, service, replica, true);
+    }
+
     /// Starts serving the job `handle`, of `operation` on `replica` of `service`, as
     /// [`Simulation::start_job`] does.
     #[inline(always)]
@@ -1201,10 +1310,14 @@ impl Simulation {
         self.metrics
             .busy(self.layout.operations + operation, now, 1);
         let sampler = &self.model.operations[operation as usize].service_time;
-        let time = sampler.sample(&mut self.operation_streams[operation as usize]);
-        let mut time = scale(time, self.services[service as usize].slow);
-        if self.faults.slow_consumers || !self.services[service as usize].added_latency.is_empty() {
-            time = self.fault_adjusted_time(handle, service, time, true);
+        let mut time = sampler.sample(&mut self.operation_streams[operation as usize]);
+        if !self.services[service as usize].plain {
+            time = scale(time, self.services[service as usize].slow);
+            if self.faults.slow_consumers
+                || !self.services[service as usize].added_latency.is_empty()
+            {
+                time = self.fault_adjusted_time(handle, service, time, true);
+            }
         }
         self.events
             .push(now.saturating_add(time), Event::StageDone { job: handle });
@@ -1217,15 +1330,18 @@ impl Simulation {
         if !job.served {
             job.served = true;
             let (operation, service) = (job.operation, job.service);
-            if !self.services[service as usize].first_errors.is_empty()
-                && self.take_first_error(service)
-            {
-                self.finish_job(handle, Err(ErrorKind::Failed));
-                return;
-            }
-            let probability = self.services[service as usize]
-                .error_override
-                .unwrap_or(self.model.operations[operation as usize].error_probability);
+            let state = &self.services[service as usize];
+            let probability = if state.plain {
+                self.model.operations[operation as usize].error_probability
+            } else {
+                if !state.first_errors.is_empty() && self.take_first_error(service) {
+                    self.finish_job(handle, Err(ErrorKind::Failed));
+                    return;
+                }
+                self.services[service as usize]
+                    .error_override
+                    .unwrap_or(self.model.operations[operation as usize].error_probability)
+            };
             if chance(&mut self.operation_streams[operation as usize], probability) {
                 self.finish_job(handle, Err(ErrorKind::Failed));
                 return;
@@ -1379,9 +1495,14 @@ impl Simulation {
     }
 
     fn release_worker(&mut self, service: u32, replica: u32) {
+        let plain = self.services[service as usize].plain;
         let state = &mut self.services[service as usize].replicas[replica as usize];
         state.busy_workers = state.busy_workers.saturating_sub(1);
-        if let Some(max_queue_time_ns) = self.model.services[service as usize]
+        if plain {
+            if let Some(next) = state.waiting.pop_front() {
+                self.start_plain_job(next);
+            }
+        } else if let Some(max_queue_time_ns) = self.model.services[service as usize]
             .load_shedding
             .and_then(|shedding| shedding.max_queue_time_ns)
         {
