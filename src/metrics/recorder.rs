@@ -605,7 +605,7 @@ impl Recorder {
     }
 
     /// Records an arrival at `entity`, which is now in flight.
-    #[inline]
+    #[inline(always)]
     pub fn arrive(&mut self, entity: Entity, now: u64) {
         let measured = self.measured(now);
         let stats = self.recorded(entity);

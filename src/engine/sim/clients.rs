@@ -25,16 +25,16 @@ impl Simulation {
             }
             // Thinning (Lewis and Shedler): candidates at the highest rate, each kept
             // with probability rate(t) / highest rate, gives a Poisson process of rate(t).
+            if profile.changes.is_empty() {
+                self.schedule_steady_arrival(client);
+                return;
+            }
             let mut t = now as f64;
-            let constant = profile.changes.is_empty();
             loop {
                 t += random::exponential(&mut state.stream) * state.ns_per_draw;
                 if t >= u64::MAX as f64 / 2.0 {
                     state.arrival_scheduled = false;
                     return;
-                }
-                if constant {
-                    break;
                 }
                 let rate = profile.rate_at(t as u64) * factor;
                 if rate >= max_rate || random::unit(&mut state.stream) * max_rate < rate {
@@ -65,7 +65,38 @@ impl Simulation {
             .push(next, Event::Arrival { client, generation });
     }
 
+    /// Schedules the next arrival of a Poisson client whose profile has no changes: one
+    /// exponential gap at its rate.
+    #[inline(always)]
+    fn schedule_steady_arrival(&mut self, client: u32) {
+        let state = &mut self.clients[client as usize];
+        if state.max_rate <= 0.0 {
+            state.arrival_scheduled = false;
+            return;
+        }
+        let t = self.now_ns as f64 + random::exponential(&mut state.stream) * state.ns_per_draw;
+        if t >= u64::MAX as f64 / 2.0 {
+            state.arrival_scheduled = false;
+            return;
+        }
+        state.arrival_scheduled = true;
+        let generation = state.arrival_generation;
+        self.events.push(
+            random::round_below_2_pow_63(t),
+            Event::Arrival { client, generation },
+        );
+    }
+
     pub(super) fn on_arrival(&mut self, client: u32) {
+        let steady = matches!(
+            &self.model.clients[client as usize].workload,
+            WorkloadModel::Open { poisson: true, profile } if profile.changes.is_empty()
+        );
+        if steady {
+            self.issue(client);
+            self.schedule_steady_arrival(client);
+            return;
+        }
         // A client whose rate never changes has an arrival scheduled only while its rate
         // is above zero, see `schedule_arrival`.
         let is_rate_zero = matches!(

@@ -649,7 +649,7 @@ impl Simulation {
 
     /// Changes the in-flight level of `service` by `delta`, unless it mirrors that of
     /// its only operation.
-    #[inline]
+    #[inline(always)]
     fn service_level(&mut self, service: u32, now: u64, delta: i64) {
         if !self.services[service as usize].level_mirrored {
             self.metrics
