@@ -153,7 +153,11 @@ impl<T: Copy> Slab<T> {
     /// Frees the slot of `handle`, leaving its object in place, and returns whether it
     /// was alive. Unlike [`Slab::remove`] it copies nothing out; read what is needed with
     /// [`Slab::get`] first.
-    #[inline]
+    #[expect(
+        clippy::inline_always,
+        reason = "a call costs more than freeing, on every end of a call and of a job"
+    )]
+    #[inline(always)]
     pub fn free(&mut self, handle: Handle) -> bool {
         let Some(entry) = self.entries.get_mut(handle.index as usize) else {
             return false;
