@@ -43,8 +43,8 @@ const GRID_SPACING: Rangef = Rangef {
 };
 
 /// Spacing of axis labels, in points, on the x and the y axis. `egui_plot` draws no label
-/// closer than the first value to the next and fades labels in up to the second, and
-/// [`grid_steps`] aims at the second.
+/// closer than the first value to the next and fades labels in up to the second.
+/// [`grid_steps`] aims at the middle, where a label shows at about 70 % opacity.
 #[derive(Clone, Copy)]
 struct LabelSpacing {
     x: Rangef,
@@ -436,10 +436,10 @@ fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Opti
             .include_y(1.0)
             .grid_spacing(GRID_SPACING)
             .x_grid_spacer(uniform_grid_spacer(move |input| {
-                grid_steps(&input, labels.x.max)
+                grid_steps(&input, labels.x.center())
             }))
             .y_grid_spacer(uniform_grid_spacer(move |input| {
-                grid_steps(&input, labels.y.max)
+                grid_steps(&input, labels.y.center())
             }))
             .custom_x_axes(vec![
                 AxisHints::new_x()
@@ -1033,12 +1033,14 @@ mod tests {
 
     #[test]
     fn grid_steps_nest_around_labels() {
-        // 900 requests/s on 140 points, labels 30 points apart: a label every 200.
-        assert_eq!(steps_at(900.0 / 140.0, 30.0), [100.0, 200.0, 1000.0]);
-        // 110 ms on 95 points, labels 24 points apart: a label every 50.
-        assert_eq!(steps_at(110.0 / 95.0, 24.0), [10.0, 50.0, 100.0]);
-        // 10 s on 235 points, labels 60 points apart: a label every 5 s, not 2 and 5.
-        assert_eq!(steps_at(10.0 / 235.0, 60.0), [1.0, 5.0, 10.0]);
+        // 900 requests/s on 140 points, labels 25 points apart: a label every 200.
+        assert_eq!(steps_at(900.0 / 140.0, 25.0), [100.0, 200.0, 1000.0]);
+        // 110 ms on 95 points, labels 19 points apart: a label every 50.
+        assert_eq!(steps_at(110.0 / 95.0, 19.0), [10.0, 50.0, 100.0]);
+        // 10 s on 235 points, labels 50 points apart: a label every 5 s, not 2 and 5.
+        assert_eq!(steps_at(10.0 / 235.0, 50.0), [1.0, 5.0, 10.0]);
+        // 180 s on 270 points, labels 70 points apart: a label every 50 s.
+        assert_eq!(steps_at(180.0 / 270.0, 70.0), [10.0, 50.0, 100.0]);
         // 1 s on 100 points: a label every 0.5 s.
         assert_eq!(steps_at(0.01, 40.0), [0.1, 0.5, 1.0]);
         for units_per_point in [1e-4, 0.003, 0.07, 1.0, 2.2, 45.0, 6e5] {
