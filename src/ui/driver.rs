@@ -965,9 +965,15 @@ mod tests {
     }
 
     fn drive(pacing: Option<Pacing>) -> Recorded {
+        drive_for(checkout(), pacing, 30)
+    }
+
+    /// Plays `scenario` for `seconds` of simulated time at `pacing`, or steps it window
+    /// by window when `pacing` is `None`.
+    fn drive_for(scenario: Scenario, pacing: Option<Pacing>, seconds: u64) -> Recorded {
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
-        driver.send(Command::Load(Box::new(checkout())));
-        driver.send(Command::SetDuration(Duration::from_secs(30)));
+        driver.send(Command::Load(Box::new(scenario)));
+        driver.send(Command::SetDuration(Duration::from_secs(seconds)));
         if let Some(pacing) = pacing {
             driver.send(Command::SetSpeed(pacing));
             driver.send(Command::Play);
@@ -979,16 +985,20 @@ mod tests {
     }
 
     fn headless() -> (Summary, Vec<WindowRow>) {
-        let scenario = checkout();
+        headless_for(&checkout(), 30)
+    }
+
+    /// Runs `scenario` for `seconds` of simulated time without the driver.
+    fn headless_for(scenario: &Scenario, seconds: u64) -> (Summary, Vec<WindowRow>) {
         let config = RunConfig::resolve(
             &scenario.run,
-            Some(Duration::from_secs(30)),
+            Some(Duration::from_secs(seconds)),
             None,
             None,
             None,
         )
         .expect("valid settings");
-        let simulation = run::run(&scenario, &config, |_| {}).expect("the run finishes");
+        let simulation = run::run(scenario, &config, |_| {}).expect("the run finishes");
         let rows = new_rows(&simulation, 0);
         let name = scenario.name.clone().expect("the scenario has a name");
         (Summary::new(&simulation, &name), rows)
@@ -1017,6 +1027,21 @@ mod tests {
             expected_summary.clients[0].successes > 0,
             "the run did work"
         );
+    }
+
+    #[test]
+    fn real_time_run_matches_headless() {
+        // Three simulated seconds at 1× take three seconds of wall time, too short for
+        // the file's 10 s warm-up.
+        let mut scenario = checkout();
+        scenario.run.warmup = None;
+        let (expected_summary, expected_rows) = headless_for(&scenario, 3);
+        let real_time = drive_for(scenario, Some(Pacing::RealTime(1.0)), 3);
+
+        assert_eq!(real_time.runs, vec![1], "one run");
+        assert_eq!(real_time.rows.len(), 3, "one row per simulated second");
+        assert!(real_time.rows == expected_rows, "windows at 1×");
+        assert_eq!(real_time.summary, expected_summary, "summary at 1×");
     }
 
     #[test]

@@ -42,6 +42,8 @@ mod editor_tests;
 #[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
+mod input_tests;
+#[cfg(test)]
 mod inspector_tests;
 #[cfg(test)]
 mod layout_tests;

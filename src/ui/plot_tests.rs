@@ -260,3 +260,138 @@ fn selected_node_shows_plots_and_summary() {
     harness.get_by_label("Published");
     harness.get_by_label_contains("oldest\u{a0}message\u{a0}age");
 }
+
+/// A text that the last frame painted: its string, its area on screen and its opacity.
+#[derive(Debug)]
+struct PaintedText {
+    text: String,
+    rect: egui::Rect,
+    alpha: u8,
+}
+
+/// Returns every text that the last frame painted.
+fn painted_texts(harness: &Harness<'_, TopolabApp>) -> Vec<PaintedText> {
+    fn collect(shape: &egui::Shape, texts: &mut Vec<PaintedText>) {
+        match shape {
+            egui::Shape::Text(text) => texts.push(PaintedText {
+                text: text.galley.text().to_owned(),
+                rect: text.visual_bounding_rect(),
+                alpha: text.fallback_color.a(),
+            }),
+            egui::Shape::Vec(shapes) => {
+                for shape in shapes {
+                    collect(shape, texts);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut texts = Vec::new();
+    for clipped in &harness.output().shapes {
+        collect(&clipped.shape, &mut texts);
+    }
+    texts
+}
+
+/// Returns the values of the labels left of `frame` that are at least half opaque, from
+/// the bottom up.
+fn y_labels(texts: &[PaintedText], frame: egui::Rect) -> Vec<f64> {
+    let mut labels: Vec<(f32, f64)> = texts
+        .iter()
+        .filter(|t| t.alpha >= 128)
+        .filter(|t| t.rect.max.x <= frame.min.x + 8.0 && t.rect.min.x >= frame.min.x - 80.0)
+        .filter(|t| frame.y_range().expand(4.0).contains(t.rect.center().y))
+        .filter_map(|t| t.text.parse::<f64>().ok().map(|v| (t.rect.center().y, v)))
+        .collect();
+    labels.sort_by(|a, b| b.0.total_cmp(&a.0));
+    labels.into_iter().map(|(_, value)| value).collect()
+}
+
+/// Returns the time labels under `frame`, from left to right.
+fn x_labels(texts: &[PaintedText], frame: egui::Rect) -> Vec<&PaintedText> {
+    let mut labels: Vec<&PaintedText> = texts
+        .iter()
+        .filter(|t| t.alpha > 0 && t.text.ends_with(" s"))
+        .filter(|t| t.rect.min.y >= frame.max.y - 2.0 && t.rect.min.y <= frame.max.y + 24.0)
+        .filter(|t| frame.x_range().expand(4.0).contains(t.rect.center().x))
+        .collect();
+    labels.sort_by(|a, b| a.rect.min.x.total_cmp(&b.rect.min.x));
+    labels
+}
+
+/// Checks the axes of the plot titled `title`: at least `min_y_labels` values on its
+/// y axis, and time labels that neither overlap nor skip a step.
+fn assert_readable_axes(
+    texts: &[PaintedText],
+    frame: egui::Rect,
+    title: &str,
+    min_y_labels: usize,
+) {
+    let values = y_labels(texts, frame);
+    assert!(
+        values.len() >= min_y_labels,
+        "{title}: {} y labels, {values:?}, expected at least {min_y_labels}",
+        values.len()
+    );
+    let steps: Vec<f64> = values.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    assert!(
+        steps
+            .iter()
+            .all(|step| (step - steps[0]).abs() < 1e-9 * steps[0].abs().max(1.0)),
+        "{title}: y labels {values:?} are evenly spaced"
+    );
+
+    let times = x_labels(texts, frame);
+    assert!(times.len() >= 2, "{title}: time labels {times:?}");
+    for pair in times.windows(2) {
+        assert!(
+            pair[0].rect.max.x < pair[1].rect.min.x,
+            "{title}: time labels {:?} and {:?} overlap",
+            pair[0].text,
+            pair[1].text
+        );
+    }
+    let seconds: Vec<f64> = times
+        .iter()
+        .map(|t| {
+            t.text
+                .trim_end_matches(" s")
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("{title}: time label {:?} is a number", t.text))
+        })
+        .collect();
+    let gaps: Vec<f64> = seconds.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    assert!(
+        gaps.iter().all(|gap| (gap - gaps[0]).abs() < 1e-9),
+        "{title}: time labels {seconds:?} are evenly spaced"
+    );
+}
+
+#[test]
+fn plot_axes_have_readable_labels() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    step_windows(&mut harness, 10);
+    harness.state_mut().select(Some("payments".to_owned()));
+    harness.run_steps(3);
+
+    let texts = painted_texts(&harness);
+    let app = harness.state();
+    for title in TITLES {
+        let frame = app.plots().frame(title).expect("the system plot is drawn");
+        assert_readable_axes(&texts, frame, &format!("system {title}"), 3);
+    }
+    let panel = app.panel_rects().node.expect("the node panel is open");
+    let mut checked = 0;
+    for title in TITLES {
+        let frame = app
+            .node_plots()
+            .frame(title)
+            .expect("the node plot is drawn");
+        if panel.contains_rect(frame.expand2(egui::vec2(0.0, 20.0))) {
+            assert_readable_axes(&texts, frame, &format!("payments {title}"), 2);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{checked} of the node's plots are in view");
+}

@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 
 use egui::ecolor::Hsva;
-use egui::{Color32, Id, Ui, Vec2, vec2};
+use egui::{Color32, Id, Rangef, Ui, Vec2, vec2};
 use egui_plot::{
-    AxisHints, GridInput, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine,
+    AxisHints, GridInput, GridMark, Line, LineStyle, Plot, PlotPoints, Points, Span, VLine,
     uniform_grid_spacer,
 };
 
@@ -33,6 +33,47 @@ const MIN_PLOT_WIDTH: f32 = 300.0;
 /// Queues drawn one by one in the system's backlog plot; deeper ones come first, and
 /// the rest add up into one line.
 const MAX_BACKLOG_QUEUES: usize = 5;
+
+/// Spacing of grid lines, in points, from which they fade in and at which they are
+/// fully drawn: `egui_plot` 0.38's default, set on every plot because [`grid_steps`]
+/// converts the steps that `egui_plot` derives from it back to points.
+const GRID_SPACING: Rangef = Rangef {
+    min: 8.0,
+    max: 300.0,
+};
+
+/// Spacing of axis labels, in points, on the x and the y axis. `egui_plot` draws no label
+/// closer than the first value to the next and fades labels in up to the second.
+/// [`grid_steps`] aims at the middle, where a label shows at about 70 % opacity.
+#[derive(Clone, Copy)]
+struct LabelSpacing {
+    x: Rangef,
+    y: Rangef,
+}
+
+/// Label spacing of the system's plots: `egui_plot` 0.38's default.
+const WIDE_LABELS: LabelSpacing = LabelSpacing {
+    x: Rangef {
+        min: 60.0,
+        max: 80.0,
+    },
+    y: Rangef {
+        min: 20.0,
+        max: 30.0,
+    },
+};
+
+/// Label spacing of a node's plots in its side panel, which are narrow and low.
+const COMPACT_LABELS: LabelSpacing = LabelSpacing {
+    x: Rangef {
+        min: 40.0,
+        max: 60.0,
+    },
+    y: Rangef {
+        min: 14.0,
+        max: 24.0,
+    },
+};
 
 /// Smallest height of a plot, in points, below its title and legend. A low panel gets
 /// low plots rather than plots that push it taller.
@@ -57,6 +98,8 @@ pub struct PlotsView {
     subject: Option<Subject>,
     /// The bounds of each plot in the last frame, by title: x from and to in s, then y.
     bounds: BTreeMap<&'static str, [[f64; 2]; 2]>,
+    /// The area of each plot on screen in the last frame, by title, without its axes.
+    frames: BTreeMap<&'static str, egui::Rect>,
     /// Whether the time axis followed the latest time in the last frame.
     following: bool,
     /// Set by "Follow latest"; applied to every plot in the next frame.
@@ -95,6 +138,13 @@ impl PlotsView {
     #[must_use]
     pub fn bounds(&self, title: &str) -> Option<[[f64; 2]; 2]> {
         self.bounds.get(title).copied()
+    }
+
+    /// Returns where the plot titled `title` drew its lines in the last frame, in screen
+    /// points. Its axis labels lie outside that area, below it and to its left.
+    #[must_use]
+    pub fn frame(&self, title: &str) -> Option<egui::Rect> {
+        self.frames.get(title).copied()
     }
 
     /// Records that the plots show `subject` in this frame, and returns whether it
@@ -326,9 +376,11 @@ impl PlotsView {
         let mut following = true;
         let mut header_height: f32 = 0.0;
         self.bounds.clear();
+        self.frames.clear();
         for (title, drawn) in drawn_plots {
             self.drawn_points.insert(title, drawn.points);
             self.bounds.insert(title, drawn.bounds);
+            self.frames.insert(title, drawn.frame);
             following &= drawn.following;
             header_height = header_height.max(drawn.header_height);
         }
@@ -346,6 +398,8 @@ struct Drawn {
     header_height: f32,
     /// The x range and the y range shown.
     bounds: [[f64; 2]; 2],
+    /// The plot's area on screen, without its axes.
+    frame: egui::Rect,
 }
 
 /// Draws one plot below a header at least `frame.header_height` points high: `height`
@@ -361,6 +415,13 @@ fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Opti
         let plot_height = height
             .unwrap_or_else(|| ui.available_height())
             .max(MIN_PLOT_HEIGHT);
+        // A compact plot labels its axes at closer steps than a wide one, which would
+        // leave a narrow plot with only its zeros.
+        let labels = if height.is_some() {
+            COMPACT_LABELS
+        } else {
+            WIDE_LABELS
+        };
         let mut plot = Plot::new((frame.id, spec.title))
             .height(plot_height)
             .width(ui.available_width())
@@ -373,24 +434,24 @@ fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Opti
             .set_margin_fraction(vec2(0.0, 0.05))
             .include_y(0.0)
             .include_y(1.0)
-            .y_axis_min_width(36.0)
-            .x_grid_spacer(uniform_grid_spacer(|input| time_steps(&input)))
-            .x_axis_formatter(|mark, _| format!("{} s", mark.value));
-        if height.is_some() {
-            // A compact plot labels its axes at closer steps than egui_plot 0.38's defaults
-            // (60 points on x, 20 on y), which leave a narrow plot with only its zeros.
-            plot = plot
-                .custom_x_axes(vec![
-                    AxisHints::new_x()
-                        .formatter(|mark, _| format!("{} s", mark.value))
-                        .label_spacing(40.0..=60.0),
-                ])
-                .custom_y_axes(vec![
-                    AxisHints::new_y()
-                        .min_thickness(36.0)
-                        .label_spacing(14.0..=24.0),
-                ]);
-        }
+            .grid_spacing(GRID_SPACING)
+            .x_grid_spacer(uniform_grid_spacer(move |input| {
+                grid_steps(&input, labels.x.center())
+            }))
+            .y_grid_spacer(uniform_grid_spacer(move |input| {
+                grid_steps(&input, labels.y.center())
+            }))
+            .custom_x_axes(vec![
+                AxisHints::new_x()
+                    .formatter(|mark, _| format!("{} s", format_mark(mark)))
+                    .label_spacing(labels.x),
+            ])
+            .custom_y_axes(vec![
+                AxisHints::new_y()
+                    .formatter(|mark, _| format_mark(mark))
+                    .min_thickness(36.0)
+                    .label_spacing(labels.y),
+            ]);
         if frame.reset {
             plot = plot.reset();
         }
@@ -461,6 +522,7 @@ fn plot_ui(ui: &mut Ui, spec: &PlotSpec<'_>, frame: &PlotFrame<'_>, height: Opti
             points,
             following,
             header_height: header,
+            frame: *response.transform.frame(),
             bounds: [
                 [shown.min()[0], shown.max()[0]],
                 [shown.min()[1], shown.max()[1]],
@@ -897,14 +959,38 @@ fn node_specs(history: &RunHistory, entity: usize) -> Vec<PlotSpec<'static>> {
     specs
 }
 
-/// Returns the three steps of the time axis's grid lines, each 1, 2 or 5 times a power of
-/// ten and at least twice the one before. With powers of ten alone, a 60 s run had
-/// lines every 10 s, too close for their labels, and every 100 s, past its end: its
-/// axis read only "0 s".
-fn time_steps(input: &GridInput) -> [f64; 3] {
-    let smallest = round_step(input.base_step_size);
-    let middle = round_step(smallest * 2.01);
-    [smallest, middle, round_step(middle * 2.01)]
+/// Returns the three steps of an axis's grid marks for labels about `label_points`
+/// apart: the label step, the smallest of 1, 2 and 5 times a power of ten that keeps
+/// labels that far apart, with a finer step for faint grid lines and a coarser one. Each
+/// step is a whole multiple of the one before, so every mark of a coarser step is also a
+/// mark of the label step and no two labels crowd each other.
+///
+/// `egui_plot` 0.38's default steps are powers of ten. They left a plot of 0 to 900
+/// requests/s with the single label "0", and the steps 2 and 5 that this function once
+/// chose for the time axis put "4 s", "5 s" and "6 s" side by side.
+fn grid_steps(input: &GridInput, label_points: f32) -> [f64; 3] {
+    let units_per_point = input.base_step_size / f64::from(GRID_SPACING.min);
+    let label = round_step(units_per_point * f64::from(label_points));
+    let power = 10f64.powf(label.log10().floor());
+    if (label / power).round() == 2.0 {
+        [label / 2.0, label, label * 5.0]
+    } else {
+        // For 1 and 5 times a power of ten, a fifth and twice the step are steps of the
+        // same kind: 1 gives 0.2 and 2, and 5 gives 1 and 10.
+        [label / 5.0, label, label * 2.0]
+    }
+}
+
+/// Formats the value of a grid mark with as many decimals as its step needs, so that a
+/// step of 0.5 reads "0.5" and a step of 0.1 never shows a sum such as
+/// 0.30000000000000004.
+fn format_mark(mark: GridMark) -> String {
+    let decimals = if mark.step_size > 0.0 && mark.step_size.is_finite() {
+        (-mark.step_size.log10() - 1e-9).ceil().max(0.0) as usize
+    } else {
+        0
+    };
+    format!("{:.*}", decimals, mark.value)
 }
 
 /// Returns the smallest of 1, 2 and 5 times a power of ten that is at least `value`.
@@ -925,7 +1011,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn time_steps_are_round_and_grow() {
+    fn round_step_is_one_two_or_five() {
         assert_eq!(round_step(1.0), 1.0);
         assert_eq!(round_step(1.3), 2.0);
         assert_eq!(round_step(2.01), 5.0);
@@ -933,12 +1019,58 @@ mod tests {
         assert_eq!(round_step(0.03), 0.05);
         assert_eq!(round_step(0.0), 1.0);
         assert_eq!(round_step(f64::NAN), 1.0);
-        let input = GridInput {
-            bounds: (0.0, 60.0),
-            base_step_size: 0.9,
-        };
-        assert_eq!(time_steps(&input), [1.0, 5.0, 20.0]);
     }
+
+    /// Returns the steps for labels `label_points` apart on an axis showing
+    /// `units_per_point` units per point.
+    fn steps_at(units_per_point: f64, label_points: f32) -> [f64; 3] {
+        let input = GridInput {
+            bounds: (0.0, 1000.0),
+            base_step_size: units_per_point * f64::from(GRID_SPACING.min),
+        };
+        grid_steps(&input, label_points)
+    }
+
+    #[test]
+    fn grid_steps_nest_around_labels() {
+        // 900 requests/s on 140 points, labels 25 points apart: a label every 200.
+        assert_eq!(steps_at(900.0 / 140.0, 25.0), [100.0, 200.0, 1000.0]);
+        // 110 ms on 95 points, labels 19 points apart: a label every 50.
+        assert_eq!(steps_at(110.0 / 95.0, 19.0), [10.0, 50.0, 100.0]);
+        // 10 s on 235 points, labels 50 points apart: a label every 5 s, not 2 and 5.
+        assert_eq!(steps_at(10.0 / 235.0, 50.0), [1.0, 5.0, 10.0]);
+        // 180 s on 270 points, labels 70 points apart: a label every 50 s.
+        assert_eq!(steps_at(180.0 / 270.0, 70.0), [10.0, 50.0, 100.0]);
+        // 1 s on 100 points: a label every 0.5 s.
+        assert_eq!(steps_at(0.01, 40.0), [0.1, 0.5, 1.0]);
+        for units_per_point in [1e-4, 0.003, 0.07, 1.0, 2.2, 45.0, 6e5] {
+            let steps = steps_at(units_per_point, 24.0);
+            let label_points = steps[1] / units_per_point;
+            assert!(
+                (24.0..=60.0).contains(&label_points),
+                "{units_per_point}: labels {label_points} points apart"
+            );
+            for pair in steps.windows(2) {
+                let ratio = pair[1] / pair[0];
+                assert!(
+                    (ratio - ratio.round()).abs() < 1e-9 && ratio >= 2.0,
+                    "{units_per_point}: {steps:?} nest"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn marks_show_the_decimals_of_their_step() {
+        let mark = |value, step_size| format_mark(GridMark { value, step_size });
+        assert_eq!(mark(0.5, 0.5), "0.5");
+        assert_eq!(mark(3.0 * 0.1, 0.1), "0.3");
+        assert_eq!(mark(0.15, 0.05), "0.15");
+        assert_eq!(mark(1.0, 1.0), "1");
+        assert_eq!(mark(600.0, 200.0), "600");
+        assert_eq!(mark(0.0, 0.0), "0");
+    }
+
     use crate::ui::history::Sample;
 
     fn rows(count: u64) -> Vec<Row> {
