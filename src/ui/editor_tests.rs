@@ -126,9 +126,13 @@ fn build_run_save_undo_and_redo() {
             .is_some_and(|info| info.entities.iter().any(|e| e.name == "queue-1"))
     });
     harness.get_by_label("Step").click();
-    step_until(&mut harness, "one window has passed", |app| {
-        app.history().now_ns() > 0
-    });
+    // The summary comes in a report after the status with the time, which a busy frame
+    // may leave for the next one.
+    step_until(
+        &mut harness,
+        "the summary of one window has arrived",
+        |app| app.history().now_ns() > 0 && app.history().summary().is_some(),
+    );
     let messages = harness
         .state()
         .history()
