@@ -228,6 +228,33 @@ fn constant_service_latency_adds_exactly() {
 }
 
 #[test]
+fn slowdown_applies_only_in_its_window() {
+    // Requests every 100 ms from 0.1 s: the 10 that arrive in [1 s, 2 s) draw their
+    // service time during the slowdown and take 30 ms, the 19 others 10 ms.
+    let yaml =
+        direct_call("  - { at: 1s, for: 1s, slow: { service: api, latency_multiplier: 3 } }");
+    let (_, summary) = run(&yaml, Duration::from_secs(3));
+    let client = &summary.clients[0];
+    assert_eq!(client.successes, 29);
+    // The maximum is the top of its bin, which holds three significant digits.
+    assert!((client.latency.max_ms - 30.0).abs() < 0.03);
+    // The summary rounds means to a millionth of a millisecond.
+    assert!((client.mean_sojourn_ms - 490.0 / 29.0).abs() < 1e-6);
+}
+
+#[test]
+fn crash_then_restart_serves_again() {
+    // Requests every 100 ms from 0.1 s: the only replica is down in [1 s, 2 s), so the
+    // 10 requests that arrive then fail at once, and the 19 others take 10 ms.
+    let yaml = direct_call("  - { at: 1s, for: 1s, crash: { service: api } }");
+    let (_, summary) = run(&yaml, Duration::from_secs(3));
+    let client = &summary.clients[0];
+    assert_eq!(client.errors.failed, 10);
+    assert_eq!(client.successes, 19);
+    assert!((client.mean_sojourn_ms - 190.0 / 29.0).abs() < 1e-6);
+}
+
+#[test]
 fn constant_link_latency_adds_both_ways() {
     let yaml = direct_call(
         "  - { at: 0s, for: 1h, latency: { link: { from: api, to: load }, add: 5ms } }",
