@@ -309,6 +309,7 @@ impl Editing {
     /// [`AUTOSAVE_INTERVAL`] has passed since the last write, and the document changed
     /// since then or the file has disappeared, as when another program removed it.
     /// Returns whether it wrote. The file is looked for once per interval at most.
+    /// Once the document is unmodified again, the file written before is removed.
     ///
     /// # Errors
     /// Fails with the reason the file cannot be written.
@@ -319,6 +320,12 @@ impl Editing {
         now: Instant,
     ) -> Result<bool, crate::editor::RecoveryError> {
         if !self.is_modified() {
+            // Back at the saved state, as after undoing every change since the save,
+            // the file holds changes that are gone, so it is removed rather than
+            // offered after a crash.
+            if self.autosaved.take().is_some() {
+                store.discard()?;
+            }
             return Ok(false);
         }
         if let Some((revision, at)) = self.autosaved {
@@ -658,6 +665,34 @@ mod tests {
             !editing.autosave(&store, None, later).expect("no error"),
             "the file is in place"
         );
+    }
+
+    #[test]
+    fn autosave_removes_file_after_undo_to_saved() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = RecoveryStore::with_pid(folder.path(), 4244);
+        let mut editing = Editing::new(checkout());
+        let id = editing.id_of("gateway").expect("gateway");
+        editing
+            .execute(&Command::MoveNodes(vec![(id, [5.0, 5.0])]), None)
+            .expect("the move applies");
+        let start = Instant::now();
+        assert!(editing.autosave(&store, None, start).expect("written"));
+        assert!(store.path().exists());
+
+        editing.undo().expect("undo works").expect("a step to undo");
+        assert!(!editing.is_modified());
+        let soon = start + WallDuration::from_secs(1);
+        assert!(!editing.autosave(&store, None, soon).expect("no error"));
+        assert!(
+            !store.path().exists(),
+            "changes that were undone are not offered after a crash"
+        );
+
+        // The next change is written at once, without waiting for the interval.
+        editing.redo().expect("redo works").expect("a step to redo");
+        assert!(editing.autosave(&store, None, soon).expect("written"));
+        assert!(store.path().exists());
     }
 
     #[test]
