@@ -52,9 +52,9 @@ fn click_node(harness: &mut Harness<'_, TopolabApp>, name: &str) {
     click_at(harness, center);
 }
 
-/// Double-clicks the node called `name`. Each click is one frame, because the frames
-/// of the harness are 0.25 s apart and a double click takes its second click within
-/// 0.3 s of the first.
+/// Double-clicks the node called `name`. Each click is one frame, because egui_kittest
+/// 0.37 runs frames 0.25 s apart and egui 0.37 counts a second click as a double
+/// click only within 0.3 s of the first.
 fn double_click_node(harness: &mut Harness<'_, TopolabApp>, name: &str) {
     let center = node_center(harness, name);
     harness.event(egui::Event::PointerMoved(center));
@@ -934,7 +934,10 @@ fn rename_in_place_and_undo() {
     assert!(scenario.services.contains_key("orders"), "{scenario:?}");
     assert!(!scenario.services.contains_key("service-1"));
     assert_eq!(scenario.clients["client-1"].target, "orders.handle");
-    assert_eq!(scenario.layout.get("orders"), before.layout.get("service-1"));
+    assert_eq!(
+        scenario.layout.get("orders"),
+        before.layout.get("service-1")
+    );
 
     harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     harness.run_steps(2);
@@ -1005,7 +1008,7 @@ fn killed_app_offers_its_edit() {
     let edited = first.state().editing().scenario().clone();
     assert!(!edited.services.contains_key("orders"), "orders is deleted");
     assert!(first.state().window_title().starts_with('●'));
-    // No `on_exit`: the harness is dropped as the process of a killed app ends.
+    // The harness is dropped without `on_exit`, as a killed app ends.
     drop(first);
 
     let mut second = harness(new_app_with_recovery(
