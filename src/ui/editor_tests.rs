@@ -52,7 +52,7 @@ fn click_node(harness: &mut Harness<'_, TopolabApp>, name: &str) {
     click_at(harness, center);
 }
 
-/// Double-clicks the node called `name`. Each click is one frame, because egui_kittest
+/// Double-clicks the node called `name`. Each click is one frame, because `egui_kittest`
 /// 0.37 runs frames 0.25 s apart and egui 0.37 counts a second click as a double
 /// click only within 0.3 s of the first.
 fn double_click_node(harness: &mut Harness<'_, TopolabApp>, name: &str) {
