@@ -688,7 +688,7 @@ fn typed_count_applies_once() {
 }
 
 #[test]
-fn steps_and_operations_are_added_moved_and_removed() {
+fn step_and_operation_buttons_undo() {
     let mut session = open();
     let original = session.scenario();
     session.select("gateway");
