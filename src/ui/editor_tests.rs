@@ -1024,3 +1024,91 @@ fn killed_app_offers_its_edit() {
     assert!(second.state().editing().is_modified());
     assert!(second.state().window_title().starts_with('●'));
 }
+
+#[test]
+fn undo_to_saved_removes_recovery_file() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut harness = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let own = RecoveryStore::with_pid(folder.path(), std::process::id()).path();
+    click_node(&mut harness, "orders");
+    harness.key_press(Key::Delete);
+    harness.run_steps(3);
+    assert!(own.exists(), "the deletion is backed up");
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(3);
+    assert!(!harness.state().editing().is_modified());
+    assert!(
+        !own.exists(),
+        "an undo back to the opened document leaves nothing to recover"
+    );
+}
+
+/// Sends the window's close button, as the windowing layer reports it.
+fn press_close_button(harness: &mut Harness<'_, TopolabApp>) {
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.run_steps(2);
+}
+
+#[test]
+fn discarded_changes_are_not_offered_again() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut edited = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
+        .expect("the bundled scenario is valid")
+        .scenario;
+    edited.name = Some("Edited before the crash".to_owned());
+    RecoveryStore::with_pid(folder.path(), 1)
+        .write(&edited, None)
+        .expect("the recovery file is written");
+
+    let mut harness = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.get_by_label("Recover").click();
+    harness.run_steps(3);
+    let own = RecoveryStore::with_pid(folder.path(), std::process::id()).path();
+    assert!(own.exists(), "the recovered work is backed up");
+
+    press_close_button(&mut harness);
+    let discard = harness.get_by_label("Discard changes").rect().center();
+    let discard = egui::pos2(discard.x as f32, discard.y as f32);
+    harness.event(egui::Event::PointerMoved(discard));
+    harness.run_steps(1);
+    // The user takes a while to answer. After the autosave interval, the autosave
+    // writes a missing recovery file again, as when another program removed it, so
+    // it must not take the file that the answer removes for such a one. The click is
+    // the first frame after the wait, as when the window was idle meanwhile.
+    std::thread::sleep(super::editing::AUTOSAVE_INTERVAL);
+    for pressed in [true, false] {
+        harness.input_mut().events.push(egui::Event::PointerButton {
+            pos: discard,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    // The choice is made in one frame, and the window closes in the next.
+    harness.run_steps(2);
+    let closing = harness.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .contains(&egui::ViewportCommand::Close);
+    assert!(closing, "the window closes after the answer");
+    // The window system may draw a few more frames before the window closes.
+    harness.run_steps(3);
+    assert!(
+        !own.exists(),
+        "changes discarded on close are not offered at the next start"
+    );
+}
