@@ -65,6 +65,9 @@ pub struct Editing {
     autosaved: Option<(u64, Instant)>,
     /// When the recovery file was last found in place, with no change to write.
     autosave_checked: Option<Instant>,
+    /// The revision whose recovery file was removed on purpose, which the autosave
+    /// does not write again.
+    discarded: Option<u64>,
 }
 
 impl Editing {
@@ -81,6 +84,7 @@ impl Editing {
             revision: 0,
             autosaved: None,
             autosave_checked: None,
+            discarded: None,
         }
     }
 
@@ -309,6 +313,7 @@ impl Editing {
     /// [`AUTOSAVE_INTERVAL`] has passed since the last write, and the document changed
     /// since then or the file has disappeared, as when another program removed it.
     /// Returns whether it wrote. The file is looked for once per interval at most.
+    /// Once the document is unmodified again, the file written before is removed.
     ///
     /// # Errors
     /// Fails with the reason the file cannot be written.
@@ -319,6 +324,15 @@ impl Editing {
         now: Instant,
     ) -> Result<bool, crate::editor::RecoveryError> {
         if !self.is_modified() {
+            // Back at the saved state, as after undoing every change since the save,
+            // the file holds changes that are gone, so it is removed rather than
+            // offered after a crash.
+            if self.autosaved.take().is_some() {
+                store.discard()?;
+            }
+            return Ok(false);
+        }
+        if self.discarded == Some(self.revision) {
             return Ok(false);
         }
         if let Some((revision, at)) = self.autosaved {
@@ -343,6 +357,14 @@ impl Editing {
         store.write(self.scenario(), original)?;
         self.autosaved = Some((self.revision, now));
         Ok(true)
+    }
+
+    /// Records that the recovery file was removed on purpose, as when the user discards
+    /// the changes on closing, so that the autosave writes it again only after the
+    /// next change rather than taking it for a file that another program removed.
+    pub fn recovery_discarded(&mut self) {
+        self.discarded = Some(self.revision);
+        self.autosaved = None;
     }
 
     /// Validates the document after a change and works out what the run must do.
@@ -658,6 +680,65 @@ mod tests {
             !editing.autosave(&store, None, later).expect("no error"),
             "the file is in place"
         );
+    }
+
+    #[test]
+    fn autosave_removes_file_after_undo_to_saved() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = RecoveryStore::with_pid(folder.path(), 4244);
+        let mut editing = Editing::new(checkout());
+        let id = editing.id_of("gateway").expect("gateway");
+        editing
+            .execute(&Command::MoveNodes(vec![(id, [5.0, 5.0])]), None)
+            .expect("the move applies");
+        let start = Instant::now();
+        assert!(editing.autosave(&store, None, start).expect("written"));
+        assert!(store.path().exists());
+
+        editing.undo().expect("undo works").expect("a step to undo");
+        assert!(!editing.is_modified());
+        let soon = start + WallDuration::from_secs(1);
+        assert!(!editing.autosave(&store, None, soon).expect("no error"));
+        assert!(
+            !store.path().exists(),
+            "changes that were undone are not offered after a crash"
+        );
+
+        // The next change is written at once, without waiting for the interval.
+        editing.redo().expect("redo works").expect("a step to redo");
+        assert!(editing.autosave(&store, None, soon).expect("written"));
+        assert!(store.path().exists());
+    }
+
+    #[test]
+    fn autosave_keeps_discarded_file_removed() {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let store = RecoveryStore::with_pid(folder.path(), 4245);
+        let mut editing = Editing::new(checkout());
+        let id = editing.id_of("gateway").expect("gateway");
+        editing
+            .execute(&Command::MoveNodes(vec![(id, [5.0, 5.0])]), None)
+            .expect("the move applies");
+        let start = Instant::now();
+        assert!(editing.autosave(&store, None, start).expect("written"));
+
+        store.discard().expect("the file is removed");
+        editing.recovery_discarded();
+        let later = start + AUTOSAVE_INTERVAL * 2;
+        assert!(
+            !editing.autosave(&store, None, later).expect("no error"),
+            "a file removed on purpose is not written again"
+        );
+        assert!(!store.path().exists());
+
+        editing
+            .execute(&Command::MoveNodes(vec![(id, [9.0, 5.0])]), None)
+            .expect("the move applies");
+        assert!(
+            editing.autosave(&store, None, later).expect("written"),
+            "the next change is written at once"
+        );
+        assert!(store.path().exists());
     }
 
     #[test]

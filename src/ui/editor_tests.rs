@@ -9,6 +9,7 @@ use egui_kittest::kittest::{NodeT as _, Queryable};
 use super::app::TopolabApp;
 use super::tests::{click_at, drag, harness, loaded, new_app, new_app_with_recovery, step_until};
 use crate::editor::RecoveryStore;
+use crate::scenario::write::to_yaml;
 use crate::scenario::{self, Scenario};
 
 /// Undo or redo steps a test presses at most before it gives up.
@@ -44,6 +45,46 @@ pub(super) fn connect(harness: &mut Harness<'_, TopolabApp>, from: &str, to: &st
     let (start, end) = (port(harness, from), node_center(harness, to));
     drag(harness, start, end);
     harness.run_steps(2);
+}
+
+fn click_node(harness: &mut Harness<'_, TopolabApp>, name: &str) {
+    let center = node_center(harness, name);
+    click_at(harness, center);
+}
+
+/// Double-clicks the node called `name`. Each click is one frame, because `egui_kittest`
+/// 0.37 runs frames 0.25 s apart and egui 0.37 counts a second click as a double
+/// click only within 0.3 s of the first.
+fn double_click_node(harness: &mut Harness<'_, TopolabApp>, name: &str) {
+    let center = node_center(harness, name);
+    harness.event(egui::Event::PointerMoved(center));
+    harness.run_steps(1);
+    for _ in 0..2 {
+        for pressed in [true, false] {
+            harness.input_mut().events.push(egui::Event::PointerButton {
+                pos: center,
+                button: egui::PointerButton::Primary,
+                pressed,
+                modifiers: Modifiers::NONE,
+            });
+        }
+        harness.run_steps(1);
+    }
+    harness.run_steps(2);
+}
+
+/// Types `text` into the focused text field, replacing its content.
+pub(super) fn type_text(harness: &mut Harness<'_, TopolabApp>, text: &str) {
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    harness.run_steps(1);
+    harness.event(egui::Event::Text(text.to_owned()));
+    harness.run_steps(1);
+}
+
+/// Sets the modifier keys held from the next frame on, until they are set again.
+fn hold(harness: &mut Harness<'_, TopolabApp>, modifiers: Modifiers) {
+    harness.event(egui::Event::ModifiersChanged(modifiers));
+    harness.run_steps(1);
 }
 
 /// Presses `key` with `modifiers` until the history has nothing left to undo or redo,
@@ -146,13 +187,15 @@ fn build_run_save_undo_and_redo() {
     // Save through the path field, which replaces the file dialog in tests.
     harness.key_press_modifiers(Modifiers::COMMAND, Key::S);
     harness.run_steps(2);
-    harness
-        .state_mut()
-        .set_path_text(&path.display().to_string());
-    harness.run_steps(1);
-    harness.get_by_label("Save").click();
+    type_text(&mut harness, &path.display().to_string());
+    harness.key_press(Key::Enter);
     harness.run_steps(2);
     assert!(!harness.state().editing().is_modified(), "saved");
+    assert!(
+        !harness.state().window_title().starts_with('●'),
+        "{}",
+        harness.state().window_title()
+    );
     let saved = scenario::load_file(&path)
         .expect("the saved file is valid")
         .scenario;
@@ -173,6 +216,12 @@ fn build_run_save_undo_and_redo() {
     );
     assert_eq!(redone, undone);
     assert_eq!(*harness.state().editing().scenario(), saved);
+    let text = std::fs::read_to_string(&path).expect("the saved file is readable");
+    assert_eq!(
+        to_yaml(harness.state().editing().scenario()).expect("the document writes"),
+        text,
+        "the redone document writes the saved file's text"
+    );
     assert!(
         !harness.state().editing().is_modified(),
         "back at the save point"
@@ -562,10 +611,7 @@ fn closing_with_unsaved_changes_asks_first() {
 pub(super) fn save_as(harness: &mut Harness<'_, TopolabApp>, path: &std::path::Path) {
     harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
     harness.run_steps(2);
-    harness
-        .state_mut()
-        .set_path_text(&path.display().to_string());
-    harness.run_steps(1);
+    type_text(harness, &path.display().to_string());
     harness.get_by_label("Save").click();
     harness.run_steps(2);
 }
@@ -809,5 +855,264 @@ fn running_instance_is_not_offered() {
     assert!(
         harness.state().offered_recoveries().is_empty(),
         "nothing else is offered"
+    );
+}
+
+#[test]
+fn shift_click_and_box_select() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    new_document(&mut harness);
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    add(&mut harness, "queue");
+    let before = harness.state().editing().scenario().clone();
+
+    click_node(&mut harness, "service-1");
+    assert_eq!(harness.state().selection(), Some("service-1"));
+
+    hold(&mut harness, Modifiers::SHIFT);
+    click_node(&mut harness, "queue-1");
+    hold(&mut harness, Modifiers::NONE);
+    harness.run_steps(2);
+    harness.get_by_label("2 nodes selected");
+    harness.get_by_label("service-1 (service)");
+    harness.get_by_label("queue-1 (queue)");
+
+    // A second shift-click takes the node out of the selection.
+    hold(&mut harness, Modifiers::SHIFT);
+    click_node(&mut harness, "service-1");
+    hold(&mut harness, Modifiers::NONE);
+    harness.run_steps(2);
+    assert_eq!(harness.state().selection(), Some("queue-1"));
+    assert!(harness.query_by_label("2 nodes selected").is_none());
+
+    // A shift-drag over the background adds the nodes inside the box.
+    let area = harness
+        .state()
+        .graph_node_rect("client-1")
+        .expect("client-1 is on the canvas")
+        .expand(4.0);
+    for other in ["service-1", "queue-1"] {
+        let rect = harness
+            .state()
+            .graph_node_rect(other)
+            .expect("the node is on the canvas");
+        assert!(
+            !rect.intersects(area),
+            "{other} lies in the box around client-1"
+        );
+    }
+    hold(&mut harness, Modifiers::SHIFT);
+    drag(&mut harness, area.left_top(), area.right_bottom());
+    hold(&mut harness, Modifiers::NONE);
+    harness.run_steps(2);
+    harness.get_by_label("2 nodes selected");
+    harness.get_by_label("client-1 (client)");
+    harness.get_by_label("queue-1 (queue)");
+    assert!(harness.query_by_label("service-1 (service)").is_none());
+    assert_eq!(
+        *harness.state().editing().scenario(),
+        before,
+        "selecting changes nothing"
+    );
+    assert!(!harness.state().editing().history().can_redo());
+}
+
+#[test]
+fn rename_in_place_and_undo() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    new_document(&mut harness);
+    add(&mut harness, "client");
+    add(&mut harness, "service");
+    connect(&mut harness, "client-1", "service-1");
+    let before = harness.state().editing().scenario().clone();
+
+    // A double-click opens the field over the node's name, and Enter applies it.
+    double_click_node(&mut harness, "service-1");
+    type_text(&mut harness, "orders");
+    harness.key_press(Key::Enter);
+    harness.run_steps(3);
+    let scenario = harness.state().editing().scenario().clone();
+    assert!(scenario.services.contains_key("orders"), "{scenario:?}");
+    assert!(!scenario.services.contains_key("service-1"));
+    assert_eq!(scenario.clients["client-1"].target, "orders.handle");
+    assert_eq!(
+        scenario.layout.get("orders"),
+        before.layout.get("service-1")
+    );
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(2);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    // F2 renames the selected node, and Escape cancels the rename.
+    click_node(&mut harness, "service-1");
+    harness.key_press(Key::F2);
+    harness.run_steps(2);
+    type_text(&mut harness, "cancelled");
+    harness.key_press(Key::Escape);
+    harness.run_steps(3);
+    assert_eq!(*harness.state().editing().scenario(), before);
+
+    // An invalid name is rejected with the reason, and the document stays as it is.
+    click_node(&mut harness, "service-1");
+    harness.key_press(Key::F2);
+    harness.run_steps(2);
+    type_text(&mut harness, "a b");
+    harness.key_press(Key::Enter);
+    harness.run_steps(3);
+    assert_eq!(*harness.state().editing().scenario(), before);
+    let notice = harness.state().notice().unwrap_or_default().to_owned();
+    assert!(notice.contains("invalid name \"a b\""), "{notice}");
+    // The cancelled and the rejected rename left the history as the undo left it.
+    let history = harness.state().editing().history();
+    assert_eq!(history.undo_depth(), 3, "two nodes and their connection");
+    assert_eq!(history.redo_depth(), 1, "the undone rename");
+}
+
+#[test]
+fn f1_lists_the_shortcuts() {
+    let mut harness = harness(new_app(None));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    assert!(harness.query_by_label("Keyboard shortcuts").is_none());
+    harness.key_press(Key::F1);
+    harness.run_steps(3);
+    harness.get_by_label("Keyboard shortcuts");
+    for description in [
+        "Undo the last edit",
+        "Redo the last undone edit",
+        "Rename the selected node on the canvas",
+        "Select the nodes in a box",
+    ] {
+        assert!(
+            harness.query_all_by_label(description).next().is_some(),
+            "{description} is listed"
+        );
+    }
+    harness.key_press(Key::F1);
+    harness.run_steps(3);
+    assert!(harness.query_by_label("Keyboard shortcuts").is_none());
+}
+
+/// An app that stops without its clean close, as a killed process does, leaves the
+/// edit it autosaved, and the next start offers exactly that document.
+#[test]
+fn killed_app_offers_its_edit() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut first = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    step_until(&mut first, "the engine has loaded", loaded);
+    click_node(&mut first, "orders");
+    first.key_press(Key::Delete);
+    first.run_steps(3);
+    let edited = first.state().editing().scenario().clone();
+    assert!(!edited.services.contains_key("orders"), "orders is deleted");
+    assert!(first.state().window_title().starts_with('●'));
+    // The harness is dropped without `on_exit`, as a killed app ends.
+    drop(first);
+
+    let mut second = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    assert_eq!(second.state().offered_recoveries().len(), 1);
+    step_until(&mut second, "the engine has loaded", loaded);
+    second.get_by_label("Recover unsaved work?");
+    second.get_by_label("Recover").click();
+    second.run_steps(3);
+    assert_eq!(*second.state().editing().scenario(), edited);
+    assert!(second.state().editing().is_modified());
+    assert!(second.state().window_title().starts_with('●'));
+}
+
+#[test]
+fn undo_to_saved_removes_recovery_file() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut harness = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    let own = RecoveryStore::with_pid(folder.path(), std::process::id()).path();
+    click_node(&mut harness, "orders");
+    harness.key_press(Key::Delete);
+    harness.run_steps(3);
+    assert!(own.exists(), "the deletion is backed up");
+
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    harness.run_steps(3);
+    assert!(!harness.state().editing().is_modified());
+    assert!(
+        !own.exists(),
+        "an undo back to the opened document leaves nothing to recover"
+    );
+}
+
+/// Sends the window's close button, as the windowing layer reports it.
+fn press_close_button(harness: &mut Harness<'_, TopolabApp>) {
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.run_steps(2);
+}
+
+#[test]
+fn discarded_changes_are_not_offered_again() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut edited = scenario::load_str(include_str!("../../scenarios/mm1.yaml"), None)
+        .expect("the bundled scenario is valid")
+        .scenario;
+    edited.name = Some("Edited before the crash".to_owned());
+    RecoveryStore::with_pid(folder.path(), 1)
+        .write(&edited, None)
+        .expect("the recovery file is written");
+
+    let mut harness = harness(new_app_with_recovery(
+        None,
+        Some(folder.path().to_path_buf()),
+    ));
+    step_until(&mut harness, "the engine has loaded", loaded);
+    harness.get_by_label("Recover").click();
+    harness.run_steps(3);
+    let own = RecoveryStore::with_pid(folder.path(), std::process::id()).path();
+    assert!(own.exists(), "the recovered work is backed up");
+
+    press_close_button(&mut harness);
+    let discard = harness.get_by_label("Discard changes").rect().center();
+    let discard = egui::pos2(discard.x as f32, discard.y as f32);
+    harness.event(egui::Event::PointerMoved(discard));
+    harness.run_steps(1);
+    // The user takes a while to answer. After the autosave interval, the autosave
+    // writes a missing recovery file again, as when another program removed it, so
+    // it must not take the file that the answer removes for such a one. The click is
+    // the first frame after the wait, as when the window was idle meanwhile.
+    std::thread::sleep(super::editing::AUTOSAVE_INTERVAL);
+    for pressed in [true, false] {
+        harness.input_mut().events.push(egui::Event::PointerButton {
+            pos: discard,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    // The choice is made in one frame, and the window closes in the next.
+    harness.run_steps(2);
+    let closing = harness.output().viewport_output[&egui::ViewportId::ROOT]
+        .commands
+        .contains(&egui::ViewportCommand::Close);
+    assert!(closing, "the window closes after the answer");
+    // The window system may draw a few more frames before the window closes.
+    harness.run_steps(3);
+    assert!(
+        !own.exists(),
+        "changes discarded on close are not offered at the next start"
     );
 }

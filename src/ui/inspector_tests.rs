@@ -173,6 +173,17 @@ impl Session {
         self.harness.run_steps(3);
     }
 
+    /// Clicks the widget called `label` at `index` among those of that label, in the
+    /// order they are drawn.
+    fn click_nth(&mut self, label: &str, index: usize) {
+        self.harness
+            .get_all_by_label(label)
+            .nth(index)
+            .unwrap_or_else(|| panic!("no widget {index} called {label}"))
+            .click_accesskit();
+        self.harness.run_steps(3);
+    }
+
     fn undo(&mut self) {
         self.harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
         self.harness.run_steps(2);
@@ -674,4 +685,57 @@ fn typed_count_applies_once() {
     session.undo();
     assert_ne!(session.scenario().services["gateway"].workers, 24);
     assert!(!undo_steps(&session), "the typed value was one step");
+}
+
+#[test]
+fn step_and_operation_buttons_undo() {
+    let mut session = open();
+    let original = session.scenario();
+    session.select("gateway");
+    let steps = |session: &Session| {
+        session.scenario().services["gateway"].operations["checkout"]
+            .steps
+            .clone()
+    };
+    let original_steps = steps(&session);
+    assert_eq!(original_steps.len(), 2);
+    let mut edits = 0;
+
+    // The first step's Down and the second step's Up swap the two steps.
+    session.click_nth("Down", 0);
+    edits += 1;
+    let moved = steps(&session);
+    assert_eq!(moved[0], original_steps[1]);
+    assert_eq!(moved[1], original_steps[0]);
+    session.click_nth("Up", 1);
+    edits += 1;
+    assert_eq!(steps(&session), original_steps);
+
+    session.click_nth("Add a step", 0);
+    edits += 1;
+    let added = steps(&session);
+    assert_eq!(added.len(), 3);
+    assert_eq!(added[..2], original_steps[..]);
+    assert!(matches!(added[2], Step::Work(_)), "{:?}", added[2]);
+    session.click_nth("Remove", 2);
+    edits += 1;
+    assert_eq!(steps(&session), original_steps);
+
+    session.click_nth("Add an operation", 0);
+    edits += 1;
+    let operations = |session: &Session| -> Vec<String> {
+        session.scenario().services["gateway"]
+            .operations
+            .keys()
+            .cloned()
+            .collect()
+    };
+    assert_eq!(operations(&session), ["checkout", "operation"]);
+    session.click_nth("Remove operation", 1);
+    edits += 1;
+    assert_eq!(operations(&session), ["checkout"]);
+    assert_eq!(session.scenario(), original);
+
+    assert_eq!(session.undo_all(), edits, "one undo step per action");
+    assert_eq!(session.scenario(), original);
 }

@@ -1875,3 +1875,93 @@ fn publish_through_queue_checks_both_ends() {
     assert!(document.apply(&taken).is_err());
     assert_eq!(document, original);
 }
+
+// ---- Pasting edited text ----
+
+/// Characters that change the meaning of YAML or of the scenario format, for the edits
+/// of the copied text.
+const TEXT_EDITS: &str = " \n:{}[],-#&*!|>'\"%@`?.0123456789e_xyzü\t";
+
+/// One edit of a text: replace, insert or delete the character at a position, given as
+/// a fraction of the text's length.
+#[derive(Clone, Debug)]
+enum TextEdit {
+    Replace(f64, usize),
+    Insert(f64, usize),
+    Delete(f64),
+}
+
+fn text_edit() -> impl Strategy<Value = TextEdit> {
+    let character = 0..TEXT_EDITS.chars().count();
+    prop_oneof![
+        (0.0..1.0f64, character.clone()).prop_map(|(at, c)| TextEdit::Replace(at, c)),
+        (0.0..1.0f64, character).prop_map(|(at, c)| TextEdit::Insert(at, c)),
+        (0.0..1.0f64).prop_map(TextEdit::Delete),
+    ]
+}
+
+fn edit_text(text: &str, edits: &[TextEdit]) -> String {
+    let mut characters: Vec<char> = text.chars().collect();
+    let replacement = |index: usize| TEXT_EDITS.chars().nth(index).unwrap_or(' ');
+    for edit in edits {
+        let position = |at: f64| (at * characters.len() as f64) as usize;
+        match *edit {
+            TextEdit::Replace(at, c) if !characters.is_empty() => {
+                let index = position(at).min(characters.len() - 1);
+                characters[index] = replacement(c);
+            }
+            TextEdit::Insert(at, c) => {
+                let index = position(at).min(characters.len());
+                characters.insert(index, replacement(c));
+            }
+            TextEdit::Delete(at) if !characters.is_empty() => {
+                let index = position(at).min(characters.len() - 1);
+                characters.remove(index);
+            }
+            _ => {}
+        }
+    }
+    characters.into_iter().collect()
+}
+
+proptest! {
+    // A fixed seed keeps the test deterministic, and no failure file is written.
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        rng_seed: RngSeed::Fixed(0x5eed_0003),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Text on the system clipboard comes from anywhere. Whatever it is, reading it
+    /// does not panic, and a paste of what it holds is undone exactly.
+    #[test]
+    fn edited_clipboard_text_pastes_or_is_ignored(
+        edits in prop::collection::vec(text_edit(), 1..8),
+    ) {
+        let source = checkout();
+        let ids: Vec<NodeId> = source.node_ids().collect();
+        let text = source
+            .copy(&ids)
+            .expect("every node copies")
+            .to_text()
+            .expect("the nodes write");
+        let edited = edit_text(&text, &edits);
+        let Some(clipboard) = Clipboard::from_text(&edited) else {
+            return Ok(());
+        };
+        let mut document = checkout();
+        let mut history = History::new(usize::MAX);
+        let command = Command::Paste {
+            clipboard,
+            offset: [40.0, 40.0],
+        };
+        if history.execute(&mut document, &command).is_err() {
+            prop_assert_eq!(&document, &checkout());
+            return Ok(());
+        }
+        check_consistent(&document);
+        history.undo(&mut document).expect("undo applies");
+        prop_assert_eq!(&document, &checkout());
+    }
+}

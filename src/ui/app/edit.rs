@@ -667,6 +667,7 @@ impl TopolabApp {
 
     /// Removes this session's recovery file, after a save or a deliberate discard.
     pub(super) fn discard_recovery(&mut self) {
+        self.editing.recovery_discarded();
         if let Some(store) = &self.recovery
             && let Err(error) = store.discard()
         {
