@@ -811,6 +811,18 @@ fn preview_recovery(entry: &RecoveryEntry) -> RecoveryPreview {
     }
 }
 
+/// Writes a time elapsed in the largest unit that keeps it at least 1: "40 s", "12 min",
+/// "5 h" or "3 days", rounded down.
+fn elapsed_text(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3_600 => format!("{} min", seconds / 60),
+        3_600..86_400 => format!("{} h", seconds / 3_600),
+        86_400..172_800 => "1 day".to_owned(),
+        _ => format!("{} days", seconds / 86_400),
+    }
+}
+
 /// Describes what an offered recovery file holds, or why it cannot be recovered.
 fn recovery_description(
     entry: &RecoveryEntry,
@@ -820,7 +832,7 @@ fn recovery_description(
     let restored = preview.restored.as_ref().map_err(Clone::clone)?;
     let age = recovery.written_at.elapsed().map_or_else(
         |_| "just now".to_owned(),
-        |age| format!("{} s ago", age.as_secs()),
+        |age| format!("{} ago", elapsed_text(age.as_secs())),
     );
     let original = recovery.original.as_ref().map_or_else(
         // A bundled or new scenario has no file, so its title names it.
@@ -843,5 +855,30 @@ fn default_file_name(source: &Source) -> String {
             |name| name.to_string_lossy().into_owned(),
         ),
         Source::Untitled => "scenario.yaml".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::elapsed_text;
+
+    #[test]
+    fn elapsed_text_picks_largest_unit() {
+        let cases = [
+            (0, "0 s"),
+            (59, "59 s"),
+            (60, "1 min"),
+            (1_084, "18 min"),
+            (3_599, "59 min"),
+            (3_600, "1 h"),
+            (86_399, "23 h"),
+            (86_400, "1 day"),
+            (172_799, "1 day"),
+            (172_800, "2 days"),
+            (u64::MAX, "213503982334601 days"),
+        ];
+        for (seconds, expected) in cases {
+            assert_eq!(elapsed_text(seconds), expected, "{seconds} s");
+        }
     }
 }
