@@ -338,6 +338,11 @@ pub struct Summary {
     /// when the run has faults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault_timeline: Option<Vec<FaultIntervalSummary>>,
+    /// Fault intervals that started after the timeline had its maximum number of
+    /// intervals, and are in neither `fault_timeline` nor `faults`; present only when
+    /// there are some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_intervals_omitted: Option<u64>,
 }
 
 /// One interval of the fault timeline.
@@ -608,6 +613,8 @@ impl Summary {
             edges,
             faults,
             fault_timeline: fault_timeline(simulation),
+            fault_intervals_omitted: Some(simulation.fault_intervals_omitted())
+                .filter(|&omitted| omitted > 0),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! 100 ms and one every 100 ms after that.
 
 use topolab::engine::run::RunConfig;
-use topolab::engine::sim::FaultOrigin;
+use topolab::engine::sim::{FaultOrigin, MAX_TIMELINE_INTERVALS};
 use topolab::engine::{Model, Simulation};
 use topolab::metrics::summary::Summary;
 use topolab::scenario::{CrashFault, Duration, FaultKind, OutageMode, load_str};
@@ -433,6 +433,32 @@ services:
 faults:
   - { mtbf: 9s, mttr: 1s, outage: { service: api } }
 ";
+
+#[test]
+fn timeline_stops_growing_at_its_maximum() {
+    // One interval about every 2 ms for 60 s: about 30 000 intervals, of which the
+    // timeline keeps the first ones and counts the rest.
+    let yaml = direct_call("  - { mtbf: 1ms, mttr: 1ms, outage: { service: api } }");
+    let (simulation, summary) = run(&yaml, Duration::from_secs(60));
+    let omitted = simulation.fault_intervals_omitted();
+    assert_eq!(simulation.fault_timeline().len(), MAX_TIMELINE_INTERVALS);
+    assert!(omitted > 10_000, "{omitted} intervals omitted");
+    assert_eq!(summary.fault_intervals_omitted, Some(omitted));
+    assert_eq!(summary.faults.len(), MAX_TIMELINE_INTERVALS);
+    let timeline = summary.fault_timeline.expect("the run has faults");
+    assert_eq!(timeline.len(), MAX_TIMELINE_INTERVALS);
+    // The omitted intervals still act: the service is down about half of the time.
+    let client = &summary.clients[0];
+    let failed_share = client.errors.failed as f64 / client.issued as f64;
+    assert!((0.3..0.7).contains(&failed_share), "{failed_share}");
+}
+
+#[test]
+fn short_timeline_counts_nothing_omitted() {
+    let (simulation, summary) = run(RANDOM_OUTAGE, Duration::from_secs(1000));
+    assert_eq!(simulation.fault_intervals_omitted(), 0);
+    assert_eq!(summary.fault_intervals_omitted, None);
+}
 
 #[test]
 fn random_faults_repeat_for_seed() {

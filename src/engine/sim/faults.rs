@@ -54,6 +54,12 @@ pub(super) struct EdgeFaults {
     added: Vec<u32>,
 }
 
+/// Fault intervals kept in the timeline of a run. Random faults with short `mtbf` and
+/// `mttr` can start millions of times in a long run; those after the first
+/// `MAX_TIMELINE_INTERVALS` still act on the run but are only counted, so that the
+/// timeline, the recovery list of the summary and the app's copies of them stay small.
+pub const MAX_TIMELINE_INTERVALS: usize = 10_000;
+
 /// The state of every fault of a run.
 #[derive(Debug, Default)]
 pub(super) struct FaultState {
@@ -63,8 +69,10 @@ pub(super) struct FaultState {
     first_left: Vec<u64>,
     /// The open interval of each active fault, as an index into `timeline`.
     open: Vec<Option<usize>>,
-    /// Every interval so far, in order of start.
+    /// Every interval so far, in order of start, up to [`MAX_TIMELINE_INTERVALS`].
     timeline: Vec<FaultInterval>,
+    /// Intervals that started after the timeline was full.
+    omitted: u64,
     /// The broker outage of each queue; empty when the run has no faults.
     pub(super) queue_outage: Vec<Option<OutageMode>>,
     /// The consumer slowdown of each queue; empty when the run has no faults.
@@ -141,16 +149,20 @@ impl Simulation {
             FaultTiming::Manual { .. } => FaultOrigin::Manual,
         };
         let model = &self.model.faults[fault as usize];
-        self.faults.open[fault as usize] = Some(self.faults.timeline.len());
-        self.faults.timeline.push(FaultInterval {
-            fault,
-            kind: effect_name(&model.effect),
-            label: model.label.clone(),
-            targets: model.targets.clone(),
-            start_ns: self.now_ns,
-            end_ns: None,
-            origin,
-        });
+        if self.faults.timeline.len() < MAX_TIMELINE_INTERVALS {
+            self.faults.open[fault as usize] = Some(self.faults.timeline.len());
+            self.faults.timeline.push(FaultInterval {
+                fault,
+                kind: effect_name(&model.effect),
+                label: model.label.clone(),
+                targets: model.targets.clone(),
+                start_ns: self.now_ns,
+                end_ns: None,
+                origin,
+            });
+        } else {
+            self.faults.omitted += 1;
+        }
         if let FaultEffect::FirstErrors { count, .. } = model.effect {
             self.faults.first_left[fault as usize] = count;
         }
@@ -171,10 +183,18 @@ impl Simulation {
         self.set_fault(fault, false);
     }
 
-    /// Returns every interval during which a fault was active so far, in order of start.
+    /// Returns every interval during which a fault was active so far, in order of start,
+    /// up to the first [`MAX_TIMELINE_INTERVALS`].
     #[must_use]
     pub fn fault_timeline(&self) -> &[FaultInterval] {
         &self.faults.timeline
+    }
+
+    /// Returns the number of fault intervals that started after the timeline was full,
+    /// see [`MAX_TIMELINE_INTERVALS`].
+    #[must_use]
+    pub fn fault_intervals_omitted(&self) -> u64 {
+        self.faults.omitted
     }
 
     /// Returns the number of faults started by hand so far.

@@ -26,7 +26,7 @@ mod retries;
 
 pub use autoscaling::{AutoscalingCounts, ReplicaWindow};
 
-pub use faults::{FaultInterval, FaultOrigin};
+pub use faults::{FaultInterval, FaultOrigin, MAX_TIMELINE_INTERVALS};
 
 use super::events::{Event, EventQueue};
 use super::model::{CallModel, FaultEffect, Model, StepModel, Target, WorkloadModel};
