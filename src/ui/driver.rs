@@ -387,7 +387,9 @@ impl Engine {
             Ok(model) => model,
             Err(error) => return self.reject(format!("cannot load {name}: {error}")),
         };
-        let config = match RunConfig::resolve(&scenario.run, None, None, None, None) {
+        let config = match RunConfig::resolve(&scenario.run, None, None, None, None)
+            .and_then(|config| config.check_window_rows(&model).map(|()| config))
+        {
             Ok(config) => config,
             Err(error) => return self.reject(format!("cannot load {name}: {error}")),
         };
@@ -511,7 +513,9 @@ impl Engine {
             Some(old.warmup),
             Some(old.seed),
             Some(old.window),
-        ) {
+        )
+        .and_then(|config| config.check_window_rows(&loaded.model).map(|()| config))
+        {
             Ok(config) => config,
             Err(error) => {
                 return self.reject_setting(

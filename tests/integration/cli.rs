@@ -206,6 +206,41 @@ fn format_csv_prints_summary() {
 }
 
 #[test]
+fn run_rejects_too_many_window_rows() {
+    // 200 000 windows of 140 entities: far past the rows a run keeps.
+    let output = topolab(&[
+        "run",
+        "scenarios/platform-50.yaml",
+        "--duration",
+        "100s",
+        "--window",
+        "500us",
+    ]);
+    assert_exit(&output, 1);
+    let expected = "invalid run settings: 200000 windows of 500us in 100s for 140 entities \
+                    make 28000000 time-series rows, about 11200 MB: at most 5000000 are kept; \
+                    choose a window of at least 3ms or a shorter duration";
+    assert!(stderr(&output).contains(expected), "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+}
+
+#[test]
+fn run_accepts_window_rows_within_limit() {
+    // 10 000 windows of 140 entities.
+    let output = topolab(&[
+        "run",
+        "scenarios/platform-50.yaml",
+        "--duration",
+        "10s",
+        "--window",
+        "1ms",
+        "--format",
+        "json",
+    ]);
+    assert_exit(&output, 0);
+}
+
+#[test]
 fn unknown_format_rejected() {
     let output = run_mm1(&["--format", "xml"]);
     assert_exit(&output, 2);

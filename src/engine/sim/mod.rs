@@ -340,7 +340,10 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn new(model: &Model) -> Self {
+    /// Lays out the entities of `model`: its clients, services, operations, queues and
+    /// edges, then the sum of all clients.
+    #[must_use]
+    pub fn new(model: &Model) -> Self {
         let clients = 0;
         let services = clients + model.clients.len() as u32;
         let operations = services + model.services.len() as u32;
