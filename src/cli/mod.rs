@@ -276,13 +276,23 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
         args.warmup,
         args.seed,
         args.window,
-    ) {
+    )
+    .and_then(|config| {
+        let model = crate::engine::Model::compile(&loaded.scenario)?;
+        config.check_window_rows(&model).map(|()| config)
+    }) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("{}: error: {error}", args.file.display());
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
+    // A folder that cannot be made fails now rather than after a long run.
+    if let Some(directory) = &args.out {
+        std::fs::create_dir_all(directory).with_context(|| {
+            format!("cannot create the output directory {}", directory.display())
+        })?;
+    }
     let progress = progress_bar(config.duration);
     let started = Instant::now();
     let simulation = run(&loaded.scenario, &config, |now_ns| {

@@ -216,7 +216,7 @@ fn run_rejects_too_many_window_rows() {
         "--window",
         "500us",
     ]);
-    assert_exit(&output, 1);
+    assert_exit(&output, 2);
     let expected = "invalid run settings: 200000 windows of 500us in 100s for 140 entities \
                     make 28000000 time-series rows, about 11200 MB: at most 5000000 are kept; \
                     choose a window of at least 3ms or a shorter duration";
@@ -238,6 +238,23 @@ fn run_accepts_window_rows_within_limit() {
         "json",
     ]);
     assert_exit(&output, 0);
+}
+
+#[test]
+fn run_checks_output_folder_first() {
+    let output = run_mm1(&["--out", "/proc/topolab-no-such-folder"]);
+    assert_exit(&output, 1);
+    assert!(
+        stderr(&output).contains("cannot create the output directory /proc/topolab-no-such-folder"),
+        "{}",
+        stderr(&output)
+    );
+    // The run did not start.
+    assert!(
+        !stderr(&output).contains("simulated"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
