@@ -26,7 +26,7 @@ use crate::scenario::{Duration, RunSettings, Scenario};
 
 pub use super::messages::{
     BreakerNow, BreakerWindow, Command, EntityInfo, EntityKind, MAX_SPEED, MIN_SPEED, Pacing,
-    Report, RunInfo, RunState, Setting, Status, WindowRow,
+    Report, RunInfo, RunOverrides, RunState, Setting, Status, WindowRow,
 };
 
 /// Commands waiting in the channel to the engine at most.
@@ -286,7 +286,7 @@ impl Engine {
     fn handle(&mut self, command: Command) -> Result<(), AppGone> {
         tracing::trace!(?command, "engine command");
         match command {
-            Command::Load(scenario) => self.load(&scenario),
+            Command::Load(scenario, overrides) => self.load(&scenario, overrides),
             Command::Play => self.play(),
             Command::Pause => {
                 if self.state == RunState::Playing {
@@ -378,7 +378,7 @@ impl Engine {
         }
     }
 
-    fn load(&mut self, scenario: &Scenario) -> Result<(), AppGone> {
+    fn load(&mut self, scenario: &Scenario, overrides: RunOverrides) -> Result<(), AppGone> {
         let name = scenario
             .name
             .clone()
@@ -387,8 +387,14 @@ impl Engine {
             Ok(model) => model,
             Err(error) => return self.reject(format!("cannot load {name}: {error}")),
         };
-        let config = match RunConfig::resolve(&scenario.run, None, None, None, None)
-            .and_then(|config| config.check_window_rows(&model).map(|()| config))
+        let config = match RunConfig::resolve(
+            &scenario.run,
+            overrides.duration,
+            None,
+            overrides.seed,
+            None,
+        )
+        .and_then(|config| config.check_window_rows(&model).map(|()| config))
         {
             Ok(config) => config,
             Err(error) => return self.reject(format!("cannot load {name}: {error}")),
@@ -976,7 +982,7 @@ mod tests {
     /// by window when `pacing` is `None`.
     fn drive_for(scenario: Scenario, pacing: Option<Pacing>, seconds: u64) -> Recorded {
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
-        driver.send(Command::Load(Box::new(scenario)));
+        driver.send(Command::Load(Box::new(scenario), RunOverrides::default()));
         driver.send(Command::SetDuration(Duration::from_secs(seconds)));
         if let Some(pacing) = pacing {
             driver.send(Command::SetSpeed(pacing));
@@ -1058,7 +1064,7 @@ mod tests {
     #[test]
     fn rate_change_applies_without_reset() {
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
-        driver.send(Command::Load(Box::new(checkout())));
+        driver.send(Command::Load(Box::new(checkout()), RunOverrides::default()));
         driver.send(Command::SetDuration(Duration::from_secs(40)));
         // Ten steps of one window reach 10 s; then the rate triples.
         for _ in 0..10 {
@@ -1088,7 +1094,7 @@ mod tests {
             .scenario;
         mm1.run.warmup = None;
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
-        driver.send(Command::Load(Box::new(mm1)));
+        driver.send(Command::Load(Box::new(mm1), RunOverrides::default()));
         driver.send(Command::SetDuration(Duration::from_secs(20)));
         for _ in 0..10 {
             driver.send(Command::Step);
@@ -1119,7 +1125,7 @@ mod tests {
     #[test]
     fn replicas_change_applies_without_reset() {
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
-        driver.send(Command::Load(Box::new(checkout())));
+        driver.send(Command::Load(Box::new(checkout()), RunOverrides::default()));
         driver.send(Command::Step);
         driver.send(Command::SetReplicas {
             service: 2,
@@ -1156,7 +1162,7 @@ mod tests {
     #[test]
     fn reset_starts_new_run_from_zero() {
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
-        driver.send(Command::Load(Box::new(checkout())));
+        driver.send(Command::Load(Box::new(checkout()), RunOverrides::default()));
         driver.send(Command::Step);
         driver.send(Command::Reset);
         let deadline = Instant::now() + WallDuration::from_secs(30);
@@ -1182,7 +1188,7 @@ mod tests {
     fn invalid_commands_are_rejected() {
         let mut driver = Driver::spawn(None).expect("the engine thread starts");
         driver.send(Command::Play);
-        driver.send(Command::Load(Box::new(checkout())));
+        driver.send(Command::Load(Box::new(checkout()), RunOverrides::default()));
         // The scenario's warm-up is 10 s, so a 5 s horizon is invalid.
         driver.send(Command::SetDuration(Duration::from_secs(5)));
         let mut messages = Vec::new();

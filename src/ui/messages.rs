@@ -47,8 +47,9 @@ impl Pacing {
 #[derive(Clone, Debug)]
 pub enum Command {
     /// Replaces the scenario and starts a new run of it, with the run settings of its
-    /// `run:` block and without live rate changes.
-    Load(Box<Scenario>),
+    /// `run:` block where the toolbar's settings do not replace them, and without live
+    /// rate changes.
+    Load(Box<Scenario>, RunOverrides),
     /// Plays the run; after the end of a finished run, starts a new run first.
     Play,
     /// Stops playing, keeping the run where it is.
@@ -314,6 +315,16 @@ pub struct Status {
     pub manual_faults: u32,
     /// The error that stopped the run.
     pub error: Option<String>,
+}
+
+/// The seed and duration that the user set in the toolbar, which replace those of the
+/// scenario's `run:` block; `None` keeps the scenario's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOverrides {
+    /// The seed of every random stream.
+    pub seed: Option<u64>,
+    /// The simulated time of the run.
+    pub duration: Option<Duration>,
 }
 
 /// A run setting that the app edits outside the document.

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -306,4 +307,141 @@ fn long_duration_message_fits_window() {
         );
         assert_eq!(duration_ns(&harness), 5_000_000_000, "the run keeps 5 s");
     }
+}
+
+/// Opens the bundled checkout-async.yaml, whose `run:` block sets seed 1, 180 s and a
+/// warm-up of 10 s, and sets seed 12 and 5m in the toolbar.
+fn open_checkout_with_typed_settings() -> Harness<'static, TopolabApp> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout-async.yaml");
+    let mut harness = harness(new_app(Some(path)));
+    step_until(&mut harness, "the engine has loaded", |app| {
+        loaded(app) && app.history().status().is_some()
+    });
+    type_without_enter(&mut harness, "Seed", "12");
+    harness.key_press(Key::Enter);
+    step_until(&mut harness, "a run with seed 12 has started", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.seed == 12)
+    });
+    set_duration(&mut harness, "5m");
+    step_until(&mut harness, "the engine has taken 5m", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.duration_ns == 300_000_000_000)
+    });
+    harness
+}
+
+/// Waits for a run after `run` and checks that it and the toolbar show `seed` and
+/// `duration`.
+fn assert_new_run_with(
+    harness: &mut Harness<'_, TopolabApp>,
+    run: u64,
+    seed: u64,
+    duration: &str,
+    after: &str,
+) {
+    step_until(harness, "a new run has started", |app| {
+        app.history()
+            .status()
+            .is_some_and(|status| status.run > run)
+    });
+    harness.run_steps(2);
+    let status = harness.state().history().status().expect("a status");
+    let expected_ns = crate::scenario::Duration::parse(duration)
+        .expect("a valid duration")
+        .as_nanos();
+    assert_eq!(status.seed, seed, "the run's seed after {after}");
+    assert_eq!(
+        status.duration_ns, expected_ns,
+        "the run's duration after {after}"
+    );
+    // By role, because the Settings have checkboxes called Seed and Duration too.
+    let toolbar_field = |label: &str| {
+        harness
+            .get_by_role_and_label(Role::TextInput, label)
+            .value()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        toolbar_field("Seed"),
+        seed.to_string(),
+        "the seed field after {after}"
+    );
+    assert_eq!(
+        toolbar_field("Duration"),
+        duration,
+        "the duration field after {after}"
+    );
+    let status_text = format!("run {}, seed {seed}", status.run);
+    assert!(
+        harness.query_by_label_contains(&status_text).is_some(),
+        "the status bar shows {status_text:?} after {after}"
+    );
+}
+
+#[test]
+fn typed_settings_survive_edit_and_undo() {
+    let mut harness = open_checkout_with_typed_settings();
+
+    let run = current_run(&harness);
+    super::editor_tests::add(&mut harness, "service");
+    assert_new_run_with(&mut harness, run, 12, "5m", "adding a service");
+
+    let run = current_run(&harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    assert_new_run_with(&mut harness, run, 12, "5m", "the undo");
+
+    let run = current_run(&harness);
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    assert_new_run_with(&mut harness, run, 12, "5m", "the redo");
+}
+
+#[test]
+fn scenario_duration_edit_replaces_typed() {
+    let mut harness = open_checkout_with_typed_settings();
+    for header in ["Description", "Load", "Settings"] {
+        harness.get_by_label(header).click();
+        harness.run_steps(3);
+    }
+    let run = current_run(&harness);
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Duration")
+        .scroll_to_me();
+    harness.run_steps(3);
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Duration")
+        .click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().editing().scenario().run.duration, None);
+    // Without `run.duration` the scenario runs for the default 60 s.
+    assert_new_run_with(&mut harness, run, 12, "1m", "turning off run.duration");
+    assert_eq!(
+        harness.state().notice(),
+        Some(
+            "The scenario changed, so the run was reset to 0 s; press Play to run it. The run \
+             uses the scenario's duration 1m in place of the toolbar's 5m"
+        )
+    );
+
+    // The undo changes run.duration back, so the file's 3m applies.
+    let run = current_run(&harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    assert_new_run_with(&mut harness, run, 12, "3m", "the undo");
+}
+
+#[test]
+fn opening_file_drops_typed_settings() {
+    let mut harness = open_checkout_with_typed_settings();
+    let run = current_run(&harness);
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout-async.yaml");
+    assert!(
+        harness
+            .state_mut()
+            .open(super::document::Source::File(path))
+    );
+    assert_new_run_with(&mut harness, run, 1, "3m", "opening the file again");
 }

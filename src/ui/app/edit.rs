@@ -153,7 +153,9 @@ impl TopolabApp {
 
     /// Copies the edited scenario into the document and sends the engine what changed.
     fn after_change(&mut self, effect: RunEffect) {
+        let before = self.document.scenario.run.clone();
         self.sync_document();
+        let replaced = self.update_overrides(&before);
         // The engine still runs an older document if the last one had errors, and a
         // document with errors never reaches it.
         let invalid = self.engine_stale || self.editing.error_count() > 0;
@@ -162,6 +164,7 @@ impl TopolabApp {
         } else {
             effect
         };
+        let mut notice = None;
         match effect {
             RunEffect::None => {}
             RunEffect::Live(changes) => self.apply_live(changes),
@@ -174,28 +177,47 @@ impl TopolabApp {
                     // A run goes on only while it runs the document as shown.
                     if playing {
                         self.driver.send(Command::Pause);
-                        self.warn(format!(
+                        let text = format!(
                             "Paused: the scenario has {}; fix {} to run it again",
                             counted(errors, "error", "errors"),
                             if errors == 1 { "it" } else { "them" }
-                        ));
+                        );
+                        notice = Some(Notice {
+                            text,
+                            is_error: true,
+                        });
                     }
                 } else {
                     self.reload_engine();
-                    if playing {
+                    let text = if playing {
                         self.driver.send(Command::Play);
-                        self.tell(
-                            "The scenario changed, so the run started again from 0 s".to_owned(),
-                        );
+                        Some("The scenario changed, so the run started again from 0 s")
                     } else if had_run {
-                        self.tell(
+                        Some(
                             "The scenario changed, so the run was reset to 0 s; press Play to \
-                             run it"
-                                .to_owned(),
-                        );
-                    }
+                             run it",
+                        )
+                    } else {
+                        None
+                    };
+                    notice = text.map(|text| Notice {
+                        text: text.to_owned(),
+                        is_error: false,
+                    });
                 }
             }
+        }
+        // A change of the run's seed or duration by the edit is named with the reset.
+        match (notice, replaced) {
+            (Some(notice), None) => self.notice = Some(notice),
+            (Some(notice), Some(replaced)) => {
+                self.notice = Some(Notice {
+                    text: format!("{}. {replaced}", notice.text),
+                    is_error: notice.is_error,
+                });
+            }
+            (None, Some(replaced)) => self.tell(replaced),
+            (None, None) => {}
         }
     }
 
@@ -234,8 +256,9 @@ impl TopolabApp {
         }
     }
 
-    /// Sends the edited document to the engine, which starts a new run on it, keeping
-    /// the view: the selection and the pan and zoom stay.
+    /// Sends the edited document to the engine, which starts a new run on it with the
+    /// toolbar's seed and duration, keeping the view: the selection and the pan and zoom
+    /// stay.
     pub(super) fn reload_engine(&mut self) {
         self.engine_stale = false;
         self.controls.rate_factors = vec![1.0; self.document.scenario.clients.len()];
@@ -246,8 +269,10 @@ impl TopolabApp {
             .values()
             .map(|service| service.replicas)
             .collect();
-        self.driver
-            .send(Command::Load(Box::new(self.document.scenario.clone())));
+        self.driver.send(Command::Load(
+            Box::new(self.document.scenario.clone()),
+            self.controls.overrides,
+        ));
     }
 
     /// Drops the engine's run, for a document with errors, so that no run of another

@@ -22,7 +22,8 @@ use super::actions::Action;
 use super::bundled::{self, BUNDLED};
 use super::document::{Document, Source};
 use super::driver::{
-    Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunState, Setting, Status, Waker,
+    Command, Driver, MAX_SPEED, MIN_SPEED, Pacing, Report, RunOverrides, RunState, Setting, Status,
+    Waker,
 };
 use super::editing::Editing;
 use super::graph::{self, GraphView};
@@ -35,6 +36,7 @@ use super::settings::Settings;
 mod clipboard;
 mod connect;
 mod edit;
+mod run_settings;
 mod selection;
 
 /// Wall time the UI spends per frame at most on draining engine reports.
@@ -72,7 +74,8 @@ pub struct AppOptions {
     pub play: bool,
     /// Pacing that replaces the one in `settings`.
     pub pacing: Option<Pacing>,
-    /// Simulated time of the first run, replacing the scenario's.
+    /// Simulated time of the runs of the first document, replacing the scenario's as a
+    /// duration typed in the toolbar does.
     pub duration: Option<Duration>,
     /// Folder of the recovery files, which keep unsaved edits through a crash; `None`
     /// keeps none.
@@ -90,6 +93,12 @@ struct Controls {
     /// Replicas of each service, in file order.
     replicas: Vec<u32>,
     seed: u64,
+    /// The seed and duration set in the toolbar, kept across edits until another
+    /// document opens.
+    overrides: RunOverrides,
+    /// The toolbar's duration before the last one sent to the engine, which comes back
+    /// if the engine rejects that one.
+    previous_duration: Option<Duration>,
     /// The message for seed text that is not a valid seed.
     seed_error: Option<String>,
     duration_text: String,
@@ -309,6 +318,7 @@ impl TopolabApp {
             app.warn(format!("Unsaved changes are not backed up: {error}"));
         }
         if let Some(duration) = options.duration.filter(|d| d.as_nanos() > 0) {
+            app.controls.overrides.duration = Some(duration);
             app.driver.send(Command::SetDuration(duration));
         }
         if options.play {
@@ -554,6 +564,8 @@ impl TopolabApp {
         self.graph.select(None);
         self.graph.zoom_to_fit();
         self.title_changed = true;
+        // Another document runs with its own seed and duration.
+        self.controls.overrides = RunOverrides::default();
         if self.editing.error_count() == 0 {
             self.reload_engine();
         } else {
@@ -845,6 +857,7 @@ impl TopolabApp {
             } = &report
             {
                 self.controls.duration_error = Some(message.clone());
+                self.controls.overrides.duration = self.controls.previous_duration;
                 continue;
             }
             if let Report::Unloaded = &report {
@@ -1188,6 +1201,7 @@ impl TopolabApp {
         );
         self.controls.seed_error = field.error.map(|error| format!("Seed {error}"));
         if field.changed {
+            self.controls.overrides.seed = Some(self.controls.seed);
             self.driver.send(Command::SetSeed(self.controls.seed));
         }
     }
@@ -1217,6 +1231,10 @@ impl TopolabApp {
             match Duration::parse(&self.controls.duration_text) {
                 Ok(duration) if duration.as_nanos() > 0 => {
                     self.controls.duration_error = None;
+                    // NOTE: two durations sent before the engine answers the first can
+                    // restore the wrong one if the first is rejected.
+                    self.controls.previous_duration = self.controls.overrides.duration;
+                    self.controls.overrides.duration = Some(duration);
                     self.driver.send(Command::SetDuration(duration));
                 }
                 Ok(_) => {

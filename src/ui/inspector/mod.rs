@@ -762,7 +762,10 @@ fn settings_fields_ui(ui: &mut Ui, settings: &mut Settings, messages: Messages<'
 
     ui.separator();
     ui.strong("Run");
-    ui.label("Defaults of every run; the toolbar's seed and duration replace them for one run");
+    ui.label(
+        "Defaults of every run; a seed or duration set in the toolbar replaces them until \
+         another file opens or the value changes here",
+    );
     let run = &mut settings.run;
     for (label, field, value, default) in [
         ("Duration", "duration", &mut run.duration, DEFAULT_DURATION),
