@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 
 use super::diagnostic::{
     Diagnostic, Diagnostics, SourceMap, did_you_mean, did_you_mean_ending, float_literal,
-    quoted_list, quoted_list_and,
+    quoted_list, quoted_list_and, quoted_names,
 };
 use super::distribution::{Distribution, Lognormal};
 use super::document::RetryBudget;
@@ -303,15 +303,30 @@ fn utf8_error_position(bytes: &[u8], valid_up_to: usize) -> (Position, u8) {
     (Position { line, column }, bytes[valid_up_to])
 }
 
+/// The limits of the YAML parser for a scenario file.
+fn parser_budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_aliases = MAX_ALIASES;
+    budget.max_events = MAX_EVENTS;
+    budget.max_nodes = MAX_NODES;
+    budget.max_depth = MAX_DEPTH;
+    budget
+}
+
+/// Whether the YAML text has an alias (`*name`) before it reaches the parser's limits.
+/// Scans the text again, without expanding aliases, so it is only called for a file
+/// that was already rejected as too large.
+fn has_aliases(text: &str) -> bool {
+    use serde_saphyr::budget::{EnforcingPolicy, check_yaml_budget};
+    // A file that cannot be scanned keeps the message that mentions aliases.
+    check_yaml_budget(text, parser_budget(), EnforcingPolicy::AllContent)
+        .map_or(true, |report| report.aliases > 0)
+}
+
 /// The options of the YAML parser for a scenario file.
 fn parser_options() -> serde_saphyr::Options {
     serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_aliases: MAX_ALIASES,
-            max_events: MAX_EVENTS,
-            max_nodes: MAX_NODES,
-            max_depth: MAX_DEPTH,
-        },
+        budget: Some(parser_budget()),
         // Duplicate keys reach the tree, and `remove_duplicate_keys` reports each one
         // with its path, so that the rest of the file is still checked.
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
@@ -343,7 +358,7 @@ fn parse_tree(text: &str, diagnostics: &mut Diagnostics) -> Option<Node> {
                 line: l.line(),
                 column: l.column(),
             });
-            diagnostics.error_at(position, "", yaml_error_message(&error));
+            diagnostics.error_at(position, "", yaml_error_message(&error, text));
             return None;
         }
     };
@@ -405,7 +420,7 @@ fn remove_duplicate_keys(node: &mut Node, path: &str, diagnostics: &mut Diagnost
 
 /// Rewrites the parser's error as a diagnostic message, without the location that the
 /// diagnostic shows anyway and without advice about the parser's own API.
-fn yaml_error_message(error: &serde_saphyr::Error) -> String {
+fn yaml_error_message(error: &serde_saphyr::Error, text: &str) -> String {
     use serde_saphyr::Error;
     use serde_saphyr::budget::BudgetBreach;
     let mut error = error;
@@ -419,6 +434,12 @@ fn yaml_error_message(error: &serde_saphyr::Error) -> String {
         Error::Budget { breach, .. } => match breach {
             BudgetBreach::Aliases { aliases } => format!(
                 "the file uses more than {MAX_ALIASES} aliases ({aliases} so far), the limit for a scenario. {expansion}"
+            ),
+            BudgetBreach::Events { .. } if !has_aliases(text) => format!(
+                "the file has more than the {MAX_EVENTS} parser events allowed for a scenario; reduce the number of services, operations, steps or list entries"
+            ),
+            BudgetBreach::Nodes { .. } if !has_aliases(text) => format!(
+                "the file has more than the {MAX_NODES} nodes (scalars, lists and mappings) allowed for a scenario; reduce the number of services, operations, steps or list entries"
             ),
             BudgetBreach::Events { .. } | BudgetBreach::Nodes { .. } | BudgetBreach::RecordedAnchorEvents { .. } => format!(
                 "the file expands to more than the {MAX_NODES} nodes or {MAX_EVENTS} parser events allowed for a scenario once its aliases are replaced. {expansion}"
@@ -1134,15 +1155,25 @@ impl Reader<'_> {
         let open = fields.has("arrivals") || fields.has("profile");
         let closed = fields.has("users") || fields.has("think_time");
         if open && closed {
+            let found: Vec<&str> = ["arrivals", "profile", "users", "think_time"]
+                .into_iter()
+                .filter(|key| fields.has(key))
+                .collect();
             self.error(
                 node,
                 path,
-                "a client is either open (\"arrivals\", \"profile\") or closed (\"users\", \"think_time\"), not both",
+                format!(
+                    "a client is either open (\"arrivals\", \"profile\") or closed (\"users\", \"think_time\"), not both; found {}",
+                    quoted_list_and(found)
+                ),
             );
         }
         if open || !closed {
             let arrivals = if let Some((node, path)) = fields.take("arrivals") {
                 self.arrivals(node, &path)
+            } else if closed {
+                // Reported above as a client that is both open and closed.
+                None
             } else {
                 self.error(
                     node,
@@ -1251,7 +1282,7 @@ impl Reader<'_> {
                 0 => "none".to_owned(),
                 n => format!(
                     "{n} keys: {}",
-                    quoted_list(entries.iter().map(|(key, _)| key.name.as_str()))
+                    quoted_names(entries.iter().map(|(key, _)| key.name.as_str()))
                 ),
             };
             self.error(
@@ -1817,19 +1848,19 @@ impl Reader<'_> {
                 })
             }
             "lognormal" => {
-                if fields.has("mu") || fields.has("sigma") {
+                let mean_form = fields.has("mean") || fields.has("p99");
+                let mu_form = fields.has("mu") || fields.has("sigma");
+                if mean_form && mu_form {
+                    self.mixed_lognormal(fields, value);
+                    return None;
+                }
+                if mu_form {
                     let mu = self
                         .required(fields, value, "mu")
                         .and_then(|(n, p)| self.number(n, &p));
                     let sigma = self
                         .required(fields, value, "sigma")
                         .and_then(|(n, p)| self.number(n, &p));
-                    if fields.has("mean") || fields.has("p99") {
-                        let kind_path = fields.path.clone();
-                        self.error(value, &kind_path, "a lognormal is given by \"mean\" and \"p99\", or by \"mu\" and \"sigma\", not both");
-                        fields.take("mean");
-                        fields.take("p99");
-                    }
                     Some(Distribution::Lognormal(Lognormal::MuSigma {
                         mu: mu?,
                         sigma: sigma?,
@@ -1885,6 +1916,50 @@ impl Reader<'_> {
                     weights: weights?,
                 })
             }
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// Reports a lognormal that mixes keys of its two forms, `mean` and `p99` or `mu`
+    /// and `sigma`, with one error that names the keys found and what each form still
+    /// lacks. Takes all four keys, so that none is reported again as missing or unknown.
+    fn mixed_lognormal(&mut self, fields: &mut Fields<'_>, value: &Node) {
+        const FORMS: [[&str; 2]; 2] = [["mean", "p99"], ["mu", "sigma"]];
+        let found: Vec<&str> = fields
+            .entries
+            .iter()
+            .map(|(key, _)| key.name.as_str())
+            .filter(|name| FORMS.iter().flatten().any(|key| key == name))
+            .collect();
+        let fixes: Vec<String> = FORMS
+            .iter()
+            .enumerate()
+            .map(|(i, form)| {
+                let missing = form.iter().copied().filter(|key| !found.contains(key));
+                let extra = FORMS[1 - i]
+                    .iter()
+                    .copied()
+                    .filter(|key| found.contains(key));
+                let missing = quoted_list_and(missing);
+                let extra = quoted_list_and(extra);
+                if missing == "none" {
+                    format!("remove {extra}")
+                } else {
+                    format!("add {missing} and remove {extra}")
+                }
+            })
+            .collect();
+        let message = format!(
+            "a lognormal is given by \"mean\" and \"p99\", or by \"mu\" and \"sigma\", not a mix of the two; found {}, so either {}, or {}",
+            quoted_list_and(found.iter().copied()),
+            fixes[0],
+            fixes[1]
+        );
+        let path = fields.path.clone();
+        self.error(value, &path, message);
+        for key in FORMS.iter().flatten() {
+            fields.take(key);
         }
     }
 }

@@ -36,6 +36,9 @@ pub const DURATION_UNITS_HELP: &str =
 /// The units a rate may use, for messages.
 pub const RATE_UNITS_HELP: &str = "a number per unit of time: /s, /min or /h (e.g. 800/s, 50/min)";
 
+/// The units a rate may use, as listed in the message for an unknown unit.
+const RATE_UNITS_LISTED: &str = "/s, /sec, /second, /min, /minute, /h, /hour";
+
 /// A span of simulated time, in whole nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration {
@@ -93,6 +96,9 @@ impl Duration {
         let trimmed = text.trim();
         if trimmed == "0" {
             return Ok(Self::ZERO);
+        }
+        if let Some(problem) = unit_problem(trimmed) {
+            return Err(problem);
         }
         let Some((number, nanos_per_unit)) = split_unit(trimmed) else {
             return Err(format!("expected {DURATION_UNITS_HELP}"));
@@ -260,6 +266,78 @@ impl Decimal {
     }
 }
 
+/// The units a duration may use, as listed in the message for an unknown unit.
+const DURATION_UNITS_LISTED: &str = "ns, us, \u{b5}s, ms, s, m, h";
+
+/// Explains a unit that is not one of [`DURATION_UNITS`], or a compound duration such
+/// as `1m30s`. Both would otherwise lose their letters to the number and be reported
+/// as "not a number": `5 parsecs` reads as the number `5 parsec` in seconds.
+fn unit_problem(text: &str) -> Option<String> {
+    let unit_start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(text.len(), |(at, _)| at);
+    let (number, unit) = text.split_at(unit_start);
+    // Text with no digits before its letters, such as `fast` or `infs`, is not a
+    // number with a unit at all, and is reported as such by the caller.
+    if unit.is_empty() || !number.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if let Some(single) = compound_total(text) {
+        let suggestion = match single {
+            Ok(total) => format!("write it with one unit, as {total}"),
+            Err(_) => "write it with one unit".to_owned(),
+        };
+        return Some(format!(
+            "compound durations such as \"{text}\" are not accepted; {suggestion}"
+        ));
+    }
+    if DURATION_UNITS.iter().any(|(suffix, _)| *suffix == unit) {
+        return None;
+    }
+    Some(format!(
+        "unknown unit \"{unit}\"; allowed units: {DURATION_UNITS_LISTED} (e.g. 250ms, 1.5s)"
+    ))
+}
+
+/// Reads text such as `1m30s` or `1h 30m` as two or more parts, each a decimal number
+/// and a known unit. Returns `None` if it is not such a text, and an error if the sum
+/// is not a valid duration.
+fn compound_total(text: &str) -> Option<Result<Duration, Inexact>> {
+    let mut rest = text.trim();
+    let mut parts = 0;
+    let mut total: Result<u128, Inexact> = Ok(0);
+    while !rest.is_empty() {
+        let number_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..number_end];
+        let after_number = rest[number_end..].trim_start();
+        let unit_end = after_number
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(after_number.len());
+        let unit = &after_number[..unit_end];
+        let nanos_per_unit = DURATION_UNITS
+            .iter()
+            .find(|(suffix, _)| *suffix == unit)
+            .map(|(_, nanos)| *nanos)?;
+        let decimal = Decimal::parse(number)?;
+        total = total.and_then(|sum| {
+            let part = decimal.times(nanos_per_unit, u128::from(MAX_DURATION.nanos))?;
+            if sum + part > u128::from(MAX_DURATION.nanos) {
+                return Err(Inexact::TooLarge);
+            }
+            Ok(sum + part)
+        });
+        parts += 1;
+        rest = after_number[unit_end..].trim_start();
+    }
+    // At most 2^62, checked above.
+    (parts >= 2).then(|| total.map(|nanos| Duration::from_nanos(nanos as u64)))
+}
+
 fn split_unit(text: &str) -> Option<(&str, u64)> {
     // Try two-letter suffixes before one-letter ones.
     let mut units = DURATION_UNITS;
@@ -399,7 +477,7 @@ impl Rate {
             "h" | "hour" => RateUnit::Hour,
             other => {
                 return Err(format!(
-                    "has an unknown unit \"/{other}\"; expected {RATE_UNITS_HELP}"
+                    "unknown unit \"/{other}\"; allowed units: {RATE_UNITS_LISTED} (e.g. 800/s, 50/min)"
                 ));
             }
         };
@@ -598,6 +676,27 @@ mod tests {
         for text in ["1e s", "1.2.3s", "e3s", ".s", "1_000ms", "0x10ns", "--1s"] {
             assert!(
                 Duration::parse(text).is_err_and(|e| e.contains("is not a number")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn duration_unknown_or_compound_unit_named() {
+        let allowed = "allowed units: ns, us, \u{b5}s, ms, s, m, h (e.g. 250ms, 1.5s)";
+        for (text, unit) in [("5 parsecs", "parsecs"), ("5min", "min"), ("1x", "x")] {
+            assert_eq!(
+                Duration::parse(text),
+                Err(format!("unknown unit \"{unit}\"; {allowed}")),
+                "{text}"
+            );
+        }
+        for (text, single) in [("1m30s", "90s"), ("1h 30m", "90m"), ("1s500ms", "1.5s")] {
+            assert_eq!(
+                Duration::parse(text),
+                Err(format!(
+                    "compound durations such as \"{text}\" are not accepted; write it with one unit, as {single}"
+                )),
                 "{text}"
             );
         }

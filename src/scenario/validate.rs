@@ -119,6 +119,26 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// The message for a reference at `path` that names a node of another kind than
+    /// `expected`, such as a service where a queue belongs, or `None` if no node of
+    /// another kind has that name. `required` says what the field must name.
+    fn wrong_kind(&self, path: &str, name: &str, expected: &str, required: &str) -> Option<String> {
+        let kind = self.node_kind(name).filter(|kind| *kind != expected)?;
+        let field = field_name(path);
+        let mut message =
+            format!("\"{name}\" is a {kind}, not a {expected}; \"{field}\" must name {required}");
+        if field == "call" && kind == "queue" {
+            message.push_str(&format!(
+                "; to send to the queue, write \"publish: {name}\""
+            ));
+        } else if field == "publish" && kind == "service" {
+            message.push_str(&format!(
+                "; to call the service, write \"call: {name}.operation\""
+            ));
+        }
+        Some(message)
+    }
+
     fn all_node_names(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         let scenario = self.scenario;
         scenario
@@ -184,6 +204,11 @@ impl<'a> Checker<'a> {
             .split_once('.')
             .filter(|(service, operation)| !service.is_empty() && !operation.is_empty())
         else {
+            if let Some(message) = self.wrong_kind(path, reference, "service", OPERATION_REFERENCE)
+            {
+                self.error(path, message);
+                return;
+            }
             let mut message = format!(
                 "invalid operation reference \"{reference}\": expected \"service.operation\""
             );
@@ -203,6 +228,12 @@ impl<'a> Checker<'a> {
             return;
         }
         let Some(service) = self.scenario.services.get(service_name) else {
+            if let Some(message) =
+                self.wrong_kind(path, service_name, "service", OPERATION_REFERENCE)
+            {
+                self.error(path, message);
+                return;
+            }
             let mut message = format!("service \"{service_name}\" not found");
             let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
             message.push_str(&self.suggestion(service_name, &services));
@@ -238,6 +269,10 @@ impl<'a> Checker<'a> {
             return;
         }
         let queues: Vec<&str> = self.scenario.queues.keys().map(String::as_str).collect();
+        if let Some(message) = self.wrong_kind(path, name, "queue", "a queue") {
+            self.error(path, format!("{message}. Queues: {}", quoted_names(queues)));
+            return;
+        }
         let mut message = format!("queue \"{name}\" not found");
         message.push_str(&self.suggestion(name, &queues));
         message.push_str(&format!(" Queues: {}", quoted_names(queues)));
@@ -409,6 +444,11 @@ impl<'a> Checker<'a> {
             return;
         }
         let services: Vec<&str> = self.scenario.services.keys().map(String::as_str).collect();
+        if let Some(message) = self.wrong_kind(path, name, "service", "a service") {
+            let message = format!("{message}. Services: {}", quoted_names(services));
+            self.error(path, message);
+            return;
+        }
         let mut message = format!("service \"{name}\" not found");
         message.push_str(&self.suggestion(name, &services));
         message.push_str(&format!(" Services: {}", quoted_names(services)));
@@ -700,4 +740,14 @@ fn find_cycle(
         }
     }
     vec![start, start]
+}
+
+/// What an operation reference names, for messages.
+const OPERATION_REFERENCE: &str = "an operation of a service, as \"service.operation\"";
+
+/// The key at the end of a path such as `services.api.operations.order.steps[0].call`,
+/// without its list index: `call`.
+fn field_name(path: &str) -> &str {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    last.split('[').next().unwrap_or(last)
 }

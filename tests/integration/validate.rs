@@ -21,6 +21,48 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        file: "duration-unknown-unit.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/duration-unknown-unit.yaml:7:14: error: clients.shoppers.timeout: invalid duration \"5 parsecs\": unknown unit \"parsecs\"; allowed units: ns, us, µs, ms, s, m, h (e.g. 250ms, 1.5s)",
+            "tests/invalid/duration-unknown-unit.yaml:8:15: error: clients.shoppers.deadline: invalid duration \"1m30s\": compound durations such as \"1m30s\" are not accepted; write it with one unit, as 90s",
+        ],
+    },
+    Case {
+        file: "distribution-two-keys.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/distribution-two-keys.yaml:21:23: error: services.fulfilment.operations.ship.service_time: expected a distribution with exactly one key, one of \"constant\", \"exponential\", \"uniform\", \"normal\", \"lognormal\", \"erlang\", \"pareto\", \"weibull\" or \"empirical\"; found 2 keys: \"exponential\" and \"constant\"",
+        ],
+    },
+    Case {
+        file: "lognormal-mixed-forms.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/lognormal-mixed-forms.yaml:21:36: error: services.fulfilment.operations.ship.service_time.lognormal: a lognormal is given by \"mean\" and \"p99\", or by \"mu\" and \"sigma\", not a mix of the two; found \"mean\" and \"sigma\", so either add \"p99\" and remove \"sigma\", or add \"mu\" and remove \"mean\"",
+        ],
+    },
+    Case {
+        file: "dead-letter-names-service.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/dead-letter-names-service.yaml:26:18: error: queues.orders.dead_letter: \"api\" is a service, not a queue; \"dead_letter\" must name a queue. Queues: \"orders\"",
+        ],
+    },
+    Case {
+        file: "wrong-kind-references.yaml",
+        loads: false,
+        diagnostics: &[
+            "tests/invalid/wrong-kind-references.yaml:4:13: error: clients.shoppers.target: \"orders\" is a queue, not a service; \"target\" must name an operation of a service, as \"service.operation\"",
+            "tests/invalid/wrong-kind-references.yaml:8:3: warning: services.api: service \"api\" is never called: no client, call or queue consumer targets it",
+            "tests/invalid/wrong-kind-references.yaml:13:19: error: services.api.operations.order.steps[0].call: \"orders\" is a queue, not a service; \"call\" must name an operation of a service, as \"service.operation\"; to send to the queue, write \"publish: orders\"",
+            "tests/invalid/wrong-kind-references.yaml:14:22: error: services.api.operations.order.steps[1].publish: \"fulfilment\" is a service, not a queue; \"publish\" must name a queue; to call the service, write \"call: fulfilment.operation\". Queues: \"orders\"",
+            "tests/invalid/wrong-kind-references.yaml:15:3: warning: services.fulfilment: service \"fulfilment\" is never called: no client, call or queue consumer targets it",
+            "tests/invalid/wrong-kind-references.yaml:21:28: error: queues.orders.consumer.operation: \"shoppers\" is a client, not a service; \"operation\" must name an operation of a service, as \"service.operation\"",
+            "tests/invalid/wrong-kind-references.yaml:23:24: error: faults[0].outage.service: \"orders\" is a queue, not a service; \"service\" must name a service. Services: \"api\" and \"fulfilment\"",
+        ],
+    },
+    Case {
         file: "lossy-call-without-timeout.yaml",
         loads: true,
         diagnostics: &[
@@ -52,7 +94,7 @@ const CASES: &[Case] = &[
         file: "bad-rate.yaml",
         loads: false,
         diagnostics: &[
-            "tests/invalid/bad-rate.yaml:6:26: error: clients.shoppers.arrivals.poisson: invalid rate \"100/day\": has an unknown unit \"/day\"; expected a number per unit of time: /s, /min or /h (e.g. 800/s, 50/min)",
+            "tests/invalid/bad-rate.yaml:6:26: error: clients.shoppers.arrivals.poisson: invalid rate \"100/day\": unknown unit \"/day\"; allowed units: /s, /sec, /second, /min, /minute, /h, /hour (e.g. 800/s, 50/min)",
         ],
     },
     Case {
@@ -524,6 +566,26 @@ fn alias_bomb_rejected_quickly() {
         diagnostics[0].message.contains("aliases"),
         "{}",
         diagnostics[0]
+    );
+}
+
+#[test]
+fn large_file_without_aliases_names_limit() {
+    // Each service is eight nodes, so 40000 services are over the 250000 nodes allowed,
+    // with no alias in the file.
+    let mut text = String::from("version: 1\nservices:\n");
+    for i in 0..40_000 {
+        writeln!(
+            text,
+            "  s{i}: {{ operations: {{ o: {{ service_time: 1ms }} }} }}"
+        )
+        .expect("write to a string");
+    }
+    assert_eq!(
+        errors_of(&text),
+        [
+            "shop.yaml:31252:25: error: the file has more than the 250000 nodes (scalars, lists and mappings) allowed for a scenario; reduce the number of services, operations, steps or list entries"
+        ]
     );
 }
 
