@@ -39,8 +39,8 @@ struct Cli {
     #[cfg(feature = "gui")]
     #[arg(long, value_parser = parse_speed)]
     speed: Option<crate::ui::messages::Pacing>,
-    /// Simulated time of the first run, e.g. 1h [default: the scenario's run.duration,
-    /// else 60s].
+    /// Simulated time of every run until another file is opened, as if typed in the
+    /// toolbar, e.g. 1h [default: the scenario's run.duration, else 60s].
     #[cfg(feature = "gui")]
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,

@@ -67,7 +67,7 @@ pub struct Launch {
     pub play: bool,
     /// Pacing that replaces the saved one.
     pub pacing: Option<messages::Pacing>,
-    /// Simulated time of the first run, replacing the scenario's.
+    /// Simulated time of every run until another file is opened, replacing the scenario's.
     pub duration: Option<crate::scenario::Duration>,
     /// A CSV file that receives the time of every frame when the window closes.
     pub frame_times: Option<PathBuf>,
