@@ -7,9 +7,9 @@ use super::model::{CompileError, Model};
 use super::sim::{EngineError, Layout, RunOptions, Simulation};
 
 /// Windows kept at most over all entities of a run: windows times recorded entities.
-/// One entity's window takes about 400 bytes (1.58 GB at most resident for 1 000 000
-/// windows of 4 entities, measured with `/usr/bin/time -v`), so this keeps the time
-/// series near 2 GB at most.
+/// One entity's window takes about 320 bytes (a maximum resident set of 1.58 GB for
+/// 1 000 000 windows of 5 entities, measured with `/usr/bin/time -v`), so this keeps the
+/// time series near 1.6 GB at most.
 pub const MAX_WINDOW_ROWS: u64 = 5_000_000;
 
 /// The settings of one run, after overrides and defaults.
@@ -105,7 +105,7 @@ impl RunConfig {
              {narrowest} or a shorter duration",
             self.window,
             self.duration,
-            rows.saturating_mul(400) / 1_000_000,
+            rows.saturating_mul(320) / 1_000_000,
         )))
     }
 

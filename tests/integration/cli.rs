@@ -218,7 +218,7 @@ fn run_rejects_too_many_window_rows() {
     ]);
     assert_exit(&output, 2);
     let expected = "invalid run settings: 200000 windows of 500us in 100s for 140 entities \
-                    make 28000000 time-series rows, about 11200 MB: at most 5000000 are kept; \
+                    make 28000000 time-series rows, about 8960 MB: at most 5000000 are kept; \
                     choose a window of at least 3ms or a shorter duration";
     assert!(stderr(&output).contains(expected), "{}", stderr(&output));
     assert!(stdout(&output).is_empty(), "{}", stdout(&output));
