@@ -329,6 +329,34 @@ impl RateProfile {
             .fold(self.base_per_sec, f64::max)
     }
 
+    /// The first time after `t_ns` at which the rate stops following one straight line:
+    /// the start of a change or the end of a ramp, or `u64::MAX` when none comes.
+    #[must_use]
+    pub fn next_breakpoint_after(&self, t_ns: u64) -> u64 {
+        let mut next = u64::MAX;
+        for (i, &(start, end, _)) in self.changes.iter().enumerate() {
+            if start > t_ns {
+                return next.min(start);
+            }
+            // A change that starts during this one's ramp cuts the ramp short.
+            let cut = self.changes.get(i + 1).map_or(u64::MAX, |later| later.0);
+            let end = end.min(cut);
+            if end > t_ns {
+                next = next.min(end);
+            }
+        }
+        next
+    }
+
+    /// The highest rate per second at any whole nanosecond of [`from_ns`, `to_ns`), an
+    /// interval with no breakpoint inside (see [`RateProfile::next_breakpoint_after`]):
+    /// the rate is a straight line there, so the highest is at one of its ends.
+    #[must_use]
+    pub fn max_rate_between(&self, from_ns: u64, to_ns: u64) -> f64 {
+        let last = to_ns.saturating_sub(1).max(from_ns);
+        self.rate_at(from_ns).max(self.rate_at(last))
+    }
+
     /// The next time after `t_ns` at which the rate starts to change, if any.
     #[must_use]
     pub fn next_change_after(&self, t_ns: u64) -> Option<u64> {

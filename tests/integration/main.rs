@@ -16,6 +16,7 @@ mod editor_files;
 mod faults;
 mod little;
 mod live_changes;
+mod profiles;
 mod protections;
 mod retries;
 mod schema;

@@ -23,26 +23,49 @@ impl Simulation {
                 state.arrival_scheduled = false;
                 return;
             }
-            // Thinning (Lewis and Shedler): candidates at the highest rate, each kept
-            // with probability rate(t) / highest rate, gives a Poisson process of rate(t).
             if profile.changes.is_empty() {
                 self.schedule_steady_arrival(client);
                 return;
             }
-            let mut t = now as f64;
+            // Thinning (Lewis and Shedler) between the profile's breakpoints: candidates
+            // at the highest rate of the current stretch, each kept with probability
+            // rate(t) / that rate, give a Poisson process of rate(t). A candidate past
+            // the stretch is dropped and drawing starts again at its end, which the
+            // memoryless gaps allow. A short peak so costs candidates at its rate only
+            // while it lasts.
+            let mut from = now;
+            let mut offset = 0.0;
             loop {
-                t += random::exponential(&mut state.stream) * state.ns_per_draw;
-                if t >= u64::MAX as f64 / 2.0 {
+                let at = from.saturating_add(offset as u64);
+                let boundary = profile.next_breakpoint_after(at);
+                let bound = profile.max_rate_between(at, boundary) * factor;
+                let stretch = (boundary - from) as f64;
+                let candidate = if bound > 0.0 {
+                    offset + random::exponential(&mut state.stream) * 1e9 / bound
+                } else {
+                    f64::INFINITY
+                };
+                if candidate >= stretch {
+                    if boundary == u64::MAX {
+                        state.arrival_scheduled = false;
+                        return;
+                    }
+                    from = boundary;
+                    offset = 0.0;
+                    continue;
+                }
+                offset = candidate;
+                if from as f64 + offset >= u64::MAX as f64 / 2.0 {
                     state.arrival_scheduled = false;
                     return;
                 }
-                let rate = profile.rate_at(t as u64) * factor;
-                if rate >= max_rate || random::unit(&mut state.stream) * max_rate < rate {
+                let rate = profile.rate_at(from.saturating_add(offset as u64)) * factor;
+                if rate >= bound || random::unit(&mut state.stream) * bound < rate {
                     break;
                 }
             }
-            // The loop above returned unless t < 2^63.
-            random::round_below_2_pow_63(t)
+            // The loop above returned unless the arrival is before 2^63 ns.
+            from.saturating_add(random::round_non_negative(offset))
         } else {
             let rate = profile.rate_at(now) * factor;
             if rate <= 0.0 {
