@@ -1195,10 +1195,7 @@ impl Simulation {
                 .waiting
                 .push_back(handle);
         } else {
-            self.service_level(service, now, -1);
-            self.metrics
-                .finish(operation_entity, now, now, Err(ErrorKind::Rejected));
-            self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+            self.reject_arrival(call, attempt, operation, edge, ErrorKind::Rejected);
         }
     }
 
@@ -1231,14 +1228,7 @@ impl Simulation {
                 .waiting
                 .push_back(handle);
         } else {
-            self.service_level(service, now, -1);
-            self.metrics.finish(
-                self.layout.operations + operation,
-                now,
-                now,
-                Err(ErrorKind::Rejected),
-            );
-            self.respond(call, attempt, edge, Err(ErrorKind::Rejected));
+            self.reject_arrival(call, attempt, operation, edge, ErrorKind::Rejected);
         }
     }
 
