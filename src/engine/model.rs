@@ -329,8 +329,8 @@ impl RateProfile {
             .fold(self.base_per_sec, f64::max)
     }
 
-    /// The first time after `t_ns` at which the rate stops following one straight line:
-    /// the start of a change or the end of a ramp, or `u64::MAX` when none comes.
+    /// Returns the first time after `t_ns` at which the rate stops following one straight
+    /// line (the start of a change or the end of a ramp), or `u64::MAX` when none comes.
     #[must_use]
     pub fn next_breakpoint_after(&self, t_ns: u64) -> u64 {
         let mut next = u64::MAX;
@@ -348,9 +348,10 @@ impl RateProfile {
         next
     }
 
-    /// The highest rate per second at any whole nanosecond of [`from_ns`, `to_ns`), an
-    /// interval with no breakpoint inside (see [`RateProfile::next_breakpoint_after`]):
-    /// the rate is a straight line there, so the highest is at one of its ends.
+    /// Returns the maximum rate per second at any whole nanosecond of [`from_ns`,
+    /// `to_ns`), an interval with no breakpoint inside (see
+    /// [`RateProfile::next_breakpoint_after`]). The rate is a straight line there, so the
+    /// maximum is at one of its ends.
     #[must_use]
     pub fn max_rate_between(&self, from_ns: u64, to_ns: u64) -> f64 {
         let last = to_ns.saturating_sub(1).max(from_ns);

@@ -338,9 +338,8 @@ pub struct Summary {
     /// when the run has faults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault_timeline: Option<Vec<FaultIntervalSummary>>,
-    /// Fault intervals that started after the timeline had its maximum number of
-    /// intervals, and are in neither `fault_timeline` nor `faults`; present only when
-    /// there are some.
+    /// Fault intervals that started after the timeline was full, so they are in neither
+    /// `fault_timeline` nor `faults`. Present only when there are some.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault_intervals_omitted: Option<u64>,
 }

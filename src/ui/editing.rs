@@ -325,7 +325,7 @@ impl Editing {
     ) -> Result<bool, crate::editor::RecoveryError> {
         if !self.is_modified() {
             // Back at the saved state, as after undoing every change since the save,
-            // the file holds changes that are gone, so it is removed rather than
+            // the file contains changes that are gone, so it is removed rather than
             // offered after a crash.
             if self.autosaved.take().is_some() {
                 store.discard()?;
@@ -360,8 +360,8 @@ impl Editing {
     }
 
     /// Records that the recovery file was removed on purpose, as when the user discards
-    /// the changes on closing, so that the autosave writes it again only after the
-    /// next change rather than taking it for a file that another program removed.
+    /// the changes on closing. The autosave then writes it again only after the next
+    /// change, rather than taking it for a file that another program removed.
     pub fn recovery_discarded(&mut self) {
         self.discarded = Some(self.revision);
         self.autosaved = None;

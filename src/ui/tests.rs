@@ -206,8 +206,8 @@ fn clicking_node_on_canvas_shows_panel() {
     let mut harness = harness(new_app(None));
     step_until(&mut harness, "the engine has loaded", loaded);
     harness.get_by_label("Step").click();
-    // The summary and the time it was taken at come in separate reports, which a busy
-    // frame may drain in different frames; the panel shows the summary once both are in.
+    // The summary and its time come in separate reports, which a busy frame may drain
+    // in different frames. The panel shows the summary once both have arrived.
     step_until(
         &mut harness,
         "a summary of the stepped window has arrived",

@@ -236,7 +236,7 @@ fn slowdown_applies_only_in_its_window() {
     let (_, summary) = run(&yaml, Duration::from_secs(3));
     let client = &summary.clients[0];
     assert_eq!(client.successes, 29);
-    // The maximum is the top of its bin, which holds three significant digits.
+    // The maximum is the top of its bin, which has three significant digits.
     assert!((client.latency.max_ms - 30.0).abs() < 0.03);
     // The summary rounds means to a millionth of a millisecond.
     assert!((client.mean_sojourn_ms - 490.0 / 29.0).abs() < 1e-6);

@@ -28,7 +28,7 @@ impl Simulation {
                 return;
             }
             // Thinning (Lewis and Shedler) between the profile's breakpoints: candidates
-            // at the highest rate of the current stretch, each kept with probability
+            // at the maximum rate of the current stretch, each kept with probability
             // rate(t) / that rate, give a Poisson process of rate(t). A candidate past
             // the stretch is dropped and drawing starts again at its end, which the
             // memoryless gaps allow. A short peak so costs candidates at its rate only

@@ -55,9 +55,9 @@ pub(super) struct EdgeFaults {
 }
 
 /// Fault intervals kept in the timeline of a run. Random faults with short `mtbf` and
-/// `mttr` can start millions of times in a long run; those after the first
-/// `MAX_TIMELINE_INTERVALS` still act on the run but are only counted, so that the
-/// timeline, the recovery list of the summary and the app's copies of them stay small.
+/// `mttr` can start millions of times in a long run. Intervals after the first
+/// `MAX_TIMELINE_INTERVALS` still act on the run but are only counted, so the timeline,
+/// the summary's recovery list and the app's copies of them stay small.
 pub const MAX_TIMELINE_INTERVALS: usize = 10_000;
 
 /// The state of every fault of a run.
@@ -243,8 +243,8 @@ impl Simulation {
     }
 
     pub(super) fn set_fault(&mut self, fault: u32, active: bool) {
-        // A crash ends jobs and answers their callers at once, which may send new
-        // requests before the fault's effects are all applied: until then, no service
+        // A crash ends jobs and responds to their callers at once, which may send new
+        // requests before every effect of the fault is applied. Until then, no service
         // takes the plain path.
         for state in &mut self.services {
             state.plain = false;

@@ -1231,7 +1231,7 @@ impl TopolabApp {
             match Duration::parse(&self.controls.duration_text) {
                 Ok(duration) if duration.as_nanos() > 0 => {
                     self.controls.duration_error = None;
-                    // NOTE: two durations sent before the engine answers the first can
+                    // NOTE: two durations sent before the engine replies to the first can
                     // restore the wrong one if the first is rejected.
                     self.controls.previous_duration = self.controls.overrides.duration;
                     self.controls.overrides.duration = Some(duration);
